@@ -1,0 +1,49 @@
+# keytrail — see README.md. Every target installs what it needs into ./bin.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+export GOBIN := $(BIN)
+
+VERSITYGW_VERSION   := v1.8.0
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: all build test bench lint demo tools clean
+
+all: build
+
+## build: the keytrail CLI into ./bin
+build:
+	$(GO) build -o $(BIN)/keytrail ./cmd/keytrail
+
+## tools: test dependencies (a local S3 server, the Trino SQL parser)
+tools: $(BIN)/versitygw
+	@scripts/ensure-sqlglot
+
+$(BIN)/versitygw:
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+$(BIN)/staticcheck:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## test: every test, with the services they need started by the tests
+test: tools
+	$(GO) test -count=1 -timeout 25m ./...
+
+## bench: throughput and memory benchmarks (see README, Performance)
+bench: build
+	$(GO) run ./cmd/keytrail bench
+
+## lint: gofmt, go vet, go mod tidy, staticcheck
+lint: $(BIN)/staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(BIN)/staticcheck ./...
+
+## demo: the whole pipeline on a generated organization, in ./demo-output
+demo: build
+	$(BIN)/keytrail demo --out $(CURDIR)/demo-output
+
+clean:
+	rm -rf $(BIN) demo-output

@@ -1,0 +1,80 @@
+// Command keytrail turns AWS CloudTrail into answers about who touched which
+// secret and which key. It runs the same code as the Lambda functions, with a
+// local folder as the lake and DuckDB for the SQL.
+//
+// Usage:
+//
+//	keytrail <command> [flags] [args]
+//
+// Run "keytrail help" for the list of commands and "keytrail <command> -h"
+// for one command's flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+
+	_ "time/tzdata" // time zones on any runtime image
+)
+
+// A command runs one subcommand. It returns the process exit status.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *environ, args []string) int
+}
+
+// environ is what a command may touch of the process: its standard streams
+// and environment, passed in so commands can be tested in-process.
+type environ struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	isTerminal     bool // stdout is a terminal: tables and progress bars
+}
+
+// commands lists every subcommand. Add yours here.
+var commands = map[string]command{
+	"ingest": {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &environ{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stdout)}
+	code := run(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, env *environ, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(env.stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.stderr, "keytrail: unknown command %q\n\n", args[0])
+		usage(env.stderr)
+		return 2
+	}
+	return cmd.run(ctx, env, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "keytrail: who touched which secret and which key, from AWS CloudTrail.\n\nUsage: keytrail <command> [flags] [args]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'keytrail <command> -h' for a command's flags.\n")
+}

@@ -1,0 +1,456 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Errors that classify a whole object rather than one record.
+var (
+	// ErrDigest reports a CloudTrail digest file (log file integrity
+	// validation), which holds no events.
+	ErrDigest = errors.New("CloudTrail digest file, not a log file")
+	// ErrNotCloudTrail reports JSON that is not a CloudTrail log file.
+	ErrNotCloudTrail = errors.New("not a CloudTrail log file: no top-level Records array")
+	// ErrRecordTooLarge reports a record beyond the scanner's limit.
+	ErrRecordTooLarge = errors.New("record exceeds the size limit")
+)
+
+// MaxRecordSize is the default limit on one record's size. CloudTrail caps an
+// event at 256 KB; the margin covers other producers without letting a broken
+// file make the scanner buffer it whole.
+const MaxRecordSize = 8 << 20
+
+// SyntaxError is a malformed or truncated log file. Index is the Records
+// element being read when it went wrong (-1 outside the Records array) and
+// Offset the byte offset in the uncompressed stream.
+type SyntaxError struct {
+	Index  int
+	Offset int64
+	Err    error
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Index < 0 {
+		return fmt.Sprintf("offset %d: %v", e.Offset, e.Err)
+	}
+	return fmt.Sprintf("record %d (offset %d): %v", e.Index, e.Offset, e.Err)
+}
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+var errUnexpectedEOF = errors.New("unexpected end of input (truncated file?)")
+
+// Scanner splits a CloudTrail log file into its records without decoding
+// them and without holding more than one record in memory, so a 500 MB file
+// costs what a 5 KB one does. It checks the structure it walks (brackets,
+// strings) but not every token inside a record: callers decode the records
+// they keep, and that decode validates them fully.
+//
+// Use it like bufio.Scanner:
+//
+//	s := cloudtrail.NewScanner(r)
+//	for s.Next() {
+//		raw := s.Record() // valid until the next call to Next
+//	}
+//	if err := s.Err(); err != nil { ... }
+type Scanner struct {
+	r   io.Reader
+	max int
+
+	buf  []byte
+	pos  int // next byte to examine
+	end  int // end of valid data in buf
+	mark int // bytes before mark may be discarded
+	base int64
+	eof  bool
+
+	state    int
+	index    int // index of the next record
+	rec      []byte
+	sawArray bool
+	keys     []string
+	err      error
+	stack    []byte
+}
+
+const (
+	stateStart = iota
+	stateMembers
+	stateArray
+	stateDone
+)
+
+// NewScanner returns a Scanner reading from r.
+func NewScanner(r io.Reader) *Scanner {
+	return &Scanner{r: r, max: MaxRecordSize, buf: make([]byte, 256<<10)}
+}
+
+// SetMaxRecordSize changes the largest record the scanner accepts.
+func (s *Scanner) SetMaxRecordSize(n int) { s.max = n }
+
+// Record returns the current record's JSON. It is valid until Next is called.
+func (s *Scanner) Record() []byte { return s.rec }
+
+// Index returns the current record's position in the Records array.
+func (s *Scanner) Index() int { return s.index - 1 }
+
+// Count returns how many records Next has returned.
+func (s *Scanner) Count() int { return s.index }
+
+// Err returns the first error met, nil at a clean end of a log file.
+// A file without a Records array returns ErrDigest or ErrNotCloudTrail.
+func (s *Scanner) Err() error { return s.err }
+
+// Next advances to the next record and reports whether there is one.
+func (s *Scanner) Next() bool {
+	if s.err != nil || s.state == stateDone {
+		return false
+	}
+	s.rec = nil
+	for {
+		switch s.state {
+		case stateStart:
+			c, ok := s.peekNonSpace()
+			if !ok {
+				return s.fail(-1, errors.New("empty input"), ErrNotCloudTrail)
+			}
+			if c == 0xEF { // UTF-8 byte order mark
+				if !s.skipBOM() {
+					return s.fail(-1, errors.New("invalid byte order mark"), ErrNotCloudTrail)
+				}
+				continue
+			}
+			if c != '{' {
+				return s.fail(-1, fmt.Errorf("starts with %q, not a JSON object", c), ErrNotCloudTrail)
+			}
+			s.pos++
+			s.state = stateMembers
+			if c, ok := s.peekNonSpace(); ok && c == '}' {
+				s.pos++
+				return s.finish()
+			}
+		case stateMembers:
+			key, ok := s.readKey()
+			if !ok {
+				return false
+			}
+			if key == "Records" {
+				c, ok := s.peekNonSpace()
+				if !ok || c != '[' {
+					return s.fail(-1, errors.New("Records is not an array"), ErrNotCloudTrail)
+				}
+				s.pos++
+				s.sawArray = true
+				s.state = stateArray
+				if c, ok := s.peekNonSpace(); ok && c == ']' {
+					s.pos++
+					if !s.afterMember() {
+						return false
+					}
+				}
+				continue
+			}
+			if len(s.keys) < 32 {
+				s.keys = append(s.keys, key)
+			}
+			if _, _, ok := s.value(-1); !ok {
+				return false
+			}
+			if !s.afterMember() {
+				return false
+			}
+		case stateArray:
+			if s.index > 0 {
+				c, ok := s.peekNonSpace()
+				if !ok {
+					return s.fail(s.index, errUnexpectedEOF, nil)
+				}
+				if c == ']' {
+					s.pos++
+					if !s.afterMember() {
+						return false
+					}
+					continue
+				}
+				if c != ',' {
+					return s.fail(s.index, fmt.Errorf("want ',' or ']' after a record, found %q", c), nil)
+				}
+				s.pos++
+			}
+			c, ok := s.peekNonSpace()
+			if !ok {
+				return s.fail(s.index, errUnexpectedEOF, nil)
+			}
+			if c != '{' {
+				return s.fail(s.index, fmt.Errorf("record is %q, not a JSON object", c), nil)
+			}
+			start, end, ok := s.value(s.index)
+			if !ok {
+				return false
+			}
+			s.rec = s.buf[start:end]
+			s.index++
+			return true
+		case stateDone:
+			return false
+		}
+	}
+}
+
+// afterMember consumes the ',' or '}' that follows a top-level member and
+// reports whether scanning goes on.
+func (s *Scanner) afterMember() bool {
+	s.state = stateMembers
+	c, ok := s.peekNonSpace()
+	if !ok {
+		return s.fail(-1, errUnexpectedEOF, nil)
+	}
+	switch c {
+	case ',':
+		s.pos++
+		return true
+	case '}':
+		s.pos++
+		return s.finish() // the file ends here: no more records
+	}
+	return s.fail(-1, fmt.Errorf("want ',' or '}' after a member, found %q", c), nil)
+}
+
+// finish ends the file: only white space may follow the top-level object.
+func (s *Scanner) finish() bool {
+	s.state = stateDone
+	if c, ok := s.peekNonSpace(); ok {
+		return s.fail(-1, fmt.Errorf("unexpected %q after the top-level object", c), nil)
+	}
+	if s.err != nil {
+		return false
+	}
+	if !s.sawArray {
+		s.err = ErrNotCloudTrail
+		for _, k := range s.keys {
+			if k == "digestStartTime" || k == "logFiles" || k == "digestPublicKeyFingerprint" {
+				s.err = ErrDigest
+			}
+		}
+	}
+	return false
+}
+
+func (s *Scanner) fail(index int, err, kind error) bool {
+	if s.err == nil {
+		if kind != nil {
+			err = fmt.Errorf("%w (%v)", kind, err)
+		}
+		s.err = &SyntaxError{Index: index, Offset: s.base + int64(s.pos), Err: err}
+	}
+	s.state = stateDone
+	return false
+}
+
+// readKey reads `"name" :` and returns name.
+func (s *Scanner) readKey() (string, bool) {
+	c, ok := s.peekNonSpace()
+	if !ok {
+		return "", s.fail(-1, errUnexpectedEOF, nil)
+	}
+	if c != '"' {
+		return "", s.fail(-1, fmt.Errorf("want a member name, found %q", c), ErrNotCloudTrail)
+	}
+	start, end, ok := s.value(-1)
+	if !ok {
+		return "", false
+	}
+	key := string(s.buf[start+1 : end-1])
+	c, ok = s.peekNonSpace()
+	if !ok || c != ':' {
+		return "", s.fail(-1, errors.New("want ':' after a member name"), nil)
+	}
+	s.pos++
+	return key, true
+}
+
+// peekNonSpace skips white space and returns the next byte without
+// consuming it; ok is false at the end of input or on a read error.
+func (s *Scanner) peekNonSpace() (byte, bool) {
+	for {
+		for s.pos < s.end {
+			switch c := s.buf[s.pos]; c {
+			case ' ', '\t', '\n', '\r':
+				s.pos++
+			default:
+				return c, true
+			}
+		}
+		s.mark = s.pos
+		if !s.fill() {
+			return 0, false
+		}
+	}
+}
+
+func (s *Scanner) skipBOM() bool {
+	for s.end-s.pos < 3 {
+		s.mark = s.pos
+		if !s.fill() {
+			return false
+		}
+	}
+	if !bytes.Equal(s.buf[s.pos:s.pos+3], []byte{0xEF, 0xBB, 0xBF}) {
+		return false
+	}
+	s.pos += 3
+	return true
+}
+
+// fill reads more input, keeping buf[mark:end]. It returns false at the end
+// of input or on a read error (recorded in s.err).
+func (s *Scanner) fill() bool {
+	if s.eof {
+		return false
+	}
+	if s.mark > 0 {
+		n := copy(s.buf, s.buf[s.mark:s.end])
+		s.base += int64(s.mark)
+		s.pos -= s.mark
+		s.end = n
+		s.mark = 0
+	}
+	if s.end == len(s.buf) {
+		if len(s.buf) >= s.max {
+			s.fail(s.errIndex(), fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.max), nil)
+			return false
+		}
+		nb := make([]byte, min(2*len(s.buf), s.max))
+		copy(nb, s.buf[:s.end])
+		s.buf = nb
+	}
+	for range 100 {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err == io.EOF {
+			s.eof = true
+			return n > 0
+		}
+		if err != nil {
+			s.eof = true
+			s.fail(s.errIndex(), fmt.Errorf("read: %w", err), nil)
+			return false
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	s.fail(-1, io.ErrNoProgress, nil)
+	return false
+}
+
+// errIndex is the record index to report for an error met now.
+func (s *Scanner) errIndex() int {
+	if s.state == stateArray {
+		return s.index
+	}
+	return -1
+}
+
+// value scans one JSON value starting at the next non-space byte and returns
+// its bounds in buf. index labels errors.
+func (s *Scanner) value(index int) (start, end int, ok bool) {
+	c, ok := s.peekNonSpace()
+	if !ok {
+		return 0, 0, s.fail(index, errUnexpectedEOF, nil)
+	}
+	s.mark = s.pos
+	switch c {
+	case '"':
+		s.pos++
+		if !s.skipString(index) {
+			return 0, 0, false
+		}
+	case '{', '[':
+		if !s.skipNested(index) {
+			return 0, 0, false
+		}
+	default:
+		for {
+			for s.pos < s.end {
+				switch s.buf[s.pos] {
+				case ',', '}', ']', ' ', '\t', '\n', '\r':
+					goto done
+				}
+				s.pos++
+			}
+			if !s.fill() {
+				if s.err != nil {
+					return 0, 0, false
+				}
+				goto done
+			}
+		}
+	done:
+		if s.pos == s.mark {
+			return 0, 0, s.fail(index, fmt.Errorf("unexpected %q", c), nil)
+		}
+	}
+	return s.mark, s.pos, true
+}
+
+// skipString advances past the closing quote of a string whose opening quote
+// has been consumed.
+func (s *Scanner) skipString(index int) bool {
+	for {
+		i := bytes.IndexByte(s.buf[s.pos:s.end], '"')
+		if i < 0 {
+			s.pos = s.end
+			if !s.fill() {
+				return s.fail(index, errUnexpectedEOF, nil)
+			}
+			continue
+		}
+		q := s.pos + i
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for j := q - 1; j >= s.mark && s.buf[j] == '\\'; j-- {
+			n++
+		}
+		s.pos = q + 1
+		if n%2 == 0 {
+			return true
+		}
+	}
+}
+
+// skipNested advances past an object or array, checking that brackets match.
+func (s *Scanner) skipNested(index int) bool {
+	s.stack = s.stack[:0]
+	for {
+		for s.pos < s.end {
+			c := s.buf[s.pos]
+			s.pos++
+			switch c {
+			case '"':
+				if !s.skipString(index) {
+					return false
+				}
+			case '{':
+				s.stack = append(s.stack, '}')
+			case '[':
+				s.stack = append(s.stack, ']')
+			case '}', ']':
+				if len(s.stack) == 0 || s.stack[len(s.stack)-1] != c {
+					s.pos--
+					return s.fail(index, fmt.Errorf("mismatched %q", c), nil)
+				}
+				s.stack = s.stack[:len(s.stack)-1]
+				if len(s.stack) == 0 {
+					return true
+				}
+			}
+		}
+		if !s.fill() {
+			return s.fail(index, errUnexpectedEOF, nil)
+		}
+	}
+}
