@@ -7,7 +7,12 @@
 // and analysts query them in Athena, so rename nothing lightly.
 package finding
 
-import "time"
+import (
+	"io"
+	"time"
+
+	"github.com/keytrail/keytrail/internal/parquetio"
+)
 
 // Kinds of finding, one per detection rule.
 const (
@@ -82,4 +87,12 @@ type Finding struct {
 	ErrorCodes       []string `json:"error_codes,omitempty" parquet:"error_codes,list"`
 	// Shadow marks a finding from a rule in shadow mode: recorded, never posted.
 	Shadow bool `json:"shadow,omitempty" parquet:"shadow"`
+}
+
+// WriteParquet writes findings as one Parquet file (the lake's findings table).
+func WriteParquet(w io.Writer, fs []Finding) error { return parquetio.Write(w, fs) }
+
+// ReadParquet reads a findings Parquet file.
+func ReadParquet(r io.ReaderAt, size int64) ([]Finding, error) {
+	return parquetio.Read[Finding](r, size)
 }

@@ -1,0 +1,66 @@
+// Package parquetio writes and reads keytrail's Parquet files with one set of
+// writer options, chosen for readers other than parquet-go (Athena/Trino,
+// DuckDB): data page v1, page statistics, zstd, bounded row groups.
+package parquetio
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// RowsPerRowGroup bounds a row group. At roughly 1 KiB per row uncompressed
+// this keeps a group near Athena's preferred 64–128 MB while bounding the
+// memory a writer (or a compacting Lambda) buffers.
+const RowsPerRowGroup = 128 * 1024
+
+// Options are the writer options for schema.
+func Options(schema *parquet.Schema) []parquet.WriterOption {
+	return []parquet.WriterOption{
+		schema,
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		// Version 1 data pages: engines have mis-read v2 pages from some
+		// writers (equality filters returning no rows).
+		parquet.DataPageVersion(1),
+		parquet.DataPageStatistics(true),
+		parquet.MaxRowsPerRowGroup(RowsPerRowGroup),
+		parquet.CreatedBy("keytrail", "", ""),
+	}
+}
+
+// Write writes rows as one Parquet file with the schema of T.
+func Write[T any](w io.Writer, rows []T) error {
+	pw := parquet.NewGenericWriter[T](w, Options(parquet.SchemaOf(new(T)))...)
+	if _, err := pw.Write(rows); err != nil {
+		return fmt.Errorf("write rows: %w", err)
+	}
+	if err := pw.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}
+
+// Read reads every row of a Parquet file into T.
+func Read[T any](r io.ReaderAt, size int64) ([]T, error) {
+	f, err := parquet.OpenFile(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("open parquet: %w", err)
+	}
+	pr := parquet.NewGenericReader[T](f)
+	defer pr.Close()
+	rows := make([]T, 0, pr.NumRows())
+	buf := make([]T, 256)
+	for {
+		n, err := pr.Read(buf)
+		rows = append(rows, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return rows, fmt.Errorf("read rows: %w", err)
+		}
+	}
+}
