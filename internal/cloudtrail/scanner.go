@@ -191,6 +191,9 @@ func (s *Scanner) Next() bool {
 			if !ok {
 				return false
 			}
+			if end-start > s.max {
+				return s.fail(s.index, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.max), nil)
+			}
 			s.rec = s.buf[start:end]
 			s.index++
 			return true
@@ -318,8 +321,8 @@ func (s *Scanner) fill() bool {
 		s.end = n
 		s.mark = 0
 	}
-	if s.end == len(s.buf) {
-		if len(s.buf) >= s.max {
+	if s.end == len(s.buf) || s.end >= s.max {
+		if s.end >= s.max {
 			s.fail(s.errIndex(), fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.max), nil)
 			return false
 		}

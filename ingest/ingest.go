@@ -1,0 +1,385 @@
+// Package ingest turns CloudTrail log files into keytrail's lake: it streams
+// each file's records, keeps the Secrets Manager and KMS ones, normalizes them
+// (who, which secret or key, from where, did it fail) and writes them as
+// Parquet partitioned by event day.
+//
+// The same code serves the CLI (local files and folders), the backfill (S3
+// prefixes) and the Lambda (one object per notification). Its guarantees:
+//
+//   - Memory is bounded whatever the file size: records are split from the
+//     decompressed stream one at a time, and kept rows are flushed to Parquet
+//     parts of at most Config.RowsPerPart rows.
+//   - Cheap filtering first: a record whose bytes do not even contain a kept
+//     event source is dropped without being decoded.
+//   - Bad input loses nothing readable: a truncated or corrupt file keeps the
+//     records before the damage and reports where it stopped; a bad record is
+//     reported with its index and the rest of the file goes on.
+//   - Output names are a function of the input object's key, so ingesting an
+//     object again replaces its rows instead of adding them.
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/keytrail/keytrail/internal/cloudtrail"
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+// DefaultRowsPerPart bounds the rows buffered before a Parquet part is
+// written. At about 1–2 KB per row it keeps an ingest well under 100 MB.
+const DefaultRowsPerPart = 20000
+
+// maxRecordErrors caps the record errors kept per file; the count is exact.
+const maxRecordErrors = 20
+
+// Config configures an Ingester.
+type Config struct {
+	// Sources are the eventSource values to keep; nil keeps DefaultSources.
+	Sources []string
+	// RowsPerPart bounds the rows held in memory before a part is written;
+	// zero means DefaultRowsPerPart.
+	RowsPerPart int
+	// Logger receives per-file logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// objectPutter is where Parquet parts go: a lake.Dir or lake.S3.
+type objectPutter interface {
+	Put(ctx context.Context, key string, body io.Reader) error
+}
+
+// Ingester ingests CloudTrail objects into a lake.
+type Ingester struct {
+	sink        objectPutter
+	sources     [][]byte // quoted, for the byte pre-filter
+	keep        map[string]bool
+	rowsPerPart int
+	log         *slog.Logger
+}
+
+// New returns an Ingester writing to sink.
+func New(sink objectPutter, cfg Config) *Ingester {
+	srcs := cfg.Sources
+	if len(srcs) == 0 {
+		srcs = DefaultSources
+	}
+	in := &Ingester{sink: sink, keep: map[string]bool{}, rowsPerPart: cfg.RowsPerPart, log: cfg.Logger}
+	for _, s := range srcs {
+		in.keep[s] = true
+		in.sources = append(in.sources, []byte(`"`+s+`"`))
+	}
+	if in.rowsPerPart <= 0 {
+		in.rowsPerPart = DefaultRowsPerPart
+	}
+	if in.log == nil {
+		in.log = slog.New(slog.DiscardHandler)
+	}
+	return in
+}
+
+// Status says what became of one object.
+type Status string
+
+// Object statuses.
+const (
+	StatusOK      Status = "ok"      // every record read
+	StatusPartial Status = "partial" // some records or the file's tail could not be read
+	StatusFailed  Status = "failed"  // nothing could be read (not gzip, not CloudTrail, …)
+	StatusSkipped Status = "skipped" // deliberately not ingested: digest, Insights, empty
+)
+
+// RecordError is one record that could not be ingested.
+type RecordError struct {
+	Index int    `json:"index"`
+	Err   string `json:"error"`
+}
+
+// Result reports one object.
+type Result struct {
+	Object string `json:"object"`
+	Status Status `json:"status"`
+	// Reason explains a skipped, partial or failed object.
+	Reason string `json:"reason,omitempty"`
+	// Records counts the records read from the Records array; Kept those
+	// written; Dropped those of other event sources.
+	Records  int            `json:"records"`
+	Kept     int            `json:"kept"`
+	Dropped  int            `json:"dropped"`
+	BySource map[string]int `json:"by_source,omitempty"`
+	// RecordErrors holds the first errors (RecordErrorCount is exact).
+	RecordErrors     []RecordError `json:"record_errors,omitempty"`
+	RecordErrorCount int           `json:"record_error_count,omitempty"`
+	// Warnings counts kept records with a field of an unexpected type.
+	Warnings int `json:"warnings,omitempty"`
+	// Bytes is the uncompressed size read.
+	Bytes int64 `json:"bytes"`
+	// Outputs lists the lake keys written.
+	Outputs []string `json:"outputs,omitempty"`
+}
+
+// Failed reports whether the object counts as a failure for exit status and
+// retries.
+func (r *Result) Failed() bool { return r.Status == StatusFailed || r.Status == StatusPartial }
+
+func (r *Result) recordError(index int, err error) {
+	r.RecordErrorCount++
+	if len(r.RecordErrors) < maxRecordErrors {
+		r.RecordErrors = append(r.RecordErrors, RecordError{Index: index, Err: err.Error()})
+	}
+}
+
+// SkipReason returns why an object key should not be ingested, from its key
+// alone, or "" to ingest it. Digest and Insights files live beside the logs
+// under their own folders.
+func SkipReason(key string) string {
+	switch {
+	case strings.Contains(key, "/CloudTrail-Digest/") || strings.Contains(path.Base(key), "_CloudTrail-Digest_"):
+		return "CloudTrail digest file (integrity validation, no events)"
+	case strings.Contains(key, "/CloudTrail-Insight/") || strings.Contains(path.Base(key), "_CloudTrail-Insight_"):
+		return "CloudTrail Insights file (no API events)"
+	}
+	return ""
+}
+
+// Ingest reads one CloudTrail object (gzip or plain JSON) named key from r
+// and writes its kept records to the lake. The error is non-nil only when
+// the lake could not be written; problems with the input are in the Result.
+func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result, error) {
+	res := Result{Object: key, Status: StatusOK, BySource: map[string]int{}}
+	if reason := SkipReason(key); reason != "" {
+		res.Status, res.Reason = StatusSkipped, reason
+		return res, nil
+	}
+	counter := &countingReader{r: r}
+	body, err := decompress(counter)
+	if err != nil {
+		res.Status, res.Reason = StatusFailed, err.Error()
+		return res, nil
+	}
+	defer body.Close()
+
+	w := in.newPartWriter(key)
+	s := cloudtrail.NewScanner(body)
+	var rec cloudtrail.Record
+	for s.Next() {
+		res.Records++
+		raw := s.Record()
+		if !in.mayKeep(raw) {
+			res.Dropped++
+			continue
+		}
+		rec = cloudtrail.Record{}
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if !errors.As(err, &typeErr) {
+				res.recordError(s.Index(), fmt.Errorf("invalid JSON: %w", err))
+				continue
+			}
+			// A field of an unexpected type: the rest decoded; keep it.
+			res.Warnings++
+		}
+		if !in.keep[rec.EventSource] || rec.EventType == "AwsCloudTrailInsight" {
+			res.Dropped++
+			continue
+		}
+		e, err := Normalize(&rec, raw)
+		if err != nil {
+			res.recordError(s.Index(), err)
+			continue
+		}
+		e.SourceObject = key
+		e.SourceIndex = int64(s.Index())
+		res.Kept++
+		res.BySource[e.EventSource]++
+		if err := w.add(ctx, e); err != nil {
+			return res, err
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+	}
+	res.Bytes = counter.n
+	if err := s.Err(); err != nil {
+		switch {
+		case errors.Is(err, cloudtrail.ErrDigest):
+			res.Status, res.Reason = StatusSkipped, "CloudTrail digest file (integrity validation, no events)"
+		case res.Records == 0:
+			res.Status, res.Reason = StatusFailed, err.Error()
+		default:
+			res.Status = StatusPartial
+			res.Reason = fmt.Sprintf("stopped after %d records: %v", res.Records, err)
+		}
+	} else if res.Records == 0 {
+		res.Status, res.Reason = StatusSkipped, "empty Records array"
+	}
+	if res.RecordErrorCount > 0 && res.Status == StatusOK {
+		res.Status = StatusPartial
+		res.Reason = fmt.Sprintf("%d of %d records could not be ingested", res.RecordErrorCount, res.Records)
+	}
+	outputs, err := w.close(ctx)
+	res.Outputs = outputs
+	if err != nil {
+		return res, err
+	}
+	if len(res.BySource) == 0 {
+		res.BySource = nil
+	}
+	in.log.LogAttrs(ctx, slog.LevelInfo, "ingested object",
+		slog.String("object", key), slog.String("status", string(res.Status)),
+		slog.Int("records", res.Records), slog.Int("kept", res.Kept),
+		slog.Int("record_errors", res.RecordErrorCount), slog.String("reason", res.Reason))
+	return res, nil
+}
+
+// mayKeep is the cheap pre-filter: a record can only be from a kept source
+// if the quoted source name occurs somewhere in its bytes.
+func (in *Ingester) mayKeep(raw []byte) bool {
+	for _, s := range in.sources {
+		if bytes.Contains(raw, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// decompress returns the object's JSON stream, gunzipping when the content
+// starts with the gzip magic number (the key's extension is not trusted).
+func decompress(r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(2)
+	if err != nil && len(magic) == 0 {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty object")
+		}
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return &gzipBody{zr}, nil
+	}
+	return io.NopCloser(br), nil
+}
+
+// gzipBody labels decompression errors so a truncated or corrupt file says so.
+type gzipBody struct{ zr *gzip.Reader }
+
+func (g *gzipBody) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("gzip: unexpected end of compressed data (truncated file?)")
+		} else {
+			err = fmt.Errorf("gzip: %w", err)
+		}
+	}
+	return n, err
+}
+
+func (g *gzipBody) Close() error { return g.zr.Close() }
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// partWriter buffers rows by event day and writes sorted Parquet parts.
+type partWriter struct {
+	in      *Ingester
+	base    string
+	byDay   map[string][]event.Event
+	rows    int
+	parts   map[string]int
+	outputs []string
+}
+
+// objectName derives a deterministic, readable output name from the source
+// key: its file name (sanitised) plus a hash of the full key, so the same
+// name in two trails or prefixes does not collide.
+func objectName(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	base := path.Base(key)
+	for _, ext := range []string{".gz", ".json"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	base = unsafeChars.ReplaceAllString(base, "_")
+	if len(base) > 120 {
+		base = base[:120]
+	}
+	return base + "-" + hex.EncodeToString(sum[:6])
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+func (in *Ingester) newPartWriter(key string) *partWriter {
+	return &partWriter{in: in, base: objectName(key), byDay: map[string][]event.Event{}, parts: map[string]int{}}
+}
+
+func (w *partWriter) add(ctx context.Context, e event.Event) error {
+	d := e.Day()
+	w.byDay[d] = append(w.byDay[d], e)
+	w.rows++
+	if w.rows >= w.in.rowsPerPart {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+func (w *partWriter) flush(ctx context.Context) error {
+	days := make([]string, 0, len(w.byDay))
+	for d := range w.byDay {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	for _, d := range days {
+		rows := w.byDay[d]
+		event.Sort(rows)
+		n := w.parts[d]
+		w.parts[d] = n + 1
+		key := lake.EventKey(d, fmt.Sprintf("%s-p%03d", w.base, n))
+		var buf bytes.Buffer
+		if err := event.WriteParquet(&buf, rows); err != nil {
+			return fmt.Errorf("encode %s: %w", key, err)
+		}
+		if err := w.in.sink.Put(ctx, key, &buf); err != nil {
+			return fmt.Errorf("write %s: %w", key, err)
+		}
+		w.outputs = append(w.outputs, key)
+		delete(w.byDay, d)
+	}
+	w.rows = 0
+	return nil
+}
+
+func (w *partWriter) close(ctx context.Context) ([]string, error) {
+	if w.rows > 0 {
+		if err := w.flush(ctx); err != nil {
+			return w.outputs, err
+		}
+	}
+	return w.outputs, nil
+}

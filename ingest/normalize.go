@@ -1,0 +1,493 @@
+package ingest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"regexp"
+	"strings"
+
+	"github.com/keytrail/keytrail/internal/cloudtrail"
+	"github.com/keytrail/keytrail/internal/event"
+)
+
+// Event sources keytrail keeps by default.
+const (
+	SourceSecretsManager = "secretsmanager.amazonaws.com"
+	SourceKMS            = "kms.amazonaws.com"
+)
+
+// DefaultSources are the event sources kept when none are configured.
+var DefaultSources = []string{SourceSecretsManager, SourceKMS}
+
+// Normalize turns one decoded record into a row. raw is the record's JSON,
+// used only to derive a stable id for records that lack an eventID.
+// Lineage (source object, index) is the caller's to set.
+func Normalize(rec *cloudtrail.Record, raw []byte) (event.Event, error) {
+	t, err := rec.Time()
+	if err != nil {
+		return event.Event{}, err
+	}
+	e := event.Event{
+		EventID:         rec.EventID,
+		EventTime:       t,
+		EventVersion:    rec.EventVersion,
+		EventSource:     rec.EventSource,
+		EventName:       rec.EventName,
+		EventType:       rec.EventType,
+		EventCategory:   rec.EventCategory,
+		ReadOnly:        rec.ReadOnly,
+		ManagementEvent: rec.ManagementEvent,
+		AWSRegion:       rec.AWSRegion,
+		RecipientAcct:   rec.RecipientAccountID,
+		RequestID:       rec.RequestID,
+		SharedEventID:   rec.SharedEventID,
+		ErrorCode:       rec.ErrorCode,
+		ErrorMessage:    rec.ErrorMessage,
+		SourceIP:        rec.SourceIPAddress,
+		UserAgent:       rec.UserAgent,
+		VPCEndpointID:   rec.VPCEndpointID,
+		FromConsole:     rec.SessionCredentialFromConsole == "true",
+	}
+	// A failed call carries an errorCode; some producers write an empty or
+	// numeric one ("200") for success.
+	e.Failed = rec.ErrorCode != "" && rec.ErrorCode != "200"
+	if e.EventID == "" {
+		sum := sha256.Sum256(raw)
+		e.EventID = "keytrail-" + hex.EncodeToString(sum[:16])
+	}
+	if e.EventCategory == "" {
+		e.EventCategory = "Management"
+	}
+	part := partitionOf(rec)
+	setPrincipal(&e, rec, part)
+	setResources(&e, rec, part)
+	e.RequestParameters = compactJSON(rec.RequestParameters)
+	e.ResponseElements = compactJSON(rec.ResponseElements)
+	e.AdditionalEventData = compactJSON(rec.AdditionalEventData)
+	e.EncryptionContext = encryptionContext(rec.RequestParameters)
+	return e, nil
+}
+
+// partitionOf returns the ARN partition (aws, aws-cn, aws-us-gov) of the
+// record's account, from an ARN it carries or else from its region.
+func partitionOf(rec *cloudtrail.Record) string {
+	if ui := rec.UserIdentity; ui != nil {
+		if p := arnPartition(ui.ARN); p != "" {
+			return p
+		}
+	}
+	for _, r := range rec.Resources {
+		if p := arnPartition(r.Arn()); p != "" {
+			return p
+		}
+	}
+	switch {
+	case strings.HasPrefix(rec.AWSRegion, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(rec.AWSRegion, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(rec.AWSRegion, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(rec.AWSRegion, "us-isob-"):
+		return "aws-iso-b"
+	}
+	return "aws"
+}
+
+// ARN is a parsed Amazon Resource Name.
+type ARN struct {
+	Partition, Service, Region, Account, Resource string
+}
+
+// ParseARN splits an ARN into its six fields.
+func ParseARN(s string) (ARN, bool) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
+		return ARN{}, false
+	}
+	return ARN{parts[1], parts[2], parts[3], parts[4], parts[5]}, true
+}
+
+func (a ARN) String() string {
+	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":" + a.Resource
+}
+
+func arnPartition(s string) string {
+	if a, ok := ParseARN(s); ok {
+		return a.Partition
+	}
+	return ""
+}
+
+// setPrincipal fills the principal columns. See the README's schema section
+// for the canonical principal of each identity type.
+func setPrincipal(e *event.Event, rec *cloudtrail.Record, part string) {
+	ui := rec.UserIdentity
+	if ui == nil {
+		ui = &cloudtrail.UserIdentity{}
+	}
+	e.IdentityType = ui.Type
+	e.PrincipalID = ui.PrincipalID
+	e.PrincipalAccount = ui.AccountID
+	e.CallerARN = ui.ARN
+	e.AccessKeyID = ui.AccessKeyID
+	e.InvokedBy = ui.InvokedBy
+	var issuer *cloudtrail.SessionIssuer
+	if sc := ui.SessionContext; sc != nil {
+		issuer = sc.SessionIssuer
+		if sc.Attributes != nil {
+			switch sc.Attributes.MFAAuthenticated {
+			case "true":
+				e.MFAAuthenticated = new(true)
+			case "false":
+				e.MFAAuthenticated = new(false)
+			}
+		}
+	}
+	if issuer != nil {
+		e.SessionIssuerARN = issuer.ARN
+	}
+	arn, _ := ParseARN(ui.ARN)
+	if e.PrincipalAccount == "" {
+		e.PrincipalAccount = arn.Account
+	}
+	switch ui.Type {
+	case "AssumedRole":
+		// arn:aws:sts::111122223333:assumed-role/ROLE/SESSION: the role is
+		// the principal, the session only evidence.
+		role, session := "", ""
+		if rest, ok := strings.CutPrefix(arn.Resource, "assumed-role/"); ok {
+			role, session, _ = strings.Cut(rest, "/")
+		}
+		if session == "" {
+			_, session, _ = strings.Cut(ui.PrincipalID, ":")
+		}
+		e.SessionName = session
+		switch {
+		case issuer != nil && issuer.ARN != "":
+			e.PrincipalARN = issuer.ARN
+			e.PrincipalName = issuer.UserName
+		case role != "":
+			// Without the issuer the role's path is unknown.
+			e.PrincipalARN = ARN{orDefault(arn.Partition, part), "iam", "", e.PrincipalAccount, "role/" + role}.String()
+		default:
+			e.PrincipalARN = ui.ARN
+		}
+		if e.PrincipalName == "" {
+			e.PrincipalName = firstNonEmpty(role, ui.UserName, lastSegment(e.PrincipalARN))
+		}
+	case "IAMUser":
+		e.PrincipalARN = ui.ARN
+		if e.PrincipalARN == "" && ui.UserName != "" && e.PrincipalAccount != "" {
+			e.PrincipalARN = ARN{part, "iam", "", e.PrincipalAccount, "user/" + ui.UserName}.String()
+		}
+		e.PrincipalName = firstNonEmpty(ui.UserName, lastSegment(ui.ARN))
+	case "Root":
+		if e.PrincipalAccount != "" {
+			e.PrincipalARN = ARN{orDefault(arn.Partition, part), "iam", "", e.PrincipalAccount, "root"}.String()
+		} else {
+			e.PrincipalARN = ui.ARN
+		}
+		e.PrincipalName = "root"
+	case "FederatedUser":
+		// arn:aws:sts::ACCT:federated-user/NAME — a GetFederationToken
+		// session; the issuing IAM user is in session_issuer_arn.
+		e.PrincipalARN = ui.ARN
+		e.PrincipalName = lastSegment(ui.ARN)
+		if issuer != nil && issuer.UserName != "" {
+			e.SessionName = e.PrincipalName
+		}
+	case "AWSService":
+		e.PrincipalARN = ui.InvokedBy
+		e.PrincipalName = ui.InvokedBy
+	case "AWSAccount":
+		e.PrincipalARN = ui.ARN
+		if e.PrincipalARN == "" && e.PrincipalAccount != "" {
+			e.PrincipalARN = ARN{part, "iam", "", e.PrincipalAccount, "root"}.String()
+		}
+		e.PrincipalName = e.PrincipalAccount
+	default:
+		// SAMLUser, WebIdentityUser, IdentityCenterUser, records without a
+		// type (service-initiated), and types CloudTrail adds later.
+		switch {
+		case ui.ARN != "":
+			e.PrincipalARN = ui.ARN
+		case ui.Type == "" && ui.InvokedBy != "":
+			e.PrincipalARN = ui.InvokedBy
+		case ui.OnBehalfOf != nil && ui.OnBehalfOf.UserID != "":
+			e.PrincipalARN = ui.OnBehalfOf.IdentityStoreARN + "/user/" + ui.OnBehalfOf.UserID
+		case ui.PrincipalID != "":
+			e.PrincipalARN = ui.Type + ":" + ui.PrincipalID
+		case ui.UserName != "":
+			e.PrincipalARN = ui.Type + ":" + ui.UserName
+		}
+		e.PrincipalName = firstNonEmpty(ui.UserName, ui.InvokedBy, lastSegment(ui.ARN), ui.PrincipalID)
+	}
+	if e.PrincipalARN == "" {
+		switch {
+		case rec.UserAgent == "AWS Internal" || ui.InvokedBy == "AWS Internal":
+			e.PrincipalARN, e.PrincipalName = "AWS Internal", "AWS Internal"
+		case ui.UserName != "":
+			// Records edited by other tools sometimes keep only a name.
+			e.PrincipalARN = ui.Type + ":" + ui.UserName
+		case ui.PrincipalID != "":
+			e.PrincipalARN = ui.Type + ":" + ui.PrincipalID
+		}
+	}
+	e.CallerKind = callerKind(rec, ui, issuer)
+}
+
+// callerKind classifies the caller: an AWS service acting for someone, a
+// person, or a workload.
+func callerKind(rec *cloudtrail.Record, ui *cloudtrail.UserIdentity, issuer *cloudtrail.SessionIssuer) string {
+	switch {
+	case ui.Type == "AWSService", ui.InvokedBy != "",
+		strings.HasSuffix(rec.SourceIPAddress, ".amazonaws.com"),
+		rec.SourceIPAddress == "AWS Internal",
+		ui.Type == "" && rec.UserAgent == "AWS Internal":
+		return event.CallerService
+	}
+	switch ui.Type {
+	case "Root", "IAMUser", "SAMLUser", "IdentityCenterUser", "FederatedUser":
+		return event.CallerPerson
+	case "AssumedRole":
+		role := ""
+		if issuer != nil {
+			role = issuer.UserName
+		}
+		if role == "" {
+			if a, ok := ParseARN(ui.ARN); ok {
+				role, _, _ = strings.Cut(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
+			}
+		}
+		// IAM Identity Center permission sets and console sessions are
+		// people; every other role session is a workload.
+		if strings.HasPrefix(role, "AWSReservedSSO_") || rec.SessionCredentialFromConsole == "true" {
+			return event.CallerPerson
+		}
+		return event.CallerWorkload
+	case "WebIdentityUser":
+		return event.CallerWorkload
+	}
+	return event.CallerUnknown
+}
+
+// setResources finds every secret or key the record names, canonicalises
+// them and picks the primary one.
+func setResources(e *event.Event, rec *cloudtrail.Record, part string) {
+	region, account := rec.AWSRegion, rec.RecipientAccountID
+	var keys, aliases, secrets []string
+	add := func(list *[]string, v string) {
+		if v == "" {
+			return
+		}
+		for _, x := range *list {
+			if x == v {
+				return
+			}
+		}
+		*list = append(*list, v)
+	}
+	addRef := func(ref string) {
+		kind, canon := canonicalRef(e.EventSource, ref, part, region, account)
+		switch kind {
+		case event.ResourceSecret:
+			add(&secrets, canon)
+		case event.ResourceKey:
+			add(&keys, canon)
+		case event.ResourceAlias:
+			add(&aliases, canon)
+		}
+	}
+	for _, r := range rec.Resources {
+		if a := r.Arn(); strings.HasPrefix(a, "arn:") {
+			addRef(a)
+		}
+	}
+	var p requestRefs
+	if len(rec.RequestParameters) > 0 && rec.RequestParameters[0] == '{' {
+		_ = json.Unmarshal(rec.RequestParameters, &p) // best effort: shapes vary by call
+	}
+	var resp responseRefs
+	if len(rec.ResponseElements) > 0 && rec.ResponseElements[0] == '{' {
+		_ = json.Unmarshal(rec.ResponseElements, &resp)
+	}
+	var extra struct {
+		SecretID string `json:"SecretId"`
+	}
+	if len(rec.AdditionalEventData) > 0 && rec.AdditionalEventData[0] == '{' {
+		_ = json.Unmarshal(rec.AdditionalEventData, &extra)
+	}
+	if e.EventSource == SourceSecretsManager {
+		addRef(resp.ARN)
+		addRef(p.SecretID)
+		for _, id := range p.SecretIDList {
+			addRef(id)
+		}
+		if resp.ARN == "" && p.SecretID == "" && e.EventName == "CreateSecret" {
+			addRef(p.Name)
+		}
+		addRef(extra.SecretID)
+	} else {
+		if resp.KeyMetadata != nil {
+			addRef(resp.KeyMetadata.ARN)
+		}
+		for _, ref := range []string{p.KeyID, p.SourceKeyID, p.DestinationKeyID, p.TargetKeyID, p.PrimaryKeyARN, p.AliasName} {
+			addRef(ref)
+		}
+	}
+	if len(aliases) > 0 {
+		e.KeyAlias = aliasName(aliases[0])
+	}
+	all := append(append(append([]string{}, secrets...), keys...), aliases...)
+	// An alias resolves to the key when the record names exactly one key.
+	if len(keys) == 1 {
+		all = append([]string{}, keys...)
+		for _, a := range aliases {
+			all = append(all, a)
+		}
+	}
+	e.ResourceARNs = all
+	if len(all) == 0 {
+		e.ResourceARNs = []string{}
+		return
+	}
+	e.ResourceARN = all[0]
+	a, _ := ParseARN(e.ResourceARN)
+	e.ResourceAccount = a.Account
+	switch {
+	case a.Service == "secretsmanager":
+		e.ResourceType = event.ResourceSecret
+		e.ResourceName = strings.TrimPrefix(a.Resource, "secret:")
+	case strings.HasPrefix(a.Resource, "key/"):
+		e.ResourceType = event.ResourceKey
+		e.ResourceName = strings.TrimPrefix(a.Resource, "key/")
+	default:
+		e.ResourceType = event.ResourceAlias
+		e.ResourceName = aliasName(e.ResourceARN)
+	}
+}
+
+type requestRefs struct {
+	SecretID         string   `json:"secretId"`
+	SecretIDList     []string `json:"secretIdList"`
+	Name             string   `json:"name"`
+	KeyID            string   `json:"keyId"`
+	SourceKeyID      string   `json:"sourceKeyId"`
+	DestinationKeyID string   `json:"destinationKeyId"`
+	TargetKeyID      string   `json:"targetKeyId"`
+	PrimaryKeyARN    string   `json:"primaryKeyArn"`
+	AliasName        string   `json:"aliasName"`
+}
+
+type responseRefs struct {
+	ARN         string `json:"arn"`
+	KeyMetadata *struct {
+		ARN string `json:"arn"`
+	} `json:"keyMetadata"`
+}
+
+// secretSuffix is the six random characters Secrets Manager appends to a
+// secret's name in its ARN.
+var secretSuffix = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+
+// canonicalRef resolves one way of naming a secret or key to its canonical
+// ARN. Secrets: arn:P:secretsmanager:REGION:ACCOUNT:secret:NAME — the
+// random suffix is dropped, so a secret named by name, full ARN or partial
+// ARN comes out the same. (A partial ARN whose name itself ends in a hyphen
+// and six letters or digits is indistinguishable from a full ARN; AWS warns
+// against such names for the same reason.) Keys: arn:P:kms:REGION:ACCOUNT:
+// key/ID; aliases: arn:P:kms:REGION:ACCOUNT:alias/NAME. Bare names and ids
+// take the record's region and recipient account.
+func canonicalRef(source, ref, part, region, account string) (kind, canon string) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", ""
+	}
+	if a, ok := ParseARN(ref); ok {
+		switch {
+		case a.Service == "secretsmanager" && strings.HasPrefix(a.Resource, "secret:"):
+			a.Resource = secretSuffix.ReplaceAllString(a.Resource, "")
+			return event.ResourceSecret, a.String()
+		case a.Service == "kms" && strings.HasPrefix(a.Resource, "key/"):
+			return event.ResourceKey, a.String()
+		case a.Service == "kms" && strings.HasPrefix(a.Resource, "alias/"):
+			return event.ResourceAlias, a.String()
+		}
+		return "", ""
+	}
+	if region == "" || account == "" {
+		return "", ""
+	}
+	switch source {
+	case SourceSecretsManager:
+		return event.ResourceSecret, ARN{part, "secretsmanager", region, account, "secret:" + ref}.String()
+	case SourceKMS:
+		if strings.HasPrefix(ref, "alias/") {
+			return event.ResourceAlias, ARN{part, "kms", region, account, ref}.String()
+		}
+		return event.ResourceKey, ARN{part, "kms", region, account, "key/" + ref}.String()
+	}
+	return "", ""
+}
+
+func aliasName(aliasARN string) string {
+	if a, ok := ParseARN(aliasARN); ok {
+		return a.Resource
+	}
+	return aliasARN
+}
+
+// encryptionContext returns requestParameters.encryptionContext as JSON
+// text: for a KMS Decrypt it says which S3 object, secret or volume the data
+// key protected.
+func encryptionContext(params json.RawMessage) string {
+	if len(params) == 0 || params[0] != '{' {
+		return ""
+	}
+	var p struct {
+		EncryptionContext json.RawMessage `json:"encryptionContext"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	return compactJSON(p.EncryptionContext)
+}
+
+// compactJSON returns raw JSON as compact text, "" for null or absent.
+func compactJSON(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+func lastSegment(s string) string {
+	if i := strings.LastIndexAny(s, "/:"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

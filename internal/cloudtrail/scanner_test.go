@@ -1,0 +1,178 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func scanAll(t testing.TB, input string, bufSize int) ([]string, error) {
+	t.Helper()
+	var r io.Reader = strings.NewReader(input)
+	if bufSize > 0 {
+		r = iotest.OneByteReader(r)
+	}
+	s := NewScanner(r)
+	var recs []string
+	for s.Next() {
+		recs = append(recs, string(s.Record()))
+		if s.Index() != len(recs)-1 {
+			t.Fatalf("Index() = %d, want %d", s.Index(), len(recs)-1)
+		}
+	}
+	return recs, s.Err()
+}
+
+func TestScannerValid(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{"one", `{"Records":[{"a":1}]}`, []string{`{"a":1}`}},
+		{"two with spaces", " \n{ \"Records\" : [ {\"a\":1} ,\n {\"b\":[1,2,{}]} ] }\n", []string{`{"a":1}`, `{"b":[1,2,{}]}`}},
+		{"records not first", `{"x":{"y":[1,"]"]},"Records":[{"a":"}"}],"z":null}`, []string{`{"a":"}"}`}},
+		{"escaped quotes and backslashes", `{"Records":[{"a":"q\"}]\\","b":"\\\\"}]}`, []string{`{"a":"q\"}]\\","b":"\\\\"}`}},
+		{"byte order mark", "\xEF\xBB\xBF{\"Records\":[{}]}", []string{`{}`}},
+		{"unicode", `{"Records":[{"ua":"Müller ☃ \u2028"}]}`, []string{`{"ua":"Müller ☃ \u2028"}`}},
+		{"empty records", `{"Records":[]}`, nil},
+	}
+	for _, tt := range tests {
+		for _, oneByte := range []int{0, 1} {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := scanAll(t, tt.input, oneByte)
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+					t.Fatalf("records = %q, want %q", got, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestScannerErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		input     string
+		records   int    // records returned before the error
+		is        error  // errors.Is target, if any
+		index     int    // SyntaxError.Index, -2 to skip
+		substring string // in the message
+	}{
+		{"empty input", "", 0, ErrNotCloudTrail, -1, "empty input"},
+		{"array at top", `[{"a":1}]`, 0, ErrNotCloudTrail, -1, "not a JSON object"},
+		{"not json", "hello", 0, ErrNotCloudTrail, -1, "not a JSON object"},
+		{"no Records", `{"foo":[1,2]}`, 0, ErrNotCloudTrail, -2, "no top-level Records"},
+		{"digest", `{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}`, 0, ErrDigest, -2, "digest"},
+		{"Records not array", `{"Records":{"a":1}}`, 0, ErrNotCloudTrail, -1, "Records is not an array"},
+		{"truncated mid record", `{"Records":[{"a":1},{"b":"xy`, 1, nil, 1, "unexpected end of input"},
+		{"truncated between records", `{"Records":[{"a":1},`, 1, nil, 1, "unexpected end of input"},
+		{"truncated after array", `{"Records":[{"a":1}]`, 1, nil, -1, "unexpected end of input"},
+		{"record not object", `{"Records":[{"a":1},7]}`, 1, nil, 1, "not a JSON object"},
+		{"mismatched bracket", `{"Records":[{"a":[1}]}`, 0, nil, 0, "mismatched"},
+		{"missing comma", `{"Records":[{"a":1} {"b":2}]}`, 1, nil, 1, "want ',' or ']'"},
+		{"trailing garbage", `{"Records":[{"a":1}]} x`, 1, nil, -1, "after the top-level object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := scanAll(t, tt.input, 0)
+			if err == nil {
+				t.Fatalf("no error; records %q", got)
+			}
+			if len(got) != tt.records {
+				t.Errorf("records before error = %d, want %d", len(got), tt.records)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("err = %v, want errors.Is %v", err, tt.is)
+			}
+			if tt.index != -2 {
+				var se *SyntaxError
+				if !errors.As(err, &se) {
+					t.Fatalf("err = %T %v, want *SyntaxError", err, err)
+				}
+				if se.Index != tt.index {
+					t.Errorf("index = %d, want %d (%v)", se.Index, tt.index, err)
+				}
+			}
+			if !strings.Contains(err.Error(), tt.substring) {
+				t.Errorf("err = %q, want it to mention %q", err, tt.substring)
+			}
+		})
+	}
+}
+
+func TestScannerRecordTooLarge(t *testing.T) {
+	big := `{"Records":[{"a":"` + strings.Repeat("x", 4096) + `"}]}`
+	s := NewScanner(strings.NewReader(big))
+	s.SetMaxRecordSize(1024)
+	for s.Next() {
+		t.Fatal("returned a record over the limit")
+	}
+	if !errors.Is(s.Err(), ErrRecordTooLarge) {
+		t.Fatalf("err = %v, want ErrRecordTooLarge", s.Err())
+	}
+}
+
+func TestScannerReadError(t *testing.T) {
+	boom := errors.New("boom")
+	r := io.MultiReader(strings.NewReader(`{"Records":[{"a":1},{"b":`), iotest.ErrReader(boom))
+	s := NewScanner(r)
+	n := 0
+	for s.Next() {
+		n++
+	}
+	if n != 1 || !errors.Is(s.Err(), boom) {
+		t.Fatalf("records %d, err %v; want 1 and boom", n, s.Err())
+	}
+}
+
+// FuzzScanner checks the scanner against encoding/json: on any input that
+// encoding/json accepts as a log file, the scanner returns the same records;
+// on any input at all, it never panics and never returns a record that is
+// not balanced JSON.
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{
+		`{"Records":[{"a":1},{"b":"x\"]}"}]}`,
+		`{"Records":[]}`,
+		`{"k":"v","Records":[{"n":[1,{"o":null}]}]}`,
+		`{"Records":[{"a":"\\"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := NewScanner(bytes.NewReader(data))
+		var got []string
+		for s.Next() {
+			got = append(got, string(s.Record()))
+		}
+		var file struct {
+			Records []json.RawMessage
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if dec.Decode(&file) != nil || dec.More() || file.Records == nil {
+			return
+		}
+		// encoding/json matches keys case-insensitively and keeps the last
+		// duplicate; the scanner follows CloudTrail's exact "Records".
+		if !bytes.Contains(data, []byte(`"Records"`)) || bytes.Count(data, []byte(`"Records"`)) > 1 {
+			return
+		}
+		if s.Err() != nil {
+			t.Fatalf("scanner error %v on valid input %q", s.Err(), data)
+		}
+		if len(got) != len(file.Records) {
+			t.Fatalf("scanner found %d records, encoding/json %d, in %q", len(got), len(file.Records), data)
+		}
+		for i := range got {
+			if !json.Valid([]byte(got[i])) {
+				t.Fatalf("record %d %q is not valid JSON", i, got[i])
+			}
+		}
+	})
+}
