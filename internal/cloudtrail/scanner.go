@@ -60,12 +60,13 @@ type Scanner struct {
 	r   io.Reader
 	max int
 
-	buf  []byte
-	pos  int // next byte to examine
-	end  int // end of valid data in buf
-	mark int // bytes before mark may be discarded
-	base int64
-	eof  bool
+	buf     []byte
+	pos     int // next byte to examine
+	end     int // end of valid data in buf
+	mark    int // bytes before mark may be discarded
+	base    int64
+	eof     bool
+	readErr error // a read error held back until the bytes before it are used
 
 	state    int
 	index    int // index of the next record
@@ -330,6 +331,11 @@ func (s *Scanner) fill() bool {
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
 	}
+	if s.readErr != nil {
+		s.eof = true
+		s.fail(s.errIndex(), fmt.Errorf("read: %w", s.readErr), nil)
+		return false
+	}
 	for range 100 {
 		n, err := s.r.Read(s.buf[s.end:])
 		s.end += n
@@ -338,6 +344,11 @@ func (s *Scanner) fill() bool {
 			return n > 0
 		}
 		if err != nil {
+			// Use what was read; report the error when more is needed.
+			s.readErr = err
+			if n > 0 {
+				return true
+			}
 			s.eof = true
 			s.fail(s.errIndex(), fmt.Errorf("read: %w", err), nil)
 			return false
