@@ -2,10 +2,174 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/internal/lake"
 )
 
+const ingestUsage = `Usage: keytrail ingest [flags] SRC...
+
+Reads CloudTrail log files (gzip or plain JSON, as CloudTrail writes them to S3),
+keeps the Secrets Manager and KMS events and writes them to the lake as Parquet,
+partitioned by event day. SRC is a file or a folder, walked recursively for
+*.json and *.json.gz files. Digest and Insights files are skipped.
+
+Ingesting the same files again replaces their rows; it never duplicates them.
+The exit status is 1 when any file could not be read in full; the summary
+still lists everything that was written.
+
+Flags:
+`
+
 func runIngest(ctx context.Context, env *environ, args []string) int {
-	fmt.Fprintln(env.stderr, "keytrail ingest: not yet")
-	return 1
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	lakeDir := fs.String("lake", "lake", "lake `folder` to write to")
+	sources := fs.String("sources", strings.Join(ingest.DefaultSources, ","), "comma-separated event `sources` to keep")
+	workers := fs.Int("concurrency", 2, "files ingested at once")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	verbose := fs.Bool("v", false, "log every file")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), ingestUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(env.stderr, "keytrail ingest: name at least one file or folder to ingest")
+		fs.Usage()
+		return 2
+	}
+	store, err := lake.NewDir(*lakeDir)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+		return 1
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	in := ingest.New(store, ingest.Config{Sources: splitList(*sources), Logger: logger})
+
+	var ignored []string
+	var srcs []ingest.Source
+	var total int64
+	for _, p := range fs.Args() {
+		src := ingest.LocalSource{Path: p, Ignored: func(p string) { ignored = append(ignored, p) }}
+		// Size the progress bar: a cheap listing before the real run.
+		err := src.Walk(ctx, func(o ingest.Object) error { total += o.Size; return nil })
+		if err != nil {
+			fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+			return 1
+		}
+		srcs = append(srcs, ingest.LocalSource{Path: p})
+	}
+	opt := ingest.RunOptions{Concurrency: *workers}
+	var bar *progressbar.ProgressBar
+	if env.stderrTerminal && !*verbose {
+		bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(env.stderr),
+			progressbar.OptionSetDescription("ingest"),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100_000_000),
+		)
+		opt.Progress = func(done int64, _ *ingest.Result) { bar.Set64(done) }
+	}
+	sum, err := in.Run(ctx, srcs, opt)
+	if bar != nil {
+		bar.Finish()
+	}
+	if *asJSON {
+		out := struct {
+			ingest.Summary
+			Ignored []string `json:"ignored,omitempty"`
+			Lake    string   `json:"lake"`
+		}{sum, ignored, *lakeDir}
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	} else {
+		printSummary(env.stdout, &sum, ignored, *lakeDir)
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+		return 1
+	}
+	if sum.HasFailures() {
+		return 1
+	}
+	return 0
+}
+
+func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir string) {
+	mbps := 0.0
+	if sec := s.Elapsed.Seconds(); sec > 0 {
+		mbps = float64(s.Bytes) / 1e6 / sec
+	}
+	fmt.Fprintf(w, "Ingested %d files into %s in %s (%.0f MB of JSON, %.0f MB/s)\n",
+		s.Objects, lakeDir, s.Elapsed.Round(1e6), float64(s.Bytes)/1e6, mbps)
+	fmt.Fprintf(w, "  files:   %d ok, %d partial, %d failed, %d skipped\n", s.OK, s.Partial, s.Failed, s.Skipped)
+	fmt.Fprintf(w, "  records: %d read, %d kept, %d other services, %d unreadable\n", s.Records, s.Kept, s.Dropped, s.Errors)
+	for _, src := range s.SortedSources() {
+		fmt.Fprintf(w, "    %-32s %d\n", src, s.BySource[src])
+	}
+	if len(s.Problems) > 0 {
+		fmt.Fprintf(w, "Not fully ingested:\n")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, p := range s.Problems {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Status, oneLine(p.Object), oneLine(p.Reason))
+			for _, re := range p.RecordErrors {
+				fmt.Fprintf(tw, "  \t  record %d\t%s\n", re.Index, oneLine(re.Err))
+			}
+			if extra := p.RecordErrorCount - len(p.RecordErrors); extra > 0 {
+				fmt.Fprintf(tw, "  \t  … and %d more records\t\n", extra)
+			}
+		}
+		tw.Flush()
+	}
+	if len(ignored) > 0 {
+		fmt.Fprintf(w, "Passed over %d files that are not .json or .json.gz (first: %s)\n", len(ignored), oneLine(ignored[0]))
+	}
+}
+
+// oneLine keeps caller-controlled text (file names, error messages quoting
+// record content) on one line of the terminal.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -33,7 +33,8 @@ type command struct {
 type environ struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	isTerminal     bool // stdout is a terminal: tables and progress bars
+	isTerminal     bool // stdout is a terminal: tables rather than JSON lines
+	stderrTerminal bool // stderr is a terminal: progress bars
 }
 
 // commands lists every subcommand. Add yours here.
@@ -43,7 +44,8 @@ var commands = map[string]command{
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	env := &environ{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stdout)}
+	env := &environ{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		isTerminal: isTerminal(os.Stdout), stderrTerminal: isTerminal(os.Stderr)}
 	code := run(ctx, env, os.Args[1:])
 	stop()
 	os.Exit(code)
