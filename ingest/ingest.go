@@ -33,6 +33,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -131,6 +132,9 @@ type Result struct {
 	Bytes int64 `json:"bytes"`
 	// Outputs lists the lake keys written.
 	Outputs []string `json:"outputs,omitempty"`
+	// Oldest and Newest bound the kept events' times.
+	Oldest time.Time `json:"oldest,omitzero"`
+	Newest time.Time `json:"newest,omitzero"`
 }
 
 // Failed reports whether the object counts as a failure for exit status and
@@ -207,6 +211,12 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		e.SourceIndex = int64(s.Index())
 		res.Kept++
 		res.BySource[e.EventSource]++
+		if res.Oldest.IsZero() || e.EventTime.Before(res.Oldest) {
+			res.Oldest = e.EventTime
+		}
+		if e.EventTime.After(res.Newest) {
+			res.Newest = e.EventTime
+		}
 		if err := w.add(ctx, e); err != nil {
 			return res, err
 		}

@@ -21,7 +21,9 @@ type Object struct {
 	// local path relative to the folder given on the command line.
 	Key  string
 	Size int64
-	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Bucket is the S3 bucket, "" for a local file.
+	Bucket string
+	Open   func(ctx context.Context) (io.ReadCloser, error)
 }
 
 // Source lists input objects.
@@ -98,6 +100,10 @@ type RunOptions struct {
 	Progress func(done int64, res *Result)
 	// Now reads the clock for Summary.Elapsed; nil means time.Now.
 	Now func() time.Time
+	// Markers, if set, records finished objects; with Resume, objects
+	// already marked are passed over (counted in Summary.Resumed).
+	Markers *Markers
+	Resume  bool
 }
 
 // Summary totals a run.
@@ -114,8 +120,10 @@ type Summary struct {
 	BySource map[string]int `json:"by_source"`
 	Bytes    int64          `json:"bytes"`
 	// Problems lists every object that was not fully ingested.
-	Problems []Result      `json:"problems,omitempty"`
-	Elapsed  time.Duration `json:"elapsed_ns"`
+	Problems []Result `json:"problems,omitempty"`
+	// Resumed counts objects passed over because a marker says they are done.
+	Resumed int           `json:"resumed,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns"`
 }
 
 // HasFailures reports whether any object failed or was read only in part.
@@ -164,6 +172,13 @@ func (in *Ingester) Run(ctx context.Context, sources []Source, opt RunOptions) (
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	var finished map[string]bool
+	if opt.Markers != nil && opt.Resume {
+		var err error
+		if finished, err = opt.Markers.Done(ctx, nil); err != nil {
+			return sum, err
+		}
+	}
 	objs := make(chan Object)
 	var (
 		mu       sync.Mutex
@@ -175,6 +190,11 @@ func (in *Ingester) Run(ctx context.Context, sources []Source, opt RunOptions) (
 		wg.Go(func() {
 			for o := range objs {
 				res, err := in.ingestObject(ctx, o)
+				if err == nil && opt.Markers != nil {
+					if merr := opt.Markers.Mark(ctx, o, res); merr != nil {
+						err = fmt.Errorf("mark %s done: %w", o.Key, merr)
+					}
+				}
 				mu.Lock()
 				sum.add(res)
 				done += o.Size
@@ -192,6 +212,12 @@ func (in *Ingester) Run(ctx context.Context, sources []Source, opt RunOptions) (
 	var walkErr error
 	for _, src := range sources {
 		err := src.Walk(ctx, func(o Object) error {
+			if finished != nil && IsDone(finished, o) {
+				mu.Lock()
+				sum.Resumed++
+				mu.Unlock()
+				return nil
+			}
 			select {
 			case objs <- o:
 				return nil

@@ -13,15 +13,37 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
+)
+
+// Names Dir reserves for its own bookkeeping; keys may not use them.
+const (
+	tmpPrefix = ".tmp-"     // a file being written, renamed into place when complete
+	metaDir   = ".keytrail" // top-level folder: lock files
 )
 
 // Dir is a lake in a local folder: the embedded default, and what tests and
-// the demo use. Writes are atomic (temporary file, then rename), so a reader
-// never sees half an object and a killed writer leaves no partial object.
+// the demo use.
+//
+// Writes are atomic: the body goes to a temporary file next to the target,
+// which is then renamed (Put, PutIfMatch) or hard-linked (PutIfAbsent) into
+// place, so a reader never sees half an object and a killed writer leaves no
+// partial object (only a stray .tmp- file, which List ignores). Files are not
+// fsynced: a process crash is safe, a power loss may lose the latest writes.
+//
+// The commit step of every write and delete holds an exclusive flock on a
+// lock file chosen by hashing the key (256 files under .keytrail/locks),
+// so conditional writes are atomic across goroutines and processes sharing
+// the folder, a waiting writer honours its context, and a crashed writer's
+// lock is released by the kernel. Lock files are never removed.
+//
+// An ETag is the first 128 bits of the SHA-256 of the content, as hex: the
+// same from Get and List, and equal for equal content (as S3's MD5 ETags
+// are). Computing it reads the object, so List reads every object it
+// returns: right for a laptop-sized lake, not for terabytes.
 type Dir struct {
 	root string
-	mu   sync.Mutex // serialises conditional writes within a process
+	//lint:ignore U1000 used by lock_other.go, where flock is unavailable
+	local localLock
 }
 
 // NewDir returns a store rooted at the folder root, creating it if needed.
@@ -35,84 +57,99 @@ func NewDir(root string) (*Dir, error) {
 // Root returns the folder.
 func (d *Dir) Root() string { return d.root }
 
-// Path returns the file path of key.
+// Path returns the file path of key. Keys are checked as by every store
+// (see checkKey); in addition no segment may begin with ".tmp-" and the
+// first may not be ".keytrail".
 func (d *Dir) Path(key string) (string, error) {
-	clean := path.Clean("/" + key)[1:]
-	if clean == "" || clean != strings.TrimSuffix(key, "/") || strings.HasPrefix(key, "/") {
-		return "", fmt.Errorf("invalid key %q", key)
+	if err := checkKey(key); err != nil {
+		return "", err
 	}
-	return filepath.Join(d.root, filepath.FromSlash(clean)), nil
+	first, _, _ := strings.Cut(key, "/")
+	if first == metaDir {
+		return "", fmt.Errorf("invalid key %q: %s/ is reserved", key, metaDir)
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		if strings.HasPrefix(seg, tmpPrefix) {
+			return "", fmt.Errorf("invalid key %q: names beginning with %s are reserved", key, tmpPrefix)
+		}
+	}
+	return filepath.Join(d.root, filepath.FromSlash(key)), nil
+}
+
+// checkKey enforces the key rules common to all stores: not empty, relative,
+// no empty, "." or ".." segments, no trailing slash, no NUL byte. Keys that
+// break them would name different objects in a folder and in S3.
+func checkKey(key string) error {
+	if key == "" {
+		return errors.New("invalid key: empty")
+	}
+	if strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || path.Clean(key) != key ||
+		key == "." || key == ".." || strings.HasPrefix(key, "../") || strings.ContainsRune(key, 0) {
+		return fmt.Errorf("invalid key %q", key)
+	}
+	return nil
 }
 
 // Put writes body at key, replacing any object there.
 func (d *Dir) Put(ctx context.Context, key string, body io.Reader) error {
-	p, err := d.Path(key)
-	if err != nil {
-		return err
-	}
-	tmp, err := d.writeTemp(p, body)
-	if err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	return nil
+	return d.commit(ctx, key, body, func(tmp, p string) error {
+		return os.Rename(tmp, p)
+	})
 }
 
 // PutIfAbsent writes body at key unless an object is there already, in
 // which case it returns ErrPrecondition.
 func (d *Dir) PutIfAbsent(ctx context.Context, key string, body io.Reader) error {
-	p, err := d.Path(key)
-	if err != nil {
-		return err
-	}
-	tmp, err := d.writeTemp(p, body)
-	if err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	defer os.Remove(tmp)
-	// link fails if the target exists: an atomic create-if-absent, also
-	// across processes.
-	if err := os.Link(tmp, p); err != nil {
+	return d.commit(ctx, key, body, func(tmp, p string) error {
+		// link fails if the target exists: create-if-absent even against
+		// a writer that does not take the lock.
+		err := os.Link(tmp, p)
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("put %s: %w", key, ErrPrecondition)
+			return ErrPrecondition
 		}
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	return nil
+		return err
+	})
 }
 
-// PutIfMatch replaces the object at key only if its ETag is still etag.
-// An empty etag means "only if absent". It is atomic within one process;
-// across processes on one folder, a lock file serialises it.
+// PutIfMatch replaces the object at key only if its ETag is still etag; a
+// missing object does not match. An empty etag means "only if absent".
 func (d *Dir) PutIfMatch(ctx context.Context, key string, body io.Reader, etag string) error {
 	if etag == "" {
 		return d.PutIfAbsent(ctx, key, body)
 	}
+	return d.commit(ctx, key, body, func(tmp, p string) error {
+		cur, err := fileETag(p)
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && cur != etag) {
+			return ErrPrecondition
+		}
+		if err != nil {
+			return err
+		}
+		return os.Rename(tmp, p)
+	})
+}
+
+// commit writes body to a temporary file, then runs publish(tmp, path)
+// under the key's lock.
+func (d *Dir) commit(ctx context.Context, key string, body io.Reader, publish func(tmp, p string) error) error {
 	p, err := d.Path(key)
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	unlock, err := lockFile(p + ".lock")
+	tmp, err := writeTemp(p, body)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	defer os.Remove(tmp) // after a rename this finds nothing to remove
+	unlock, err := d.lock(ctx, key)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	defer unlock()
-	cur, err := fileETag(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("put %s: %w", key, ErrPrecondition)
-	}
-	if err != nil {
+	if err := publish(tmp, p); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	if cur != etag {
-		return fmt.Errorf("put %s: %w", key, ErrPrecondition)
-	}
-	return d.Put(ctx, key, body)
+	return nil
 }
 
 // Get opens the object at key.
@@ -122,27 +159,43 @@ func (d *Dir) Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, e
 		return nil, ObjectInfo{}, err
 	}
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
 		return nil, ObjectInfo{}, fmt.Errorf("get %s: %w", key, ErrNotFound)
 	}
 	if err != nil {
 		return nil, ObjectInfo{}, fmt.Errorf("get %s: %w", key, err)
 	}
+	info, err := openInfo(f, key)
+	if err != nil {
+		f.Close()
+		return nil, ObjectInfo{}, fmt.Errorf("get %s: %w", key, err)
+	}
+	return f, info, nil
+}
+
+// openInfo describes the open file f, hashing it from f itself so the ETag
+// describes exactly the bytes the caller will read, and rewinds it.
+func openInfo(f *os.File, key string) (ObjectInfo, error) {
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return nil, ObjectInfo{}, fmt.Errorf("get %s: %w", key, err)
+		return ObjectInfo{}, err
 	}
-	etag, err := fileETag(p)
-	if err != nil {
-		f.Close()
-		return nil, ObjectInfo{}, fmt.Errorf("get %s: %w", key, err)
+	if st.IsDir() {
+		return ObjectInfo{}, ErrNotFound
 	}
-	return f, ObjectInfo{Key: key, Size: st.Size(), ETag: etag, Modified: st.ModTime()}, nil
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ObjectInfo{}, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{Key: key, Size: st.Size(), ETag: hashETag(h.Sum(nil)), Modified: st.ModTime()}, nil
 }
 
 // List returns the objects whose keys start with prefix, sorted by key.
-// Temporary and lock files are not objects and are never listed.
+// Temporary files and Dir's own .keytrail folder are not objects and are
+// never listed.
 func (d *Dir) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	var out []ObjectInfo
 	err := filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
@@ -152,23 +205,39 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 			}
 			return err
 		}
-		rel, _ := filepath.Rel(d.root, p)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return err
+		}
 		key := filepath.ToSlash(rel)
 		if e.IsDir() {
-			if key != "." && !strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/") {
+			if key == "." {
+				return nil
+			}
+			if key == metaDir || (!strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/")) {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		name := e.Name()
-		if !strings.HasPrefix(key, prefix) || strings.HasPrefix(name, ".tmp-") || strings.HasSuffix(name, ".lock") {
+		if !e.Type().IsRegular() || !strings.HasPrefix(key, prefix) || strings.HasPrefix(e.Name(), tmpPrefix) {
 			return nil
 		}
-		info, err := e.Info()
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted since the folder was read
+		}
 		if err != nil {
 			return err
 		}
-		out = append(out, ObjectInfo{Key: key, Size: info.Size(), Modified: info.ModTime()})
+		defer f.Close()
+		info, err := openInfo(f, key)
+		if err != nil {
+			return err
+		}
+		out = append(out, info)
 		return nil
 	})
 	if err != nil {
@@ -184,17 +253,30 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	unlock, err := d.lock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	defer unlock()
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !isNotDir(err) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	return nil
 }
 
-func (d *Dir) writeTemp(p string, body io.Reader) (string, error) {
+// lockPath returns the lock file that serialises commits to key: one of
+// 256, by the first byte of the key's SHA-256, so unrelated keys rarely
+// wait for each other and the number of files stays bounded.
+func (d *Dir) lockPath(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(d.root, metaDir, "locks", hex.EncodeToString(sum[:1]))
+}
+
+func writeTemp(p string, body io.Reader) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-")
+	f, err := os.CreateTemp(filepath.Dir(p), tmpPrefix)
 	if err != nil {
 		return "", err
 	}
@@ -220,21 +302,16 @@ func fileETag(p string) (string, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	return hashETag(h.Sum(nil)), nil
 }
 
-// lockFile takes an exclusive lock by creating path; it is released by
-// removing it.
-func lockFile(p string) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s (held by another writer?): %w", filepath.Base(p), err)
-	}
-	f.Close()
-	return func() { os.Remove(p) }, nil
+func hashETag(sum []byte) string { return hex.EncodeToString(sum[:16]) }
+
+// isNotDir reports ENOTDIR: a key below an existing object ("a/b" when "a"
+// is a file) names no object.
+func isNotDir(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && isENOTDIR(pe.Err)
 }
 
 var _ Store = (*Dir)(nil)

@@ -1,0 +1,62 @@
+package lake_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+func TestDirConformance(t *testing.T) {
+	testStore(t, func(t *testing.T) lake.Store {
+		d, err := lake.NewDir(filepath.Join(t.TempDir(), "lake"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	})
+}
+
+// TestDirHidesBookkeeping checks that what Dir keeps for itself (temporary
+// files a killed writer left, lock files) is never an object, and that keys
+// cannot reach it.
+func TestDirHidesBookkeeping(t *testing.T) {
+	d, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, d, "events/day=2024-01-01/a.parquet", "a")
+	if err := d.PutIfMatch(t.Context(), "state/x", strings.NewReader("x"), ""); err != nil {
+		t.Fatal(err) // creates a lock file
+	}
+	stray := filepath.Join(d.Root(), "events", "day=2024-01-01", ".tmp-12345")
+	if err := os.WriteFile(stray, []byte("half a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := listKeys(t, d, ""), []string{"events/day=2024-01-01/a.parquet", "state/x"}; !slices.Equal(got, want) {
+		t.Errorf("List = %q, want %q", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(d.Root(), ".keytrail", "locks")); err != nil {
+		t.Errorf("lock folder: %v", err)
+	}
+	for _, key := range []string{".keytrail/locks/00", "events/day=2024-01-01/.tmp-12345", ".tmp-x/y"} {
+		if err := d.Put(t.Context(), key, strings.NewReader("x")); err == nil || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("Put(%q) = %v, want a reserved-name error", key, err)
+		}
+		if _, _, err := d.Get(t.Context(), key); err == nil || errors.Is(err, lake.ErrNotFound) {
+			t.Errorf("Get(%q) = %v, want a reserved-name error", key, err)
+		}
+	}
+	// A key below an object names nothing.
+	if _, _, err := d.Get(t.Context(), "events/day=2024-01-01/a.parquet/b"); !errors.Is(err, lake.ErrNotFound) {
+		t.Errorf("Get below an object = %v, want ErrNotFound", err)
+	}
+	// A folder is not an object.
+	if _, _, err := d.Get(t.Context(), "events"); !errors.Is(err, lake.ErrNotFound) {
+		t.Errorf("Get of a folder = %v, want ErrNotFound", err)
+	}
+}
