@@ -1,0 +1,208 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+// Compaction keeps the lake at file sizes Athena reads efficiently: ingest
+// writes one small file per CloudTrail object, and the compactor merges a
+// day partition's small files into larger ones, dropping duplicate events
+// (CloudTrail sometimes delivers an event twice, in two files).
+//
+// It is safe to run at any time, concurrently with ingest and with itself,
+// and to kill at any point, because it only ever adds a file holding rows
+// that are already in the lake before deleting the files it read:
+//
+//  1. list the partition and pick small files (at most BatchBytes at once);
+//  2. read them and write their rows, deduplicated and sorted, to
+//     compact-<hash of the input names>.parquet (the same inputs always
+//     give the same name and bytes);
+//  3. delete the inputs.
+//
+// Between 2 and 3 (or after a crash there) a row is in two files; queries
+// count each event_id once (see queries/), and the next compaction removes
+// the duplicate. A row is never in no file.
+
+// Compactor merges small event files.
+type Compactor struct {
+	Store compactStore
+	// SmallBytes: files under this size are merged; larger files are left
+	// alone. Zero means 32 MiB.
+	SmallBytes int64
+	// BatchBytes bounds the compressed input of one merged file, and so
+	// the compactor's memory (rows take about ten times their compressed
+	// size). Zero means 12 MiB.
+	BatchBytes int64
+	// MinFiles is how many small files a day needs before it is compacted;
+	// zero means 2.
+	MinFiles int
+	Logger   *slog.Logger
+}
+
+type compactStore interface {
+	List(ctx context.Context, prefix string) ([]lake.ObjectInfo, error)
+	Get(ctx context.Context, key string) (io.ReadCloser, lake.ObjectInfo, error)
+	Put(ctx context.Context, key string, body io.Reader) error
+	Delete(ctx context.Context, key string) error
+}
+
+// CompactResult reports one day.
+type CompactResult struct {
+	Day        string   `json:"day"`
+	InputFiles int      `json:"input_files"`
+	InputRows  int      `json:"input_rows"`
+	OutputRows int      `json:"output_rows"`
+	Duplicates int      `json:"duplicates"`
+	Outputs    []string `json:"outputs,omitempty"`
+}
+
+func (c *Compactor) defaults() (small, batch int64, minFiles int, log *slog.Logger) {
+	small, batch, minFiles, log = c.SmallBytes, c.BatchBytes, c.MinFiles, c.Logger
+	if small <= 0 {
+		small = 32 << 20
+	}
+	if batch <= 0 {
+		batch = 12 << 20
+	}
+	if minFiles <= 0 {
+		minFiles = 2
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return
+}
+
+// CompactDay compacts one day partition (YYYY-MM-DD).
+func (c *Compactor) CompactDay(ctx context.Context, day string) (CompactResult, error) {
+	small, batchBytes, minFiles, log := c.defaults()
+	res := CompactResult{Day: day}
+	objs, err := c.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
+	if err != nil {
+		return res, fmt.Errorf("compact %s: %w", day, err)
+	}
+	var cands []lake.ObjectInfo
+	for _, o := range objs {
+		if strings.HasSuffix(o.Key, ".parquet") && o.Size < small {
+			cands = append(cands, o)
+		}
+	}
+	if len(cands) < minFiles {
+		return res, nil
+	}
+	// Batches in key order: deterministic for a given listing.
+	var batch []lake.ObjectInfo
+	var size int64
+	flush := func() error {
+		if len(batch) < 2 {
+			batch, size = batch[:0], 0
+			return nil
+		}
+		if err := c.merge(ctx, day, batch, &res); err != nil {
+			return err
+		}
+		batch, size = batch[:0], 0
+		return nil
+	}
+	for _, o := range cands {
+		if len(batch) > 0 && size+o.Size > batchBytes {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+		batch = append(batch, o)
+		size += o.Size
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "compacted day", slog.String("day", day),
+		slog.Int("input_files", res.InputFiles), slog.Int("rows", res.OutputRows), slog.Int("duplicates", res.Duplicates))
+	return res, nil
+}
+
+func (c *Compactor) merge(ctx context.Context, day string, batch []lake.ObjectInfo, res *CompactResult) error {
+	h := sha256.New()
+	var rows []event.Event
+	for _, o := range batch {
+		fmt.Fprintf(h, "%s\n", o.Key)
+		rc, _, err := c.Store.Get(ctx, o.Key)
+		if err != nil {
+			return fmt.Errorf("compact: %w", err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("compact: read %s: %w", o.Key, err)
+		}
+		part, err := event.ReadParquet(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return fmt.Errorf("compact: read %s: %w", o.Key, err)
+		}
+		rows = append(rows, part...)
+	}
+	in := len(rows)
+	res.InputFiles += len(batch)
+	res.InputRows += in
+	// Keep one row per event id: the first by (source object, index), so
+	// the choice does not depend on listing order.
+	slices.SortFunc(rows, func(a, b event.Event) int {
+		if c := strings.Compare(a.EventID, b.EventID); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.SourceObject, b.SourceObject); c != 0 {
+			return c
+		}
+		return int(a.SourceIndex - b.SourceIndex)
+	})
+	rows = slices.CompactFunc(rows, func(a, b event.Event) bool { return a.EventID == b.EventID })
+	res.Duplicates += in - len(rows)
+	res.OutputRows += len(rows)
+	event.Sort(rows)
+	name := "compact-" + hex.EncodeToString(h.Sum(nil)[:12])
+	key := lake.EventKey(day, name)
+	var buf bytes.Buffer
+	if err := event.WriteParquet(&buf, rows); err != nil {
+		return fmt.Errorf("compact: encode %s: %w", key, err)
+	}
+	if err := c.Store.Put(ctx, key, &buf); err != nil {
+		return fmt.Errorf("compact: write %s: %w", key, err)
+	}
+	res.Outputs = append(res.Outputs, key)
+	for _, o := range batch {
+		if o.Key == key {
+			continue // the same inputs were compacted before and left
+		}
+		if err := c.Store.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("compact: delete %s: %w", o.Key, err)
+		}
+	}
+	return nil
+}
+
+// CompactRecent compacts the days from now-lookback to now (UTC).
+func (c *Compactor) CompactRecent(ctx context.Context, now time.Time, lookback time.Duration) ([]CompactResult, error) {
+	var out []CompactResult
+	for _, d := range lake.Days(now.Add(-lookback), now) {
+		r, err := c.CompactDay(ctx, d)
+		if err != nil {
+			return out, err
+		}
+		if r.InputFiles > 0 {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
