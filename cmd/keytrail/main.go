@@ -40,6 +40,8 @@ type environ struct {
 // commands lists every subcommand. Add yours here.
 var commands = map[string]command{
 	"ingest": {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
+	"query":  {"run a query of the investigation library on the local lake or Athena", runQuery},
+	"review": {"write the quarterly access review of secrets and keys", runReview},
 }
 
 func main() {

@@ -1,0 +1,175 @@
+package review
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Write writes review.md, review.html and one review_<section>.csv per
+// section into dir, and returns the file names.
+func Write(dir string, rep *Report) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	var names []string
+	put := func(name string, write func(io.Writer) error) error {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		names = append(names, name)
+		return nil
+	}
+	if err := put("review.md", rep.Markdown); err != nil {
+		return names, err
+	}
+	if err := put("review.html", rep.HTML); err != nil {
+		return names, err
+	}
+	for _, s := range rep.Sections {
+		if err := put("review_"+s.ID+".csv", s.CSV); err != nil {
+			return names, err
+		}
+	}
+	return names, nil
+}
+
+// CSV writes the section as CSV with a header row. Cells that a
+// spreadsheet would run as a formula get a leading apostrophe: principal
+// names and error messages come from CloudTrail.
+func (s Section) CSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(s.Columns); err != nil {
+		return err
+	}
+	for _, row := range s.Rows {
+		safe := make([]string, len(row))
+		for i, c := range row {
+			safe[i] = defuseFormula(c)
+		}
+		if err := cw.Write(safe); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func defuseFormula(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		return "'" + c
+	}
+	return c
+}
+
+// Markdown writes the report as Markdown.
+func (rep *Report) Markdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Access review: secrets and keys, %s\n\n", mdText(rep.Period.Label))
+	fmt.Fprintf(&b, "Period: %s to %s (UTC, inclusive). Resources known from activity since %s.\n\n",
+		rep.Period.From.Format(time.DateOnly), rep.Period.Last().Format(time.DateOnly), rep.HistoryFrom.Format(time.DateOnly))
+	b.WriteString("| Section | Rows |\n|---|---:|\n")
+	for _, s := range rep.Sections {
+		fmt.Fprintf(&b, "| %s | %d |\n", s.Title, len(s.Rows))
+	}
+	for _, s := range rep.Sections {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", s.Title, s.About)
+		if len(s.Rows) == 0 {
+			b.WriteString("None.\n")
+			continue
+		}
+		b.WriteString("| " + strings.Join(s.Columns, " | ") + " |\n|")
+		b.WriteString(strings.Repeat("---|", len(s.Columns)) + "\n")
+		for _, row := range s.Rows {
+			cells := make([]string, len(row))
+			for i, c := range row {
+				cells[i] = mdText(c)
+			}
+			b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+		}
+	}
+	b.WriteString("\n## Sign-off\n\nReviewed by: ____________________  Date: __________  Decision: ____________________\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdText makes CloudTrail text inert in a Markdown table cell: no markup,
+// no HTML, no line breaks, no cell boundaries.
+func mdText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			b.WriteRune(' ')
+		case strings.ContainsRune("\\`*_[]<>|~&", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+//go:embed review.html.tmpl
+var htmlSource string
+
+var page = template.Must(template.New("review").Funcs(template.FuncMap{
+	"date": func(t time.Time) string { return t.Format(time.DateOnly) },
+}).Parse(htmlSource))
+
+// chart is an SVG horizontal bar chart, laid out here so the template only
+// places numbers.
+type chart struct {
+	Title  string
+	Width  int
+	Height int
+	Bars   []chartBar
+}
+
+type chartBar struct {
+	Label       string
+	Value       int64
+	Y, W, TextY int
+}
+
+const (
+	barHeight = 18
+	barGap    = 6
+	labelW    = 420
+	plotW     = 300
+)
+
+func newChart(title string, bars []Bar) chart {
+	c := chart{Title: title, Width: labelW + plotW + 80, Height: len(bars)*(barHeight+barGap) + barGap}
+	var maxV int64 = 1
+	for _, b := range bars {
+		maxV = max(maxV, b.Value)
+	}
+	for i, b := range bars {
+		y := barGap + i*(barHeight+barGap)
+		c.Bars = append(c.Bars, chartBar{Label: b.Label, Value: b.Value, Y: y, W: int(int64(plotW) * b.Value / maxV), TextY: y + barHeight - 5})
+	}
+	return c
+}
+
+// HTML writes the report as one self-contained page: inline CSS and SVG,
+// no scripts, no external resources; html/template escapes every value.
+func (rep *Report) HTML(w io.Writer) error {
+	return page.Execute(w, struct {
+		*Report
+		Charts []chart
+		LabelW int
+	}{rep, []chart{newChart("Data calls per week (weeks start Monday)", rep.Weekly), newChart("Busiest principals", rep.Top)}, labelW})
+}
