@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Names Dir reserves for its own bookkeeping; keys may not use them.
@@ -36,10 +37,10 @@ const (
 // the folder, a waiting writer honours its context, and a crashed writer's
 // lock is released by the kernel. Lock files are never removed.
 //
-// An ETag is the first 128 bits of the SHA-256 of the content, as hex: the
-// same from Get and List, and equal for equal content (as S3's MD5 ETags
-// are). Computing it reads the object, so List reads every object it
-// returns: right for a laptop-sized lake, not for terabytes.
+// An ETag is the file's size and modification time in nanoseconds: every
+// write renames a new file into place, so it changes with every write, and
+// List and Get return it without reading the object (a lake folder can hold
+// many files, and readers list often).
 type Dir struct {
 	root string
 	//lint:ignore U1000 used by lock_other.go, where flock is unavailable
@@ -77,14 +78,15 @@ func (d *Dir) Path(key string) (string, error) {
 }
 
 // checkKey enforces the key rules common to all stores: not empty, relative,
-// no empty, "." or ".." segments, no trailing slash, no NUL byte. Keys that
+// no empty, "." or ".." segments, no trailing slash, no NUL byte, valid UTF-8 (as S3 requires). Keys that
 // break them would name different objects in a folder and in S3.
 func checkKey(key string) error {
 	if key == "" {
 		return errors.New("invalid key: empty")
 	}
 	if strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || path.Clean(key) != key ||
-		key == "." || key == ".." || strings.HasPrefix(key, "../") || strings.ContainsRune(key, 0) {
+		key == "." || key == ".." || strings.HasPrefix(key, "../") || strings.ContainsRune(key, 0) ||
+		!utf8.ValidString(key) {
 		return fmt.Errorf("invalid key %q", key)
 	}
 	return nil
@@ -173,8 +175,7 @@ func (d *Dir) Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, e
 	return f, info, nil
 }
 
-// openInfo describes the open file f, hashing it from f itself so the ETag
-// describes exactly the bytes the caller will read, and rewinds it.
+// openInfo describes the open file f.
 func openInfo(f *os.File, key string) (ObjectInfo, error) {
 	st, err := f.Stat()
 	if err != nil {
@@ -183,14 +184,12 @@ func openInfo(f *os.File, key string) (ObjectInfo, error) {
 	if st.IsDir() {
 		return ObjectInfo{}, ErrNotFound
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return ObjectInfo{}, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return ObjectInfo{}, err
-	}
-	return ObjectInfo{Key: key, Size: st.Size(), ETag: hashETag(h.Sum(nil)), Modified: st.ModTime()}, nil
+	return ObjectInfo{Key: key, Size: st.Size(), ETag: statETag(st), Modified: st.ModTime()}, nil
+}
+
+// statETag is the ETag of a file from its metadata.
+func statETag(st fs.FileInfo) string {
+	return fmt.Sprintf("%x-%x", st.Size(), st.ModTime().UnixNano())
 }
 
 // List returns the objects whose keys start with prefix, sorted by key.
@@ -225,19 +224,14 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 		if !e.Type().IsRegular() || !strings.HasPrefix(key, prefix) || strings.HasPrefix(e.Name(), tmpPrefix) {
 			return nil
 		}
-		f, err := os.Open(p)
+		st, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // deleted since the folder was read
 		}
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		info, err := openInfo(f, key)
-		if err != nil {
-			return err
-		}
-		out = append(out, info)
+		out = append(out, ObjectInfo{Key: key, Size: st.Size(), ETag: statETag(st), Modified: st.ModTime()})
 		return nil
 	})
 	if err != nil {
@@ -293,19 +287,13 @@ func writeTemp(p string, body io.Reader) (string, error) {
 }
 
 func fileETag(p string) (string, error) {
-	f, err := os.Open(p)
+	st, err := os.Stat(p)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hashETag(h.Sum(nil)), nil
+	return statETag(st), nil
 }
 
-func hashETag(sum []byte) string { return hex.EncodeToString(sum[:16]) }
 
 // isNotDir reports ENOTDIR: a key below an existing object ("a/b" when "a"
 // is a file) names no object.

@@ -141,7 +141,7 @@ func testNotFound(t *testing.T, s lake.Store) {
 
 func testInvalidKeys(t *testing.T, s lake.Store) {
 	ctx := t.Context()
-	for _, key := range []string{"", "/abs", "a//b", "a/../b", "../a", "..", ".", "./a", "trailing/", "nul\x00"} {
+	for _, key := range []string{"", "/abs", "a//b", "a/../b", "../a", "..", ".", "./a", "trailing/", "nul\x00", "bad\xffutf8"} {
 		if err := s.Put(ctx, key, strings.NewReader("x")); err == nil {
 			t.Errorf("Put(%q) succeeded, want an invalid key error", key)
 		}

@@ -193,3 +193,25 @@ func writeFile(t *testing.T, p, content string, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// TestModuleMatchesMakefile keeps the version the fallback installs equal
+// to the one `make tools` installs.
+func TestModuleMatchesMakefile(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Skipf("no Makefile at the repository root: %v", err)
+	}
+	var version string
+	for line := range strings.Lines(string(mk)) {
+		if v, ok := strings.CutPrefix(line, "VERSITYGW_VERSION"); ok {
+			_, version, _ = strings.Cut(v, ":=")
+			version = strings.TrimSpace(version)
+		}
+	}
+	if version == "" {
+		t.Fatal("Makefile has no VERSITYGW_VERSION")
+	}
+	if want := "github.com/versity/versitygw/cmd/versitygw@" + version; Module != want {
+		t.Fatalf("Module = %s, Makefile installs %s", Module, want)
+	}
+}
