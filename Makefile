@@ -34,12 +34,13 @@ test: tools
 bench: build
 	$(GO) run ./cmd/keytrail bench
 
-## lint: gofmt, go vet, go mod tidy, staticcheck
-lint: $(BIN)/staticcheck
+## lint: gofmt, go vet, go mod tidy, staticcheck, and every SQL file parsed as Trino
+lint: $(BIN)/staticcheck tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	$(BIN)/staticcheck ./...
+	@py=$$(scripts/ensure-sqlglot --print); $$py scripts/sqlcheck.py queries/ddl/*.sql queries/library/*.sql
 
 ## demo: the whole pipeline on a generated organization, in ./demo-output
 demo: build

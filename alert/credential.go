@@ -1,0 +1,59 @@
+package alert
+
+import (
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// Credential is how the alerter reaches Slack: a bot token (bot-token
+// mode) or an incoming webhook URL (webhook mode).
+type Credential struct {
+	Token      string
+	WebhookURL string
+}
+
+// ParseCredential reads the Slack secret's value. Accepted forms:
+//
+//	{"token":"xoxb-…"}                              bot token
+//	{"webhook_url":"https://hooks.slack.com/…"}     incoming webhook
+//	xoxb-…                                          plain bot token
+//	https://hooks.slack.com/…                       plain webhook URL
+//
+// A webhook URL must be https (plain http only to a loopback address,
+// for tests).
+//
+// Errors never include the value.
+func ParseCredential(v string) (Credential, error) {
+	v = strings.TrimSpace(v)
+	var c Credential
+	if strings.HasPrefix(v, "{") {
+		var j struct {
+			Token      string `json:"token"`
+			WebhookURL string `json:"webhook_url"`
+		}
+		if err := json.Unmarshal([]byte(v), &j); err != nil {
+			return Credential{}, errors.New("slack secret: not valid JSON")
+		}
+		c = Credential{Token: strings.TrimSpace(j.Token), WebhookURL: strings.TrimSpace(j.WebhookURL)}
+	} else if strings.HasPrefix(v, "xox") {
+		c.Token = v
+	} else if strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://") {
+		c.WebhookURL = v
+	}
+	if c.Token == "" && c.WebhookURL == "" {
+		return Credential{}, errors.New(`slack secret: want {"token":"xoxb-…"}, {"webhook_url":"https://…"}, a token or a webhook URL`)
+	}
+	if c.Token != "" && (!strings.HasPrefix(c.Token, "xox") || strings.ContainsAny(c.Token, " \n\t")) {
+		return Credential{}, errors.New("slack secret: the token does not look like a Slack token (xox…)")
+	}
+	if c.WebhookURL != "" {
+		u, err := url.Parse(c.WebhookURL)
+		loopback := u != nil && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1")
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback)) {
+			return Credential{}, errors.New("slack secret: the webhook URL is not an https URL")
+		}
+	}
+	return c, nil
+}

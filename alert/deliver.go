@@ -1,0 +1,499 @@
+package alert
+
+import (
+	"cmp"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/keytrail/keytrail/internal/finding"
+)
+
+// Defaults for the zero values of Alerter's fields.
+const (
+	DefaultSummaryThreshold = 5
+	DefaultSuppressWindow   = 24 * time.Hour
+	// DefaultLease outlasts the longest Lambda invocation (15 minutes), so
+	// a live run's claim never expires under it.
+	DefaultLease = 15 * time.Minute
+	// lookbackSkew widens the history search for clock differences
+	// between the alerter and Slack.
+	lookbackSkew = 5 * time.Minute
+	stateRetries = 5
+)
+
+// SlackAPI is the part of *slack.Client the alerter uses (bot-token mode).
+type SlackAPI interface {
+	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+}
+
+// WebhookPoster posts to an incoming webhook (webhook mode); *Webhook
+// implements it.
+type WebhookPoster interface {
+	PostWebhook(ctx context.Context, msg *slack.WebhookMessage) error
+}
+
+// Alerter delivers findings to Slack. Exactly one of Slack (bot-token
+// mode, the default) and Webhook must be set.
+type Alerter struct {
+	Store   Store
+	Slack   SlackAPI
+	Channel string // channel ID (C…): conversations.history needs the ID
+	Webhook WebhookPoster
+
+	Render   Renderer
+	FollowUp *FollowUp // optional
+
+	// MinSeverity drops findings below it ("" keeps all). Findings with an
+	// unknown severity are kept (and logged): an alert is never dropped
+	// because the detector and the alerter disagree on a name.
+	MinSeverity string
+	// SummaryThreshold: more findings than this in one run are announced
+	// by one summary message (0 means DefaultSummaryThreshold).
+	SummaryThreshold int
+	// SuppressWindow: a finding with the kind, principal and resource of
+	// one posted less than this ago is not posted (0 means
+	// DefaultSuppressWindow, negative disables).
+	SuppressWindow time.Duration
+	// Lease is how long a claim holds before another run may take it
+	// over (0 means DefaultLease). It must outlast a run.
+	Lease time.Duration
+	Retry Retry
+
+	Now    func() time.Time                                 // nil means time.Now
+	Sleep  func(ctx context.Context, d time.Duration) error // nil sleeps on a timer
+	Jitter func(d time.Duration) time.Duration              // in [0, d); nil is random
+	Logger *slog.Logger                                     // nil means slog.Default()
+	Owner  string                                           // names this run in claims; "" is random
+}
+
+// Retry bounds retries of one Slack call.
+type Retry struct {
+	MaxAttempts int           // 0 means 6
+	Base        time.Duration // first backoff; 0 means 1s
+	Max         time.Duration // backoff cap; 0 means 30s
+	Deadline    time.Duration // all attempts of one message; 0 means 2m
+}
+
+// Report says what a run did.
+type Report struct {
+	Considered    int      // findings past the filters
+	Posted        []string // ids posted by this run
+	AlreadyPosted int      // posted or suppressed by an earlier run
+	Recovered     []string // found in Slack after a crashed run: recorded, not reposted
+	Suppressed    []string // repeats inside the window
+	Held          int      // being delivered by another run
+	Failed        []string // not delivered: pending, the next run retries
+	Summary       bool     // a summary message announced them
+}
+
+func (a *Alerter) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Alerter) log() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+func (a *Alerter) sleep(ctx context.Context, d time.Duration) error {
+	if a.Sleep != nil {
+		return a.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Filter returns the findings to deliver: no shadow findings, none below
+// the severity floor, one per id, most severe first, then oldest.
+func Filter(fs []finding.Finding, minSeverity string) []finding.Finding {
+	floor := finding.SeverityRank(minSeverity)
+	seen := map[string]bool{}
+	var out []finding.Finding
+	for _, f := range fs {
+		if f.Shadow || f.ID == "" || seen[f.ID] {
+			continue
+		}
+		if r := finding.SeverityRank(f.Severity); r != 0 && r < floor {
+			continue
+		}
+		seen[f.ID] = true
+		out = append(out, f)
+	}
+	slices.SortStableFunc(out, func(x, y finding.Finding) int {
+		return cmp.Or(
+			cmp.Compare(finding.SeverityRank(y.Severity), finding.SeverityRank(x.Severity)),
+			x.Start.Compare(y.Start),
+			strings.Compare(x.ID, y.ID))
+	})
+	return out
+}
+
+// job is a finding this run has claimed.
+type job struct {
+	f    finding.Finding
+	rec  Record
+	etag string
+}
+
+// Run delivers findings: it filters them, claims each one, suppresses
+// repeats, posts the rest (under a summary when there are many) and
+// records the outcome. It returns an error when a finding stays pending.
+func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error) {
+	if (a.Slack == nil) == (a.Webhook == nil) {
+		return Report{}, errors.New("alerter: set exactly one of Slack and Webhook")
+	}
+	if a.Slack != nil && a.Channel == "" {
+		return Report{}, errors.New("alerter: bot-token mode needs a channel")
+	}
+	if a.Owner == "" {
+		b := make([]byte, 8)
+		crand.Read(b)
+		a.Owner = hex.EncodeToString(b)
+	}
+	var rep Report
+	cands := Filter(fs, a.MinSeverity)
+	rep.Considered = len(cands)
+	var jobs []*job
+	for _, f := range cands {
+		if finding.SeverityRank(f.Severity) == 0 {
+			a.log().WarnContext(ctx, "finding with unknown severity", "finding_id", f.ID, "severity", f.Severity)
+		}
+		j, outcome, err := a.claim(ctx, f)
+		if err != nil {
+			a.log().ErrorContext(ctx, "claim finding", "finding_id", f.ID, "err", err)
+			rep.Failed = append(rep.Failed, f.ID)
+			continue
+		}
+		switch outcome {
+		case outcomeDone:
+			rep.AlreadyPosted++
+		case outcomeHeld:
+			rep.Held++
+		case outcomeRecovered:
+			rep.Recovered = append(rep.Recovered, f.ID)
+		case outcomeSuppressed:
+			rep.Suppressed = append(rep.Suppressed, f.ID)
+		case outcomeClaimed:
+			jobs = append(jobs, j)
+		}
+	}
+	if len(jobs) == 0 {
+		return rep, a.result(rep)
+	}
+
+	threadTS, channel := "", a.Channel
+	threshold := cmp.Or(a.SummaryThreshold, DefaultSummaryThreshold)
+	if len(jobs) > threshold {
+		list := make([]finding.Finding, len(jobs))
+		for i, j := range jobs {
+			list[i] = j.f
+		}
+		sum := a.Render.Summary(list, len(rep.Suppressed), a.Slack != nil)
+		ch, ts, _, err := a.post(ctx, sum, "", nil)
+		if err != nil {
+			// The findings still go out, unthreaded: a summary is a
+			// convenience, the findings are the point.
+			a.log().ErrorContext(ctx, "post summary", "err", err)
+		} else {
+			rep.Summary = true
+			if a.Slack != nil {
+				threadTS, channel = ts, ch
+			}
+		}
+	}
+	for _, j := range jobs {
+		url, note := a.FollowUp.Link(ctx, j.f)
+		msg := a.Render.Finding(j.f, Extras{
+			Suppressed: j.rec.Suppressed, SuppressedSince: j.rec.SuppressedSince,
+			QueryURL: url, QueryNote: note,
+		})
+		ch, ts, maybe, err := a.post(ctx, msg, threadTS, &j.rec)
+		if err != nil {
+			a.log().ErrorContext(ctx, "post finding", "finding_id", j.f.ID, "err", err)
+			rep.Failed = append(rep.Failed, j.f.ID)
+			j.rec.State = StateFailed
+			j.rec.MaybePosted = j.rec.MaybePosted || maybe
+			j.rec.LastError = err.Error()
+			j.rec.LeaseUntil = time.Time{}
+			j.rec.ThreadTS = threadTS
+			if _, werr := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag); werr != nil {
+				// The lease expires and the next run retries.
+				a.log().ErrorContext(ctx, "record failed delivery", "finding_id", j.f.ID, "err", werr)
+			}
+			continue
+		}
+		if ch == "" {
+			ch = channel
+		}
+		rep.Posted = append(rep.Posted, j.f.ID)
+		a.log().InfoContext(ctx, "posted finding", "finding_id", j.f.ID, "channel", ch, "ts", ts)
+		if err := a.markPosted(ctx, j, ch, ts, threadTS); err != nil {
+			// Posted but not recorded: the next run, once the lease has
+			// expired, finds the message by its metadata.
+			a.log().ErrorContext(ctx, "record posted finding", "finding_id", j.f.ID, "err", err)
+		}
+	}
+	return rep, a.result(rep)
+}
+
+func (a *Alerter) result(rep Report) error {
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("%d of %d findings not delivered, pending for the next run: %s",
+			len(rep.Failed), rep.Considered, strings.Join(rep.Failed, ", "))
+	}
+	return nil
+}
+
+func (a *Alerter) markPosted(ctx context.Context, j *job, ch, ts, threadTS string) error {
+	j.rec.State = StatePosted
+	j.rec.Channel, j.rec.TS, j.rec.ThreadTS = ch, ts, threadTS
+	j.rec.PostedAt = a.now().UTC()
+	j.rec.LeaseUntil = time.Time{}
+	j.rec.LastError = ""
+	etag, err := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag)
+	if err != nil {
+		return err
+	}
+	j.etag = etag
+	return nil
+}
+
+type outcome int
+
+const (
+	outcomeClaimed outcome = iota
+	outcomeDone
+	outcomeHeld
+	outcomeRecovered
+	outcomeSuppressed
+)
+
+// claim takes the finding for this run, or says why not.
+func (a *Alerter) claim(ctx context.Context, f finding.Finding) (*job, outcome, error) {
+	now := a.now().UTC()
+	lease := cmp.Or(a.Lease, DefaultLease)
+	key := RecordKey(f.ID)
+	var rec Record
+	etag, err := readJSON(ctx, a.Store, key, &rec)
+	lookup := false
+	switch {
+	case isNotFound(err):
+		rec = Record{FindingID: f.ID, ClaimedAt: now, Group: groupOf(f)}
+	case err != nil:
+		return nil, 0, err
+	case rec.State == StatePosted || rec.State == StateSuppressed:
+		return nil, outcomeDone, nil
+	case rec.State == StateClaimed && rec.LeaseUntil.After(now):
+		return nil, outcomeHeld, nil
+	default:
+		// An expired claim (its run crashed or timed out, maybe after
+		// posting) or a failed delivery that may have reached Slack.
+		lookup = rec.State == StateClaimed || rec.MaybePosted
+	}
+	rec.State = StateClaimed
+	rec.Owner = a.Owner
+	rec.LeaseUntil = now.Add(lease)
+	rec.Attempts++
+	etag, err = writeJSON(ctx, a.Store, key, rec, etag)
+	if isPrecondition(err) {
+		return nil, outcomeHeld, nil // another run claimed it first
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim: %w", err)
+	}
+	j := &job{f: f, rec: rec, etag: etag}
+	if lookup {
+		if a.Slack == nil {
+			// Webhook mode cannot read the channel: rather post twice
+			// than lose the finding.
+			a.log().WarnContext(ctx, "retaking an interrupted delivery without history (webhook mode): may repost", "finding_id", f.ID)
+		} else {
+			ch, ts, found, err := a.findPosted(ctx, f.ID, rec)
+			if err != nil {
+				j.rec.State, j.rec.LastError, j.rec.LeaseUntil, j.rec.MaybePosted = StateFailed, err.Error(), time.Time{}, true
+				if _, werr := writeJSON(ctx, a.Store, key, j.rec, j.etag); werr != nil {
+					a.log().ErrorContext(ctx, "record failed lookup", "finding_id", f.ID, "err", werr)
+				}
+				return nil, 0, fmt.Errorf("look for an earlier post: %w", err)
+			}
+			if found {
+				a.log().InfoContext(ctx, "found earlier post of finding", "finding_id", f.ID, "channel", ch, "ts", ts)
+				if err := a.markPosted(ctx, j, ch, ts, rec.ThreadTS); err != nil {
+					return nil, 0, fmt.Errorf("record recovered post: %w", err)
+				}
+				return nil, outcomeRecovered, nil
+			}
+		}
+	}
+	if a.SuppressWindow < 0 || j.rec.Reserved {
+		return j, outcomeClaimed, nil
+	}
+	return a.reserve(ctx, j, now)
+}
+
+func groupOf(f finding.Finding) string {
+	return f.Kind + "\x00" + f.Principal + "\x00" + f.Resource
+}
+
+// reserve takes the finding's group slot, or suppresses the finding when
+// another finding of its group was posted inside the window.
+func (a *Alerter) reserve(ctx context.Context, j *job, now time.Time) (*job, outcome, error) {
+	window := cmp.Or(a.SuppressWindow, DefaultSuppressWindow)
+	gkey := groupKey(j.rec.Group)
+	for range stateRetries {
+		var g groupRecord
+		getag, err := readJSON(ctx, a.Store, gkey, &g)
+		exists := err == nil
+		if err != nil && !isNotFound(err) {
+			return nil, 0, a.release(ctx, j, fmt.Errorf("read group: %w", err))
+		}
+		if exists && g.FindingID != j.f.ID && now.Sub(g.PostedAt) < window {
+			g.Suppressed++
+			if _, err := writeJSON(ctx, a.Store, gkey, g, getag); isPrecondition(err) {
+				continue
+			} else if err != nil {
+				return nil, 0, a.release(ctx, j, fmt.Errorf("count suppressed: %w", err))
+			}
+			j.rec.State, j.rec.SuppressedBy, j.rec.LeaseUntil = StateSuppressed, g.FindingID, time.Time{}
+			if _, err := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag); err != nil {
+				return nil, 0, fmt.Errorf("record suppressed: %w", err)
+			}
+			a.log().InfoContext(ctx, "suppressed repeat", "finding_id", j.f.ID, "posted_finding_id", g.FindingID)
+			return nil, outcomeSuppressed, nil
+		}
+		ng := groupRecord{Kind: j.f.Kind, Principal: j.f.Principal, Resource: j.f.Resource, FindingID: j.f.ID, PostedAt: now}
+		if exists && g.FindingID != j.f.ID && g.Suppressed > 0 {
+			j.rec.Suppressed, j.rec.SuppressedSince = g.Suppressed, g.PostedAt
+		}
+		if _, err := writeJSON(ctx, a.Store, gkey, ng, getag); isPrecondition(err) {
+			continue
+		} else if err != nil {
+			return nil, 0, a.release(ctx, j, fmt.Errorf("reserve group: %w", err))
+		}
+		j.rec.Reserved = true
+		etag, err := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag)
+		if err != nil {
+			return nil, 0, fmt.Errorf("record group reservation: %w", err)
+		}
+		j.etag = etag
+		return j, outcomeClaimed, nil
+	}
+	return nil, 0, a.release(ctx, j, errors.New("reserve group: too much contention"))
+}
+
+// release gives up a claim nothing was posted for, so the next run
+// retries it at once.
+func (a *Alerter) release(ctx context.Context, j *job, cause error) error {
+	j.rec.State, j.rec.LeaseUntil, j.rec.LastError = StateFailed, time.Time{}, cause.Error()
+	if _, err := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag); err != nil {
+		a.log().ErrorContext(ctx, "release claim", "finding_id", j.f.ID, "err", err)
+	}
+	return cause
+}
+
+// post sends msg (into threadTS when set) with retries. For a finding
+// (rec != nil) in token mode, after an attempt that may have reached Slack
+// it looks for the message before trying again. maybe reports whether a
+// failed post may nevertheless have been delivered.
+func (a *Alerter) post(ctx context.Context, msg Message, threadTS string, rec *Record) (ch, ts string, maybe bool, err error) {
+	r := a.Retry
+	attempts := cmp.Or(r.MaxAttempts, 6)
+	base := cmp.Or(r.Base, time.Second)
+	maxWait := cmp.Or(r.Max, 30*time.Second)
+	deadline := a.now().Add(cmp.Or(r.Deadline, 2*time.Minute))
+	for n := 0; ; n++ {
+		ch, ts, err = a.send(ctx, msg, threadTS)
+		if err == nil {
+			return ch, ts, maybe, nil
+		}
+		c := classify(ctx, err)
+		maybe = maybe || c.ambiguous
+		if !c.retry || n+1 >= attempts {
+			return "", "", maybe, err
+		}
+		wait := c.after
+		if wait <= 0 {
+			d := min(base<<n, maxWait)
+			wait = d/2 + a.jitter(d/2)
+		}
+		if a.now().Add(wait).After(deadline) {
+			return "", "", maybe, fmt.Errorf("%w (retry deadline reached)", err)
+		}
+		a.log().WarnContext(ctx, "slack call failed, retrying", "finding_id", msg.FindingID, "err", err, "wait", wait, "attempt", n+1)
+		if err := a.sleep(ctx, wait); err != nil {
+			return "", "", maybe, err
+		}
+		if maybe && rec != nil && a.Slack != nil {
+			look := *rec
+			look.ThreadTS = threadTS
+			ch, ts, found, lerr := a.findPosted(ctx, msg.FindingID, look)
+			if lerr != nil {
+				return "", "", true, fmt.Errorf("%w (and looking for the message: %v)", err, lerr)
+			}
+			if found {
+				return ch, ts, false, nil
+			}
+		}
+	}
+}
+
+func (a *Alerter) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	if a.Jitter != nil {
+		return a.Jitter(d)
+	}
+	return rand.N(d)
+}
+
+func (a *Alerter) send(ctx context.Context, msg Message, threadTS string) (string, string, error) {
+	if a.Slack == nil {
+		err := a.Webhook.PostWebhook(ctx, &slack.WebhookMessage{
+			Text: msg.Text, Blocks: &slack.Blocks{BlockSet: msg.Blocks},
+			UnfurlLinks: new(false), UnfurlMedia: new(false),
+		})
+		return "webhook", "", err
+	}
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(msg.Text, false),
+		slack.MsgOptionBlocks(msg.Blocks...),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	}
+	if msg.FindingID != "" {
+		opts = append(opts, slack.MsgOptionMetadata(msg.Metadata()))
+	} else {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: summaryEventType, EventPayload: map[string]any{"version": 1}}))
+	}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	return a.Slack.PostMessageContext(ctx, a.Channel, opts...)
+}
+
+// summaryEventType marks summary messages, whose threads hold findings.
+const summaryEventType = "keytrail_summary"

@@ -1,0 +1,441 @@
+package alert
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/keytrail/keytrail/internal/finding"
+)
+
+// Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
+const (
+	maxBlocks      = 50
+	maxHeaderText  = 150
+	maxSectionText = 3000
+	maxContextText = 2000
+	maxFallback    = 3000 // Slack accepts 40,000; a notification shows far less
+	maxListItems   = 10   // values shown per list (IPs, user agents, …)
+	maxEventIDs    = 5
+	maxTopItems    = 10 // findings listed in a summary
+)
+
+// MetadataEventType is the Slack message metadata event type carrying the
+// finding id, so a later run can recognise a message it already posted.
+const MetadataEventType = "keytrail_finding"
+
+// Message is one Slack message: the fallback text, the blocks and, for a
+// finding, its id (sent as message metadata).
+type Message struct {
+	FindingID string
+	Text      string
+	Blocks    []slack.Block
+}
+
+// Metadata returns the message metadata carrying the finding id (empty for
+// a summary).
+func (m Message) Metadata() slack.SlackMetadata {
+	if m.FindingID == "" {
+		return slack.SlackMetadata{}
+	}
+	return slack.SlackMetadata{EventType: MetadataEventType, EventPayload: map[string]any{"finding_id": m.FindingID}}
+}
+
+// MarshalJSON renders the chat.postMessage payload (without channel and
+// thread): what --dry-run prints and the golden files hold.
+func (m Message) MarshalJSON() ([]byte, error) {
+	p := struct {
+		Text     string               `json:"text"`
+		Blocks   slack.Blocks         `json:"blocks"`
+		Metadata *slack.SlackMetadata `json:"metadata,omitempty"`
+	}{Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}}
+	if m.FindingID != "" {
+		md := m.Metadata()
+		p.Metadata = &md
+	}
+	return json.Marshal(p)
+}
+
+// Renderer turns findings into messages.
+type Renderer struct {
+	// Location is the team's time zone, shown next to UTC; nil means UTC only.
+	Location *time.Location
+	// Region, Workgroup and Database describe where the follow-up query runs.
+	Region    string
+	Workgroup string
+	Database  string
+}
+
+// Extras is what a message says beyond the finding itself.
+type Extras struct {
+	// Suppressed counts similar findings (same kind, principal and
+	// resource) not posted since SuppressedSince.
+	Suppressed      int
+	SuppressedSince time.Time
+	// QueryURL links the follow-up in the Athena console; QueryNote says
+	// what it is (a started execution, or why it is only the editor).
+	QueryURL  string
+	QueryNote string
+}
+
+// severity returns the emoji and word shown for a severity: the colour of
+// an emoji alone is not enough, so the word is always there too.
+func severity(s string) (emoji, word string) {
+	switch s {
+	case finding.SeverityCritical:
+		return "🚨", "CRITICAL"
+	case finding.SeverityHigh:
+		return "🔴", "HIGH"
+	case finding.SeverityMedium:
+		return "🟠", "MEDIUM"
+	case finding.SeverityLow:
+		return "🟡", "LOW"
+	}
+	return "⚪", "UNKNOWN SEVERITY"
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	// verbatim: no auto-linking of URLs, channel names or mentions.
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
+}
+
+func plainText(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
+}
+
+func section(s string) slack.Block { return slack.NewSectionBlock(mrkdwn(s), nil, nil) }
+
+// Finding renders one finding.
+func (r Renderer) Finding(f finding.Finding, x Extras) Message {
+	emoji, word := severity(f.Severity)
+	title := f.Title
+	if title == "" {
+		title = f.Kind
+	}
+	var blocks []slack.Block
+	blocks = append(blocks, slack.NewHeaderBlock(plainText(clip(emoji+" "+word+" · "+plain(title, maxHeaderText), maxHeaderText))))
+
+	top := newFit(maxSectionText)
+	top.add("*Severity:* ", emoji, " *", word, "*   *Kind:* ", code(f.Kind), "   *Events:* ", fmt.Sprint(f.Count))
+	if x.Suppressed > 0 {
+		top.add(fmt.Sprintf("\n:mute: %d similar finding(s) (same kind, principal and resource) were suppressed since %s.",
+			x.Suppressed, r.when(x.SuppressedSince)))
+	}
+	blocks = append(blocks, section(top.String()))
+
+	who := newFit(maxSectionText)
+	who.add("*Who*")
+	who.add("\nPrincipal: ", code(f.Principal))
+	who.add("\nName: ", code(f.PrincipalName), " · Account: ", code(f.PrincipalAccount), " · Caller: ", code(f.CallerKind))
+	if len(f.SessionNames) > 0 {
+		who.add("\nSessions: ")
+		addList(who, f.SessionNames)
+	}
+	blocks = append(blocks, section(who.String()))
+
+	what := newFit(maxSectionText)
+	what.add("*What*")
+	res := f.Resources
+	if len(res) == 0 && f.Resource != "" {
+		res = []string{f.Resource}
+	}
+	what.add("\nResource: ")
+	addList(what, res)
+	what.add("\nActions: ")
+	addList(what, f.EventNames)
+	if len(f.ErrorCodes) > 0 {
+		what.add("\nErrors: ")
+		addList(what, f.ErrorCodes)
+	}
+	blocks = append(blocks, section(what.String()))
+
+	when := "*When*\n" + r.span(f.Start, f.End)
+	blocks = append(blocks, section(when))
+
+	where := newFit(maxSectionText)
+	where.add("*Where*")
+	for _, l := range []struct {
+		label string
+		vs    []string
+	}{{"Source IPs", f.SourceIPs}, {"Regions", f.Regions}, {"User agents", f.UserAgents}, {"VPC endpoints", f.VPCEndpoints}} {
+		if len(l.vs) == 0 {
+			continue
+		}
+		where.add("\n", l.label, ": ")
+		addList(where, l.vs)
+	}
+	blocks = append(blocks, section(where.String()))
+
+	blocks = append(blocks, section(clip("*Why*\n>"+inert(f.Reason, maxSectionText), maxSectionText)))
+
+	ev := newFit(maxSectionText)
+	ev.add("*Evidence*\nFinding: ", code(f.ID))
+	if len(f.EventIDs) > 0 {
+		ev.add("\nEvent IDs: ")
+		n := len(f.EventIDs)
+		for i, id := range f.EventIDs[:min(n, maxEventIDs)] {
+			if i > 0 {
+				ev.add(", ")
+			}
+			ev.add(code(id))
+		}
+		if n > maxEventIDs {
+			ev.add(fmt.Sprintf(" and %d more (the query lists them all)", n-maxEventIDs))
+		}
+	}
+	blocks = append(blocks, section(ev.String()))
+
+	if f.Query != "" {
+		blocks = append(blocks, section(sqlBlock(f.Query)))
+	}
+	if x.QueryURL != "" || x.QueryNote != "" {
+		var s string
+		if x.QueryURL != "" {
+			s = "<" + x.QueryURL + "|Open in Athena>"
+		}
+		if x.QueryNote != "" {
+			s = strings.TrimSpace(s + " " + x.QueryNote)
+		}
+		blocks = append(blocks, section(clip(s, maxSectionText)))
+	}
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(clip("keytrail · "+code(f.Kind)+" · finding "+code(f.ID), maxContextText))))
+
+	return Message{
+		FindingID: f.ID,
+		Text:      clip(emoji+" "+word+" keytrail finding: "+inert(title, 500), maxFallback),
+		Blocks:    capBlocks(blocks),
+	}
+}
+
+// addList adds vs as code spans, as many as fit.
+func addList(t *textFit, vs []string) {
+	if len(vs) == 0 {
+		t.add("—")
+		return
+	}
+	for i, v := range vs {
+		if i == maxListItems {
+			t.add(fmt.Sprintf(", and %d more", len(vs)-maxListItems))
+			return
+		}
+		sep := ""
+		if i > 0 {
+			sep = ", "
+		}
+		if !t.add(sep, code(v)) {
+			return
+		}
+	}
+}
+
+// sqlBlock renders the follow-up SQL as a code block. The SQL embeds
+// caller-controlled values in string literals, so & < > are escaped (Slack
+// shows and copies them as the original characters) and control characters
+// other than line breaks and tabs are made visible; a backtick, which would
+// end the block, becomes ˋ. No word joiners: the SQL must stay
+// copy-pasteable, and Slack parses no mentions inside a code block.
+func sqlBlock(q string) string {
+	var b strings.Builder
+	for _, r := range q {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '`':
+			b.WriteRune('\u02cb')
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case r == '\r':
+		case isBidi(r) || r == '\u2028' || r == '\u2029' || r < 0x20 || (r >= 0x7f && r < 0xa0):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	s := strings.TrimSpace(b.String())
+	const pre, post = "*Follow-up query* (Athena SQL)\n```\n", "\n```"
+	budget := maxSectionText - width(pre+post)
+	if width(s) > budget {
+		s = cutWidth(s, budget-width(truncMark)-1)
+		// Do not leave half an entity.
+		if k := strings.LastIndexByte(s, '&'); k >= 0 && !strings.Contains(s[k:], ";") {
+			s = s[:k]
+		}
+		s += "\n" + truncMark
+	}
+	return pre + s + post
+}
+
+// capBlocks keeps a message within the block limit.
+func capBlocks(blocks []slack.Block) []slack.Block {
+	if len(blocks) <= maxBlocks {
+		return blocks
+	}
+	out := slices.Clone(blocks[:maxBlocks-1])
+	return append(out, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%d more blocks %s", len(blocks)-maxBlocks+1, truncMark))))
+}
+
+const timeLayout = "2006-01-02 15:04:05 MST"
+
+// when renders t in the team's zone and in UTC.
+func (r Renderer) when(t time.Time) string {
+	u := t.UTC().Format(timeLayout)
+	if r.Location == nil || r.Location == time.UTC {
+		return u
+	}
+	return t.In(r.Location).Format(timeLayout) + " (" + u + ")"
+}
+
+// span renders start–end in the team's zone and in UTC.
+func (r Renderer) span(start, end time.Time) string {
+	utc := start.UTC().Format(timeLayout) + " – " + end.UTC().Format(timeLayout)
+	if r.Location == nil || r.Location == time.UTC {
+		return utc
+	}
+	local := start.In(r.Location).Format(timeLayout) + " – " + end.In(r.Location).Format(timeLayout)
+	return local + " (" + r.Location.String() + ")\n" + utc
+}
+
+var (
+	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	execRE   = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
+)
+
+// ExecutionURL links a started Athena query in the console ("" if region
+// or id look wrong: the link must never carry text Slack would parse).
+func ExecutionURL(region, id string) string {
+	if !regionRE.MatchString(region) || !execRE.MatchString(id) {
+		return ""
+	}
+	return fmt.Sprintf("https://%s.console.aws.amazon.com/athena/home?region=%s#/query-editor/history/%s", region, region, id)
+}
+
+// EditorURL links Athena's query editor in region. The console cannot
+// pre-fill SQL from a URL, so the message says to paste the query.
+func EditorURL(region string) string {
+	if !regionRE.MatchString(region) {
+		return ""
+	}
+	return fmt.Sprintf("https://%s.console.aws.amazon.com/athena/home?region=%s#/query-editor", region, url.QueryEscape(region))
+}
+
+// Summary renders the message that stands for many findings, posted
+// before them (in token mode they go in its thread).
+func (r Renderer) Summary(fs []finding.Finding, suppressed int, threaded bool) Message {
+	bySev := map[string]int{}
+	byKind := map[string]int{}
+	top := ""
+	for _, f := range fs {
+		bySev[f.Severity]++
+		byKind[f.Kind]++
+		if top == "" || finding.SeverityRank(f.Severity) > finding.SeverityRank(top) {
+			top = f.Severity
+		}
+	}
+	emoji, _ := severity(top)
+	var sevParts []string
+	for _, s := range []string{finding.SeverityCritical, finding.SeverityHigh, finding.SeverityMedium, finding.SeverityLow} {
+		if n := bySev[s]; n > 0 {
+			e, w := severity(s)
+			sevParts = append(sevParts, fmt.Sprintf("%s %d %s", e, n, strings.ToLower(w)))
+		}
+	}
+	other := 0
+	for s, n := range bySev {
+		if finding.SeverityRank(s) == 0 {
+			other += n
+		}
+	}
+	if other > 0 {
+		sevParts = append(sevParts, fmt.Sprintf("⚪ %d unknown severity", other))
+	}
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	slices.SortFunc(kinds, func(a, b string) int {
+		if byKind[a] != byKind[b] {
+			return byKind[b] - byKind[a]
+		}
+		return strings.Compare(a, b)
+	})
+
+	head := fmt.Sprintf("%s keytrail: %d new findings", emoji, len(fs))
+	blocks := []slack.Block{slack.NewHeaderBlock(plainText(clip(head, maxHeaderText)))}
+
+	counts := newFit(maxSectionText)
+	counts.add("*By severity:* ", strings.Join(sevParts, " · "))
+	counts.add("\n*By kind:* ")
+	for i, k := range kinds {
+		sep := ""
+		if i > 0 {
+			sep = " · "
+		}
+		if !counts.add(sep, code(k), fmt.Sprintf(" %d", byKind[k])) {
+			break
+		}
+	}
+	blocks = append(blocks, section(counts.String()))
+
+	list := newFit(maxSectionText)
+	list.add("*Top findings*")
+	for i, f := range fs {
+		if i == maxTopItems {
+			list.add(fmt.Sprintf("\n…and %d more", len(fs)-maxTopItems))
+			break
+		}
+		e, w := severity(f.Severity)
+		title := code(f.Kind)
+		if f.Title != "" {
+			title = inert(f.Title, 120)
+		}
+		if !list.add("\n", e, " *", w, "* · ", title, " · ", code(f.Principal)) {
+			break
+		}
+	}
+	blocks = append(blocks, section(list.String()))
+
+	note := "Each finding follows as its own message."
+	if threaded {
+		note = "Each finding is posted in this thread."
+	}
+	if suppressed > 0 {
+		note += fmt.Sprintf(" %d repeated finding(s) were suppressed in this run.", suppressed)
+	}
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(note)))
+
+	text := fmt.Sprintf("keytrail: %d new findings (%s)", len(fs), strings.Join(sevParts, ", "))
+	return Message{Text: clip(text, maxFallback), Blocks: capBlocks(blocks)}
+}
+
+// Preview renders msg as plain text for a terminal: the header, then each
+// section and context, as Slack would lay them out (without formatting).
+func (m Message) Preview() string {
+	var b strings.Builder
+	for _, bl := range m.Blocks {
+		switch x := bl.(type) {
+		case *slack.HeaderBlock:
+			b.WriteString(x.Text.Text + "\n" + strings.Repeat("=", min(width(x.Text.Text), 72)) + "\n")
+		case *slack.SectionBlock:
+			if x.Text != nil {
+				b.WriteString(x.Text.Text + "\n\n")
+			}
+		case *slack.ContextBlock:
+			for _, e := range x.ContextElements.Elements {
+				if t, ok := e.(*slack.TextBlockObject); ok {
+					b.WriteString(t.Text + "\n")
+				}
+			}
+		}
+	}
+	return b.String()
+}

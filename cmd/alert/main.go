@@ -1,0 +1,181 @@
+// Command alert is keytrail's alert Lambda: on a schedule (EventBridge) or
+// when the detector writes findings (an S3 notification; the payload is
+// not read), it posts the recent findings to Slack and records their
+// delivery in the lake.
+//
+// Configuration, validated at cold start:
+//
+//	KEYTRAIL_LAKE               s3://bucket/prefix of the lake (required)
+//	KEYTRAIL_LAKE_KMS_KEY_ARN   the lake's customer-managed key (required)
+//	KEYTRAIL_SLACK_SECRET_ARN   Secrets Manager secret with the Slack token or webhook URL (required)
+//	KEYTRAIL_SLACK_MODE         token (default: chat.postMessage, threads) or webhook
+//	KEYTRAIL_SLACK_CHANNEL      channel ID (C…), required in token mode
+//	KEYTRAIL_MIN_SEVERITY       low, medium, high or critical (default: all)
+//	KEYTRAIL_TIMEZONE           the team's IANA time zone (default UTC)
+//	KEYTRAIL_ATHENA_WORKGROUP   when set, follow-up queries are started in it (give it a bytes-scanned cutoff)
+//	KEYTRAIL_ATHENA_DATABASE    Glue database of the keytrail tables (default keytrail)
+//	KEYTRAIL_ATHENA_OUTPUT      s3:// query results location (default: the workgroup's)
+//	KEYTRAIL_ALERT_LOOKBACK     how far back findings are read (default 72h)
+//	KEYTRAIL_SUMMARY_THRESHOLD  more findings than this in one pass get a summary (default 5)
+//	KEYTRAIL_SUPPRESS_WINDOW    repeats of kind+principal+resource within it are suppressed (default 24h)
+//
+// The secret's value is read at run time through a TTL cache and never
+// logged. AWS access follows the SDK's standard chain.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	_ "time/tzdata" // time zones on the provided.al2023 runtime
+
+	"github.com/keytrail/keytrail/alert"
+	"github.com/keytrail/keytrail/internal/awsconf"
+	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/secret"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	h, err := newHandler(context.Background(), os.Getenv)
+	if err != nil {
+		slog.Error("configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+// config is the validated environment.
+type config struct {
+	lakeURI, kmsKey, secretARN, mode, channel, minSeverity string
+	location                                               *time.Location
+	workgroup, database, output                            string
+	lookback, suppress                                     time.Duration
+	threshold                                              int
+}
+
+var (
+	secretARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$`)
+	channelRE   = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+)
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		lakeURI:     getenv("KEYTRAIL_LAKE"),
+		kmsKey:      getenv("KEYTRAIL_LAKE_KMS_KEY_ARN"),
+		secretARN:   getenv("KEYTRAIL_SLACK_SECRET_ARN"),
+		mode:        cmpOr(getenv("KEYTRAIL_SLACK_MODE"), alert.ModeToken),
+		channel:     getenv("KEYTRAIL_SLACK_CHANNEL"),
+		minSeverity: strings.ToLower(getenv("KEYTRAIL_MIN_SEVERITY")),
+		workgroup:   getenv("KEYTRAIL_ATHENA_WORKGROUP"),
+		database:    cmpOr(getenv("KEYTRAIL_ATHENA_DATABASE"), "keytrail"),
+		output:      getenv("KEYTRAIL_ATHENA_OUTPUT"),
+	}
+	if !strings.HasPrefix(c.lakeURI, "s3://") {
+		return c, fmt.Errorf("KEYTRAIL_LAKE must be s3://bucket/prefix, got %q", c.lakeURI)
+	}
+	if c.kmsKey == "" {
+		return c, fmt.Errorf("KEYTRAIL_LAKE_KMS_KEY_ARN must name the lake's KMS key")
+	}
+	if !secretARNRE.MatchString(c.secretARN) {
+		return c, fmt.Errorf("KEYTRAIL_SLACK_SECRET_ARN must be a Secrets Manager secret ARN (the secret holds the token; never put the token itself in the environment)")
+	}
+	switch c.mode {
+	case alert.ModeToken:
+		if !channelRE.MatchString(c.channel) {
+			return c, fmt.Errorf("KEYTRAIL_SLACK_CHANNEL must be a channel ID such as C0123ABCD (not a name) in token mode, got %q", c.channel)
+		}
+	case alert.ModeWebhook:
+	default:
+		return c, fmt.Errorf("KEYTRAIL_SLACK_MODE must be token or webhook, got %q", c.mode)
+	}
+	if c.minSeverity != "" && finding.SeverityRank(c.minSeverity) == 0 {
+		return c, fmt.Errorf("KEYTRAIL_MIN_SEVERITY must be low, medium, high or critical, got %q", c.minSeverity)
+	}
+	loc, err := time.LoadLocation(cmpOr(getenv("KEYTRAIL_TIMEZONE"), "UTC"))
+	if err != nil {
+		return c, fmt.Errorf("KEYTRAIL_TIMEZONE: %w", err)
+	}
+	c.location = loc
+	if c.output != "" && !strings.HasPrefix(c.output, "s3://") {
+		return c, fmt.Errorf("KEYTRAIL_ATHENA_OUTPUT must be an s3:// URI, got %q", c.output)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{{"KEYTRAIL_ALERT_LOOKBACK", &c.lookback, alert.DefaultLookback}, {"KEYTRAIL_SUPPRESS_WINDOW", &c.suppress, alert.DefaultSuppressWindow}} {
+		*d.dst = d.def
+		if v := getenv(d.name); v != "" {
+			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
+				return c, fmt.Errorf("%s must be a positive duration such as 72h, got %q", d.name, v)
+			}
+		}
+	}
+	c.threshold = alert.DefaultSummaryThreshold
+	if v := getenv("KEYTRAIL_SUMMARY_THRESHOLD"); v != "" {
+		if c.threshold, err = strconv.Atoi(v); err != nil || c.threshold < 1 {
+			return c, fmt.Errorf("KEYTRAIL_SUMMARY_THRESHOLD must be a positive integer, got %q", v)
+		}
+	}
+	return c, nil
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func newHandler(ctx context.Context, getenv func(string) string) (*alert.Handler, error) {
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsconf.Load(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	bucket, prefix, err := lake.ParseS3URI(c.lakeURI)
+	if err != nil {
+		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
+	}
+	store, err := lake.NewS3(s3.NewFromConfig(cfg, awsconf.S3Options(getenv)), bucket, prefix, lake.S3Options{KMSKeyID: c.kmsKey})
+	if err != nil {
+		return nil, err
+	}
+	fu := &alert.FollowUp{Region: cfg.Region, Workgroup: c.workgroup, Database: c.database, OutputLocation: c.output}
+	if c.workgroup != "" {
+		fu.Client = athena.NewFromConfig(cfg)
+	}
+	return &alert.Handler{
+		Alerter: alert.Alerter{
+			Store:            store,
+			Channel:          c.channel,
+			Render:           alert.Renderer{Location: c.location, Region: cfg.Region, Workgroup: c.workgroup, Database: c.database},
+			FollowUp:         fu,
+			MinSeverity:      c.minSeverity,
+			SummaryThreshold: c.threshold,
+			SuppressWindow:   c.suppress,
+			Logger:           slog.Default(),
+		},
+		Secrets:   &secret.Cache{Client: secretsmanager.NewFromConfig(cfg)},
+		SecretARN: c.secretARN,
+		Mode:      c.mode,
+		Lookback:  c.lookback,
+	}, nil
+}

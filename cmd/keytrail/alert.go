@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/keytrail/keytrail/alert"
+	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+// runAlert posts findings to Slack, or with --dry-run prints the messages.
+// Locally the Slack credential comes from the environment
+// (KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel); the
+// Lambda reads it from Secrets Manager instead.
+func runAlert(ctx context.Context, env *environ, args []string) int {
+	fl := flag.NewFlagSet("keytrail alert", flag.ContinueOnError)
+	fl.SetOutput(env.stderr)
+	findingsFile := fl.String("findings", "", "JSON-lines findings `file` (- for stdin); default: the lake's recent findings")
+	lakeDir := fl.String("lake", "", "lake `folder`: findings to read and delivery state to keep (required to post)")
+	dryRun := fl.Bool("dry-run", false, "print the Block Kit JSON and a text preview; post nothing, need no token")
+	tz := fl.String("timezone", "UTC", "the team's IANA time `zone`, shown next to UTC")
+	channel := fl.String("channel", "", "Slack channel `ID` (with SLACK_BOT_TOKEN)")
+	minSev := fl.String("min-severity", "", "post only findings of this `severity` or above (low, medium, high, critical)")
+	region := fl.String("region", "", "AWS `region` for the Athena console link (default $AWS_REGION)")
+	workgroup := fl.String("workgroup", "", "Athena `workgroup` named in the follow-up link")
+	database := fl.String("database", "keytrail", "Athena `database` named in the follow-up link")
+	lookback := fl.Duration("lookback", alert.DefaultLookback, "read lake findings this far back")
+	threshold := fl.Int("threshold", alert.DefaultSummaryThreshold, "more findings than this get one summary message")
+	fl.Usage = func() {
+		fmt.Fprintf(env.stderr, "Usage: keytrail alert [--findings FILE | --lake DIR] [--dry-run] [flags]\n\n"+
+			"Posts findings to Slack, one message per finding (a summary first when there are many).\n"+
+			"Posting needs KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --channel, and --lake for delivery state.\n\n")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "keytrail alert: unexpected arguments %q\n", fl.Args())
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(env.stderr, "keytrail alert: %v\n", err)
+		return 1
+	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return fail(fmt.Errorf("--timezone: %w", err))
+	}
+	if *minSev != "" && finding.SeverityRank(*minSev) == 0 {
+		return fail(fmt.Errorf("--min-severity %q: want low, medium, high or critical", *minSev))
+	}
+	if *region == "" {
+		*region = env.getenv("AWS_REGION")
+	}
+	if *findingsFile == "" && *lakeDir == "" {
+		return fail(errors.New("give --findings FILE or --lake DIR"))
+	}
+	var store *lake.Dir
+	if *lakeDir != "" {
+		if store, err = lake.NewDir(*lakeDir); err != nil {
+			return fail(err)
+		}
+	}
+	now := time.Now()
+	var fs []finding.Finding
+	if *findingsFile != "" {
+		fs, err = readFindingsFile(*findingsFile, os.Stdin)
+	} else {
+		fs, err = alert.LoadLake(ctx, store, now, *lookback)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	render := alert.Renderer{Location: loc, Region: *region, Workgroup: *workgroup, Database: *database}
+	follow := &alert.FollowUp{Region: *region, Workgroup: *workgroup, Database: *database}
+	if *dryRun {
+		return dryRunAlert(ctx, env, render, follow, alert.Filter(fs, *minSev), *threshold)
+	}
+
+	if store == nil {
+		return fail(errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)"))
+	}
+	a := &alert.Alerter{
+		Store: store, Render: render, FollowUp: follow, MinSeverity: *minSev, SummaryThreshold: *threshold,
+		Logger: slog.New(slog.NewTextHandler(env.stderr, nil)),
+	}
+	if u := env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"); u != "" {
+		a.Webhook = &alert.Webhook{URL: u}
+	} else if tok := env.getenv("SLACK_BOT_TOKEN"); tok != "" {
+		if *channel == "" {
+			return fail(errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)"))
+		}
+		opts := []slack.Option{}
+		if api := env.getenv("SLACK_API_URL"); api != "" {
+			opts = append(opts, slack.OptionAPIURL(api))
+		}
+		a.Slack, a.Channel = slack.New(tok, opts...), *channel
+	} else {
+		return fail(errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)"))
+	}
+	rep, err := a.Run(ctx, fs)
+	fmt.Fprintf(env.stdout, "posted %d, already posted %d, recovered %d, suppressed %d, held by another run %d, pending %d\n",
+		len(rep.Posted), rep.AlreadyPosted, len(rep.Recovered), len(rep.Suppressed), rep.Held, len(rep.Failed))
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+func readFindingsFile(name string, stdin io.Reader) ([]finding.Finding, error) {
+	if name == "-" {
+		return alert.ReadJSONLines(stdin)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fs, err := alert.ReadJSONLines(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return fs, nil
+}
+
+// dryRunAlert prints every message a run would post: its chat.postMessage
+// JSON and a plain-text preview.
+func dryRunAlert(ctx context.Context, env *environ, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) int {
+	var msgs []alert.Message
+	if len(fs) > threshold {
+		msgs = append(msgs, r.Summary(fs, 0, true))
+	}
+	for _, f := range fs {
+		u, note := fu.Link(ctx, f)
+		msgs = append(msgs, r.Finding(f, alert.Extras{QueryURL: u, QueryNote: note}))
+	}
+	enc := json.NewEncoder(env.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	for i, m := range msgs {
+		fmt.Fprintf(env.stdout, "# message %d of %d: Block Kit JSON\n", i+1, len(msgs))
+		if err := enc.Encode(m); err != nil {
+			fmt.Fprintf(env.stderr, "keytrail alert: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(env.stdout, "# message %d of %d: preview\n%s\n", i+1, len(msgs), m.Preview())
+	}
+	if len(msgs) == 0 {
+		fmt.Fprintln(env.stdout, "no findings to post")
+	}
+	return 0
+}
