@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -21,10 +24,16 @@ const ingestUsage = `Usage: keytrail ingest [flags] SRC...
 
 Reads CloudTrail log files (gzip or plain JSON, as CloudTrail writes them to S3),
 keeps the Secrets Manager and KMS events and writes them to the lake as Parquet,
-partitioned by event day. SRC is a file or a folder, walked recursively for
-*.json and *.json.gz files. Digest and Insights files are skipped.
+partitioned by event day. SRC is a file, a folder (walked recursively for
+*.json and *.json.gz files) or s3://bucket/prefix (a backfill of a trail's
+bucket; --since and --until limit it to CloudTrail's date folders). Digest and
+Insights files are skipped. The lake is a folder or s3://bucket/prefix; S3 is
+reached through the AWS SDK's standard configuration (AWS_PROFILE, AWS_REGION,
+AWS_ENDPOINT_URL_S3 …).
 
 Ingesting the same files again replaces their rows; it never duplicates them.
+A backfill from S3 records each finished object in the lake, so an interrupted
+run resumes where it stopped (--redo ingests everything again).
 The exit status is 1 when any file could not be read in full; the summary
 still lists everything that was written.
 
@@ -34,9 +43,13 @@ Flags:
 func runIngest(ctx context.Context, env *environ, args []string) int {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	lakeDir := fs.String("lake", "lake", "lake `folder` to write to")
+	lakeDir := fs.String("lake", "lake", "lake `folder` or s3://bucket/prefix to write to")
+	kmsKey := fs.String("kms-key", "", "KMS key `ARN` for SSE-KMS writes to an S3 lake")
+	since := fs.String("since", "", "first CloudTrail date folder (YYYY-MM-DD) of an S3 backfill")
+	until := fs.String("until", "", "last CloudTrail date folder (YYYY-MM-DD) of an S3 backfill")
+	redo := fs.Bool("redo", false, "ingest S3 objects again even if an earlier run finished them")
 	sources := fs.String("sources", strings.Join(ingest.DefaultSources, ","), "comma-separated event `sources` to keep")
-	workers := fs.Int("concurrency", 2, "files ingested at once")
+	workers := fs.Int("concurrency", 0, "files ingested at once (default 2, 8 for S3)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verbose := fs.Bool("v", false, "log every file")
 	fs.Usage = func() {
@@ -54,7 +67,23 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 		fs.Usage()
 		return 2
 	}
-	store, err := lake.NewDir(*lakeDir)
+	var sinceT, untilT time.Time
+	for _, f := range []struct {
+		flag string
+		v    string
+		t    *time.Time
+	}{{"--since", *since, &sinceT}, {"--until", *until, &untilT}} {
+		if f.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, f.v)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "keytrail ingest: %s %q: want YYYY-MM-DD\n", f.flag, f.v)
+			return 2
+		}
+		*f.t = t
+	}
+	store, err := openLake(ctx, env, *lakeDir, *kmsKey)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
 		return 1
@@ -69,17 +98,44 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 	var ignored []string
 	var srcs []ingest.Source
 	var total int64
+	var client *s3.Client
+	fromS3 := false
 	for _, p := range fs.Args() {
-		src := ingest.LocalSource{Path: p, Ignored: func(p string) { ignored = append(ignored, p) }}
-		// Size the progress bar: a cheap listing before the real run.
-		err := src.Walk(ctx, func(o ingest.Object) error { total += o.Size; return nil })
+		var src, pre ingest.Source
+		if strings.HasPrefix(p, "s3://") {
+			bucket, prefix, err := lake.ParseS3URI(p)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+				return 2
+			}
+			if client == nil {
+				if client, err = s3Client(ctx, env); err != nil {
+					fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+					return 1
+				}
+			}
+			s3src := ingest.S3Source{Client: client, Bucket: bucket, Prefix: prefix, Since: sinceT, Until: untilT}
+			src, pre, fromS3 = s3src, s3src, true
+		} else {
+			src = ingest.LocalSource{Path: p}
+			pre = ingest.LocalSource{Path: p, Ignored: func(p string) { ignored = append(ignored, p) }}
+		}
+		// Size the progress bar: a listing before the real run.
+		err := pre.Walk(ctx, func(o ingest.Object) error { total += o.Size; return nil })
 		if err != nil {
-			fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+			fmt.Fprintf(env.stderr, "keytrail ingest: list %s: %v\n", p, err)
 			return 1
 		}
-		srcs = append(srcs, ingest.LocalSource{Path: p})
+		srcs = append(srcs, src)
 	}
 	opt := ingest.RunOptions{Concurrency: *workers}
+	if opt.Concurrency == 0 && fromS3 {
+		opt.Concurrency = 8
+	}
+	if fromS3 {
+		opt.Markers = &ingest.Markers{Store: store}
+		opt.Resume = !*redo
+	}
 	var bar *progressbar.ProgressBar
 	if env.stderrTerminal && !*verbose {
 		bar = progressbar.NewOptions64(total,
@@ -126,6 +182,9 @@ func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir stri
 	fmt.Fprintf(w, "Ingested %d files into %s in %s (%.0f MB of JSON, %.0f MB/s)\n",
 		s.Objects, lakeDir, s.Elapsed.Round(1e6), float64(s.Bytes)/1e6, mbps)
 	fmt.Fprintf(w, "  files:   %d ok, %d partial, %d failed, %d skipped\n", s.OK, s.Partial, s.Failed, s.Skipped)
+	if s.Resumed > 0 {
+		fmt.Fprintf(w, "           %d finished by an earlier run (use --redo to ingest them again)\n", s.Resumed)
+	}
 	fmt.Fprintf(w, "  records: %d read, %d kept, %d other services, %d unreadable\n", s.Records, s.Kept, s.Dropped, s.Errors)
 	for _, src := range s.SortedSources() {
 		fmt.Fprintf(w, "    %-32s %d\n", src, s.BySource[src])

@@ -39,11 +39,12 @@ type environ struct {
 
 // commands lists every subcommand. Add yours here.
 var commands = map[string]command{
-	"ingest": {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
-	"alert":  {"post findings to Slack (or --dry-run to print the messages)", runAlert},
-	"gen":    {"generate a synthetic organization's CloudTrail logs with labeled incidents", runGen},
-	"query":  {"run a query of the investigation library on the local lake or Athena", runQuery},
-	"review": {"write the quarterly access review of secrets and keys", runReview},
+	"ingest":  {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
+	"alert":   {"post findings to Slack (or --dry-run to print the messages)", runAlert},
+	"gen":     {"generate a synthetic organization's CloudTrail logs with labeled incidents", runGen},
+	"query":   {"run a query of the investigation library on the local lake or Athena", runQuery},
+	"review":  {"write the quarterly access review of secrets and keys", runReview},
+	"compact": {"merge the lake's small event files and drop duplicate events", runCompact},
 }
 
 func main() {

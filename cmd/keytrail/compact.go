@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+const compactUsage = `Usage: keytrail compact [flags]
+
+Merges each day partition's small event files into larger ones and drops
+duplicate events. Safe to run while ingesting, and to interrupt.
+
+Flags:
+`
+
+func runCompact(ctx context.Context, env *environ, args []string) int {
+	fs := flag.NewFlagSet("compact", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	lakeURI := fs.String("lake", "lake", "lake `folder` or s3://bucket/prefix")
+	kmsKey := fs.String("kms-key", "", "KMS key `ARN` for SSE-KMS writes to an S3 lake")
+	days := fs.String("days", "", "comma-separated `days` (YYYY-MM-DD) to compact; default every day in the lake")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), compactUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	store, err := openLake(ctx, env, *lakeURI, *kmsKey)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "keytrail compact: %v\n", err)
+		return 1
+	}
+	var list []string
+	if *days != "" {
+		for _, d := range splitList(*days) {
+			if _, err := time.Parse(time.DateOnly, d); err != nil {
+				fmt.Fprintf(env.stderr, "keytrail compact: --days: %q is not YYYY-MM-DD\n", d)
+				return 2
+			}
+			list = append(list, d)
+		}
+	} else if list, err = lakeDays(ctx, store); err != nil {
+		fmt.Fprintf(env.stderr, "keytrail compact: %v\n", err)
+		return 1
+	}
+	c := &ingest.Compactor{Store: store}
+	var files, rows, dups int
+	for _, d := range list {
+		r, err := c.CompactDay(ctx, d)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "keytrail compact: %v\n", err)
+			return 1
+		}
+		files += r.InputFiles
+		rows += r.OutputRows
+		dups += r.Duplicates
+	}
+	fmt.Fprintf(env.stdout, "Compacted %d days: %d small files merged, %d events kept, %d duplicates dropped\n", len(list), files, rows, dups)
+	return 0
+}
+
+// lakeDays lists the day partitions present in the events table.
+func lakeDays(ctx context.Context, store lake.Store) ([]string, error) {
+	objs, err := store.List(ctx, lake.EventsPrefix)
+	if err != nil {
+		return nil, err
+	}
+	var days []string
+	for _, o := range objs {
+		d, err := lake.ParseDay(o.Key)
+		if err != nil {
+			continue
+		}
+		if len(days) == 0 || days[len(days)-1] != d {
+			days = append(days, d)
+		}
+	}
+	return days, nil
+}
+
