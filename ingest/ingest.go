@@ -24,7 +24,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +34,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
+	gojson "github.com/goccy/go-json"
+	"github.com/klauspost/pgzip"
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
@@ -68,7 +68,7 @@ type objectPutter interface {
 // Ingester ingests CloudTrail objects into a lake.
 type Ingester struct {
 	sink        objectPutter
-	sources     [][]byte // quoted, for the byte pre-filter
+	sources     [][]byte // for the byte pre-filter
 	keep        map[string]bool
 	rowsPerPart int
 	log         *slog.Logger
@@ -83,7 +83,7 @@ func New(sink objectPutter, cfg Config) *Ingester {
 	in := &Ingester{sink: sink, keep: map[string]bool{}, rowsPerPart: cfg.RowsPerPart, log: cfg.Logger}
 	for _, s := range srcs {
 		in.keep[s] = true
-		in.sources = append(in.sources, []byte(`"`+s+`"`))
+		in.sources = append(in.sources, []byte(s))
 	}
 	if in.rowsPerPart <= 0 {
 		in.rowsPerPart = DefaultRowsPerPart
@@ -128,7 +128,7 @@ type Result struct {
 	RecordErrorCount int           `json:"record_error_count,omitempty"`
 	// Warnings counts kept records with a field of an unexpected type.
 	Warnings int `json:"warnings,omitempty"`
-	// Bytes is the uncompressed size read.
+	// Bytes is the size of the JSON read (after decompression).
 	Bytes int64 `json:"bytes"`
 	// Outputs lists the lake keys written.
 	Outputs []string `json:"outputs,omitempty"`
@@ -170,27 +170,27 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		res.Status, res.Reason = StatusSkipped, reason
 		return res, nil
 	}
-	counter := &countingReader{r: r}
-	body, err := decompress(counter)
+	body, err := decompress(r)
 	if err != nil {
 		res.Status, res.Reason = StatusFailed, err.Error()
 		return res, nil
 	}
 	defer body.Close()
+	counter := &countingReader{r: body}
 
 	w := in.newPartWriter(key)
-	s := cloudtrail.NewScanner(body)
+	s := cloudtrail.NewScanner(counter)
 	var rec cloudtrail.Record
 	for s.Next() {
 		res.Records++
 		raw := s.Record()
-		if !in.mayKeep(raw) {
+		if !in.mayKeep(s.EventSource()) {
 			res.Dropped++
 			continue
 		}
 		rec = cloudtrail.Record{}
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			var typeErr *json.UnmarshalTypeError
+		if err := gojson.UnmarshalNoEscape(raw, &rec); err != nil {
+			var typeErr *gojson.UnmarshalTypeError
 			if !errors.As(err, &typeErr) {
 				res.recordError(s.Index(), fmt.Errorf("invalid JSON: %w", err))
 				continue
@@ -257,11 +257,19 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	return res, nil
 }
 
-// mayKeep is the cheap pre-filter: a record can only be from a kept source
-// if the quoted source name occurs somewhere in its bytes.
-func (in *Ingester) mayKeep(raw []byte) bool {
+// mayKeep is the cheap pre-filter, on the record's top-level eventSource as
+// the scanner found it in the raw bytes: most records in real trails are
+// other services and are dropped without being decoded. A value with JSON
+// escapes is decoded to be sure.
+func (in *Ingester) mayKeep(src []byte) bool {
+	if src == nil {
+		return false
+	}
+	if bytes.IndexByte(src, '\\') >= 0 {
+		return true
+	}
 	for _, s := range in.sources {
-		if bytes.Contains(raw, s) {
+		if bytes.Equal(src, s) {
 			return true
 		}
 	}
@@ -280,7 +288,10 @@ func decompress(r io.Reader) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		// pgzip decompresses in its own goroutine, ahead of the reader,
+		// so inflating and parsing use two cores; memory stays bounded
+		// at blocks × block size.
+		zr, err := pgzip.NewReaderN(br, 1<<20, 4)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
@@ -290,7 +301,7 @@ func decompress(r io.Reader) (io.ReadCloser, error) {
 }
 
 // gzipBody labels decompression errors so a truncated or corrupt file says so.
-type gzipBody struct{ zr *gzip.Reader }
+type gzipBody struct{ zr *pgzip.Reader }
 
 func (g *gzipBody) Read(p []byte) (int, error) {
 	n, err := g.zr.Read(p)

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
 )
@@ -62,11 +64,17 @@ func Normalize(rec *cloudtrail.Record, raw []byte) (event.Event, error) {
 	}
 	part := partitionOf(rec)
 	setPrincipal(&e, rec, part)
-	setResources(&e, rec, part)
-	e.RequestParameters = compactJSON(rec.RequestParameters)
-	e.ResponseElements = compactJSON(rec.ResponseElements)
-	e.AdditionalEventData = compactJSON(rec.AdditionalEventData)
-	e.EncryptionContext = encryptionContext(rec.RequestParameters)
+	var p requestRefs
+	if len(rec.RequestParameters) > 0 && rec.RequestParameters[0] == '{' {
+		_ = gojson.UnmarshalNoEscape(rec.RequestParameters, &p) // best effort: shapes vary by call
+	}
+	setResources(&e, rec, &p, part)
+	e.RequestParameters = jsonText(rec.RequestParameters)
+	e.ResponseElements = jsonText(rec.ResponseElements)
+	e.AdditionalEventData = jsonText(rec.AdditionalEventData)
+	// For a KMS call the encryption context says which S3 object, secret
+	// or volume the data key protected.
+	e.EncryptionContext = jsonText(p.EncryptionContext)
 	return e, nil
 }
 
@@ -276,7 +284,7 @@ func callerKind(rec *cloudtrail.Record, ui *cloudtrail.UserIdentity, issuer *clo
 
 // setResources finds every secret or key the record names, canonicalises
 // them and picks the primary one.
-func setResources(e *event.Event, rec *cloudtrail.Record, part string) {
+func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part string) {
 	region, account := rec.AWSRegion, rec.RecipientAccountID
 	var keys, aliases, secrets []string
 	add := func(list *[]string, v string) {
@@ -306,19 +314,15 @@ func setResources(e *event.Event, rec *cloudtrail.Record, part string) {
 			addRef(a)
 		}
 	}
-	var p requestRefs
-	if len(rec.RequestParameters) > 0 && rec.RequestParameters[0] == '{' {
-		_ = json.Unmarshal(rec.RequestParameters, &p) // best effort: shapes vary by call
-	}
 	var resp responseRefs
 	if len(rec.ResponseElements) > 0 && rec.ResponseElements[0] == '{' {
-		_ = json.Unmarshal(rec.ResponseElements, &resp)
+		_ = gojson.UnmarshalNoEscape(rec.ResponseElements, &resp)
 	}
 	var extra struct {
 		SecretID string `json:"SecretId"`
 	}
 	if len(rec.AdditionalEventData) > 0 && rec.AdditionalEventData[0] == '{' {
-		_ = json.Unmarshal(rec.AdditionalEventData, &extra)
+		_ = gojson.UnmarshalNoEscape(rec.AdditionalEventData, &extra)
 	}
 	if e.EventSource == SourceSecretsManager {
 		addRef(resp.ARN)
@@ -380,6 +384,8 @@ type requestRefs struct {
 	TargetKeyID      string   `json:"targetKeyId"`
 	PrimaryKeyARN    string   `json:"primaryKeyArn"`
 	AliasName        string   `json:"aliasName"`
+
+	EncryptionContext json.RawMessage `json:"encryptionContext"`
 }
 
 type responseRefs struct {
@@ -440,33 +446,14 @@ func aliasName(aliasARN string) string {
 	return aliasARN
 }
 
-// encryptionContext returns requestParameters.encryptionContext as JSON
-// text: for a KMS Decrypt it says which S3 object, secret or volume the data
-// key protected.
-func encryptionContext(params json.RawMessage) string {
-	if len(params) == 0 || params[0] != '{' {
-		return ""
-	}
-	var p struct {
-		EncryptionContext json.RawMessage `json:"encryptionContext"`
-	}
-	if json.Unmarshal(params, &p) != nil {
-		return ""
-	}
-	return compactJSON(p.EncryptionContext)
-}
-
-// compactJSON returns raw JSON as compact text, "" for null or absent.
-func compactJSON(raw json.RawMessage) string {
+// jsonText returns raw JSON as text, as the record carried it; "" for null
+// or absent.
+func jsonText(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return ""
 	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return string(raw)
-	}
-	return b.String()
+	return string(raw)
 }
 
 func lastSegment(s string) string {

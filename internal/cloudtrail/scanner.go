@@ -75,6 +75,9 @@ type Scanner struct {
 	keys     []string
 	err      error
 	stack    []byte
+	// srcStart and srcEnd bound the current record's top-level eventSource
+	// value, relative to mark; -1 when it has none.
+	srcStart, srcEnd int
 }
 
 const (
@@ -94,6 +97,16 @@ func (s *Scanner) SetMaxRecordSize(n int) { s.max = n }
 
 // Record returns the current record's JSON. It is valid until Next is called.
 func (s *Scanner) Record() []byte { return s.rec }
+
+// EventSource returns the current record's top-level eventSource value as
+// it appears in the JSON (without quotes, escapes not decoded), or nil. It
+// is valid until the next call to Next.
+func (s *Scanner) EventSource() []byte {
+	if s.rec == nil || s.srcStart < 0 {
+		return nil
+	}
+	return s.rec[s.srcStart:s.srcEnd]
+}
 
 // Index returns the current record's position in the Records array.
 func (s *Scanner) Index() int { return s.index - 1 }
@@ -437,19 +450,43 @@ func (s *Scanner) skipString(index int) bool {
 }
 
 // skipNested advances past an object or array, checking that brackets match.
+// On the way it notes where the top-level "eventSource" value is (as offsets
+// from mark, which fills keep stable), so callers can filter records
+// without decoding them.
 func (s *Scanner) skipNested(index int) bool {
 	s.stack = s.stack[:0]
+	s.srcStart, s.srcEnd = -1, -1
+	// At depth 1 of an object, a string after '{' or ',' is a member name;
+	// after the name "eventSource", the next string is its value.
+	expectKey, wantValue := false, false
 	for {
 		for s.pos < s.end {
 			c := s.buf[s.pos]
 			s.pos++
 			switch c {
 			case '"':
+				// An offset from mark: skipString may refill and move buf.
+				startOff := s.pos - s.mark
 				if !s.skipString(index) {
 					return false
 				}
+				if len(s.stack) == 1 {
+					switch {
+					case expectKey:
+						expectKey = false
+						wantValue = string(s.buf[s.mark+startOff:s.pos-1]) == "eventSource"
+					case wantValue:
+						wantValue = false
+						s.srcStart, s.srcEnd = startOff, s.pos-1-s.mark
+					}
+				}
+			case ',':
+				if len(s.stack) == 1 {
+					expectKey, wantValue = true, false
+				}
 			case '{':
 				s.stack = append(s.stack, '}')
+				expectKey = len(s.stack) == 1
 			case '[':
 				s.stack = append(s.stack, ']')
 			case '}', ']':
@@ -460,6 +497,9 @@ func (s *Scanner) skipNested(index int) bool {
 				s.stack = s.stack[:len(s.stack)-1]
 				if len(s.stack) == 0 {
 					return true
+				}
+				if len(s.stack) == 1 {
+					wantValue = false
 				}
 			}
 		}

@@ -154,8 +154,7 @@ func FuzzScanner(f *testing.F) {
 		var file struct {
 			Records []json.RawMessage
 		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		if dec.Decode(&file) != nil || dec.More() || file.Records == nil {
+		if json.Unmarshal(data, &file) != nil || file.Records == nil {
 			return
 		}
 		// encoding/json matches keys case-insensitively and keeps the last
@@ -174,5 +173,52 @@ func FuzzScanner(f *testing.F) {
 				t.Fatalf("record %d %q is not valid JSON", i, got[i])
 			}
 		}
+		// EventSource agrees with a full decode (for plain strings).
+		s = NewScanner(bytes.NewReader(data))
+		for i := 0; s.Next(); i++ {
+			var rec map[string]json.RawMessage
+			if json.Unmarshal(s.Record(), &rec) != nil {
+				continue
+			}
+			want := ""
+			if v, ok := rec["eventSource"]; ok && len(v) > 1 && v[0] == '"' {
+				want = string(v[1 : len(v)-1])
+			}
+			if bytes.Count(s.Record(), []byte(`"eventSource"`)) > 1 || bytes.Contains(s.Record(), []byte(`\`)) {
+				continue // duplicate keys or escapes: encoding/json's rules differ
+			}
+			if got := string(s.EventSource()); got != want {
+				t.Fatalf("record %d: EventSource %q, want %q in %s", i, got, want, s.Record())
+			}
+		}
 	})
+}
+
+func TestScannerEventSource(t *testing.T) {
+	input := `{"Records":[` +
+		`{"eventVersion":"1.08","eventSource":"kms.amazonaws.com","eventName":"Decrypt"},` +
+		`{"requestParameters":{"eventSource":"kms.amazonaws.com"},"eventSource":"s3.amazonaws.com"},` +
+		`{"a":{"b":[{"eventSource":"x"}]},"eventName":"eventSource","x":"eventSource"},` +
+		`{"eventSource" : "secretsmanager.amazonaws.com" , "k":1},` +
+		`{"insightDetails":{"eventSource":"iam.amazonaws.com"}},` +
+		`{"eventSource":"a\"b"}` +
+		`]}`
+	want := []string{"kms.amazonaws.com", "s3.amazonaws.com", "", "secretsmanager.amazonaws.com", "", `a\"b`}
+	for _, oneByte := range []bool{false, true} {
+		var r io.Reader = strings.NewReader(input)
+		if oneByte {
+			r = iotest.OneByteReader(r)
+		}
+		s := NewScanner(r)
+		var got []string
+		for s.Next() {
+			got = append(got, string(s.EventSource()))
+		}
+		if s.Err() != nil {
+			t.Fatal(s.Err())
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("oneByte=%v: sources %q, want %q", oneByte, got, want)
+		}
+	}
 }
