@@ -30,7 +30,6 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -38,8 +37,6 @@ import (
 	"github.com/klauspost/pgzip"
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
-	"github.com/keytrail/keytrail/internal/event"
-	"github.com/keytrail/keytrail/internal/lake"
 )
 
 // DefaultRowsPerPart bounds the rows buffered before a Parquet part is
@@ -178,7 +175,7 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	defer body.Close()
 	counter := &countingReader{r: body}
 
-	w := in.newPartWriter(key)
+	w := in.newPartWriter(ctx, key)
 	s := cloudtrail.NewScanner(counter)
 	var rec cloudtrail.Record
 	for s.Next() {
@@ -217,10 +214,12 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		if e.EventTime.After(res.Newest) {
 			res.Newest = e.EventTime
 		}
-		if err := w.add(ctx, e); err != nil {
+		if err := w.add(e); err != nil {
+			w.close()
 			return res, err
 		}
 		if err := ctx.Err(); err != nil {
+			w.close()
 			return res, err
 		}
 	}
@@ -242,7 +241,7 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		res.Status = StatusPartial
 		res.Reason = fmt.Sprintf("%d of %d records could not be ingested", res.RecordErrorCount, res.Records)
 	}
-	outputs, err := w.close(ctx)
+	outputs, err := w.close()
 	res.Outputs = outputs
 	if err != nil {
 		return res, err
@@ -328,16 +327,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// partWriter buffers rows by event day and writes sorted Parquet parts.
-type partWriter struct {
-	in      *Ingester
-	base    string
-	byDay   map[string][]event.Event
-	rows    int
-	parts   map[string]int
-	outputs []string
-}
-
 // objectName derives a deterministic, readable output name from the source
 // key: its file name (sanitised) plus a hash of the full key, so the same
 // name in two trails or prefixes does not collide.
@@ -355,52 +344,3 @@ func objectName(key string) string {
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-
-func (in *Ingester) newPartWriter(key string) *partWriter {
-	return &partWriter{in: in, base: objectName(key), byDay: map[string][]event.Event{}, parts: map[string]int{}}
-}
-
-func (w *partWriter) add(ctx context.Context, e event.Event) error {
-	d := e.Day()
-	w.byDay[d] = append(w.byDay[d], e)
-	w.rows++
-	if w.rows >= w.in.rowsPerPart {
-		return w.flush(ctx)
-	}
-	return nil
-}
-
-func (w *partWriter) flush(ctx context.Context) error {
-	days := make([]string, 0, len(w.byDay))
-	for d := range w.byDay {
-		days = append(days, d)
-	}
-	slices.Sort(days)
-	for _, d := range days {
-		rows := w.byDay[d]
-		event.Sort(rows)
-		n := w.parts[d]
-		w.parts[d] = n + 1
-		key := lake.EventKey(d, fmt.Sprintf("%s-p%03d", w.base, n))
-		var buf bytes.Buffer
-		if err := event.WriteParquet(&buf, rows); err != nil {
-			return fmt.Errorf("encode %s: %w", key, err)
-		}
-		if err := w.in.sink.Put(ctx, key, &buf); err != nil {
-			return fmt.Errorf("write %s: %w", key, err)
-		}
-		w.outputs = append(w.outputs, key)
-		delete(w.byDay, d)
-	}
-	w.rows = 0
-	return nil
-}
-
-func (w *partWriter) close(ctx context.Context) ([]string, error) {
-	if w.rows > 0 {
-		if err := w.flush(ctx); err != nil {
-			return w.outputs, err
-		}
-	}
-	return w.outputs, nil
-}

@@ -44,6 +44,7 @@ var commands = map[string]command{
 	"gen":     {"generate a synthetic organization's CloudTrail logs with labeled incidents", runGen},
 	"query":   {"run a query of the investigation library on the local lake or Athena", runQuery},
 	"review":  {"write the quarterly access review of secrets and keys", runReview},
+	"bench":   {"measure ingest throughput and memory against gzip and DuckDB", runBench},
 	"compact": {"merge the lake's small event files and drop duplicate events", runCompact},
 }
 

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/internal/gen"
+)
+
+const benchUsage = `Usage: keytrail bench [flags]
+
+Measures ingest on a reproducible synthetic CloudTrail corpus (about 20 %
+Secrets Manager and KMS records) and prints, from the same run on the same
+files and the same thread counts:
+
+  floor    gzip decompression alone (the most any reader of these files can do)
+  ingest   keytrail ingest, uncompressed JSON MB/s, as a separate process
+  duckdb   the peer: DuckDB read_json → filter → COPY TO parquet (zstd)
+
+and the peak memory (RSS) of ingest and DuckDB on one large file.
+Generated corpora are kept in --out and reused by later runs.
+
+Flags:
+`
+
+func runBench(ctx context.Context, env *environ, args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	out := fs.String("out", "bench-output", "`folder` for corpora and results")
+	total := fs.Int64("bytes", 1_000_000_000, "uncompressed `bytes` of the many-file corpus")
+	files := fs.Int("files", 40, "files in the many-file corpus")
+	big := fs.Int64("big", 500_000_000, "uncompressed `bytes` of the one-file corpus (0 to skip)")
+	threads := fs.String("threads", "1,2", "comma-separated thread counts to compare")
+	noDuck := fs.Bool("no-duckdb", false, "skip the DuckDB peer")
+	seed := fs.Int64("seed", 1, "corpus seed")
+	peer := fs.Bool("peer-duckdb", false, "(internal) run the DuckDB peer on the named files")
+	peerThreads := fs.Int("peer-threads", 1, "(internal) DuckDB threads")
+	peerOut := fs.String("peer-out", "", "(internal) DuckDB output file")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), benchUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *peer {
+		n, err := duckdbPeer(ctx, *peerThreads, *peerOut, fs.Args())
+		if err != nil {
+			fmt.Fprintf(env.stderr, "duckdb peer: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(env.stdout, n)
+		return 0
+	}
+	var counts []int
+	for _, t := range splitList(*threads) {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 1 {
+			fmt.Fprintf(env.stderr, "keytrail bench: --threads %q: want whole numbers ≥ 1\n", *threads)
+			return 2
+		}
+		counts = append(counts, n)
+	}
+	b := &bencher{env: env, out: *out, duck: !*noDuck}
+	if err := b.run(ctx, *seed, *total, *files, *big, counts); err != nil {
+		fmt.Fprintf(env.stderr, "keytrail bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type bencher struct {
+	env  *environ
+	out  string
+	duck bool
+	self string
+}
+
+type corpus struct {
+	dir   string
+	files []string
+	sum   gen.CorpusSummary
+}
+
+// corpusFor generates (or reuses) a corpus in dir.
+func (b *bencher) corpusFor(name string, seed, bytes int64, files int) (*corpus, error) {
+	dir := filepath.Join(b.out, name)
+	meta := filepath.Join(dir, "corpus.json")
+	want := gen.CorpusConfig{Seed: seed, Bytes: bytes, Files: files}
+	c := &corpus{dir: dir}
+	if raw, err := os.ReadFile(meta); err == nil {
+		var saved struct {
+			Config  gen.CorpusConfig
+			Summary gen.CorpusSummary
+		}
+		if json.Unmarshal(raw, &saved) == nil && saved.Config == want {
+			c.sum = saved.Summary
+		}
+	}
+	if c.sum.Files == 0 {
+		fmt.Fprintf(b.env.stderr, "generating %s: %d MB in %d files…\n", name, bytes/1e6, files)
+		os.RemoveAll(dir)
+		s, err := gen.Corpus(want, gen.WriteDir(filepath.Join(dir, "logs")))
+		if err != nil {
+			return nil, err
+		}
+		c.sum = s
+		raw, _ := json.Marshal(struct {
+			Config  gen.CorpusConfig
+			Summary gen.CorpusSummary
+		}{want, s})
+		if err := os.WriteFile(meta, raw, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range c.sum.Keys {
+		c.files = append(c.files, filepath.Join(dir, "logs", filepath.FromSlash(k)))
+	}
+	return c, nil
+}
+
+type measure struct {
+	seconds float64
+	maxRSS  int64 // bytes; 0 when unknown
+}
+
+func (m measure) mbps(bytes int64) float64 { return float64(bytes) / 1e6 / m.seconds }
+
+// sub runs this binary with args and GOMAXPROCS=threads, returning its
+// wall time, peak RSS and standard output.
+func (b *bencher) sub(ctx context.Context, threads int, args ...string) (measure, []byte, error) {
+	cmd := exec.CommandContext(ctx, b.self, args...)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(threads))
+	cmd.Stderr = b.env.stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	m := measure{seconds: time.Since(start).Seconds()}
+	if cmd.ProcessState != nil {
+		m.maxRSS = maxRSS(cmd.ProcessState)
+	}
+	if err != nil {
+		return m, out, fmt.Errorf("%s: %w", strings.Join(args[:1], " "), err)
+	}
+	return m, out, nil
+}
+
+// floor decompresses every file with threads goroutines and discards the
+// output: what any reader of gzip CloudTrail must spend at least.
+func floor(files []string, threads int) (measure, int64, error) {
+	prev := runtime.GOMAXPROCS(threads)
+	defer runtime.GOMAXPROCS(prev)
+	start := time.Now()
+	var mu sync.Mutex
+	var total int64
+	var firstErr error
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range threads {
+		wg.Go(func() {
+			for p := range next {
+				n, err := gunzipDiscard(p)
+				mu.Lock()
+				total += n
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, f := range files {
+		next <- f
+	}
+	close(next)
+	wg.Wait()
+	return measure{seconds: time.Since(start).Seconds()}, total, firstErr
+}
+
+func gunzipDiscard(p string) (int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return 0, err
+	}
+	return io.Copy(io.Discard, zr)
+}
+
+func (b *bencher) run(ctx context.Context, seed, total int64, files int, big int64, threads []int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	b.self = self
+	if err := os.MkdirAll(b.out, 0o755); err != nil {
+		return err
+	}
+	many, err := b.corpusFor("corpus-many", seed, total, files)
+	if err != nil {
+		return err
+	}
+	w := b.env.stdout
+	fmt.Fprintf(w, "keytrail bench — %s/%s, %d CPUs, Go %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(w, "corpus: %d files, %.0f MB of JSON, %d records, %d Secrets Manager/KMS (%.0f %%)\n\n",
+		many.sum.Files, float64(many.sum.Bytes)/1e6, many.sum.Records, many.sum.Kept, 100*float64(many.sum.Kept)/float64(many.sum.Records))
+	fmt.Fprintf(w, "%-8s %12s %12s %12s %14s %14s\n", "threads", "floor MB/s", "ingest MB/s", "duckdb MB/s", "ingest/duckdb", "ingest/floor")
+	type row struct{ floor, ingest, duck float64 }
+	var rows []row
+	for _, t := range threads {
+		fm, fbytes, err := floor(many.files, t)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		if fbytes != many.sum.Bytes {
+			return fmt.Errorf("floor read %d bytes, corpus has %d", fbytes, many.sum.Bytes)
+		}
+		lakeDir := filepath.Join(b.out, "lake")
+		os.RemoveAll(lakeDir)
+		im, out, err := b.sub(ctx, t, "ingest", "--json", "--lake", lakeDir, "--concurrency", strconv.Itoa(t), filepath.Join(many.dir, "logs"))
+		if err != nil {
+			return err
+		}
+		var sum ingest.Summary
+		if err := json.Unmarshal(out, &sum); err != nil {
+			return fmt.Errorf("ingest summary: %w", err)
+		}
+		if int64(sum.Kept) != many.sum.Kept || int64(sum.Records) != many.sum.Records {
+			return fmt.Errorf("ingest kept %d of %d records, corpus has %d of %d", sum.Kept, sum.Records, many.sum.Kept, many.sum.Records)
+		}
+		r := row{floor: fm.mbps(many.sum.Bytes), ingest: im.mbps(many.sum.Bytes)}
+		duck := "-"
+		if b.duck {
+			dm, n, err := b.peer(ctx, t, many.files)
+			if err != nil {
+				return err
+			}
+			if n != many.sum.Kept {
+				return fmt.Errorf("duckdb wrote %d rows, corpus has %d", n, many.sum.Kept)
+			}
+			r.duck = dm.mbps(many.sum.Bytes)
+			duck = fmt.Sprintf("%.0f", r.duck)
+		}
+		rows = append(rows, r)
+		ratio := "-"
+		if r.duck > 0 {
+			ratio = fmt.Sprintf("%.2f×", r.ingest/r.duck)
+		}
+		fmt.Fprintf(w, "%-8d %12.0f %12.0f %12s %14s %14.2f\n", t, r.floor, r.ingest, duck, ratio, r.ingest/r.floor)
+	}
+	if big > 0 {
+		one, err := b.corpusFor("corpus-one", seed, big, 1)
+		if err != nil {
+			return err
+		}
+		t := threads[len(threads)-1]
+		lakeDir := filepath.Join(b.out, "lake")
+		os.RemoveAll(lakeDir)
+		im, _, err := b.sub(ctx, t, "ingest", "--json", "--lake", lakeDir, one.files[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\none %.0f MB file, %d threads:\n", float64(one.sum.Bytes)/1e6, t)
+		fmt.Fprintf(w, "  ingest  %6.0f MB/s   peak RSS %5.0f MB\n", im.mbps(one.sum.Bytes), float64(im.maxRSS)/1e6)
+		if b.duck {
+			dm, _, err := b.peer(ctx, t, one.files)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "  duckdb  %6.0f MB/s   peak RSS %5.0f MB\n", dm.mbps(one.sum.Bytes), float64(dm.maxRSS)/1e6)
+		}
+		check(w, "peak RSS under 200 MB on one large file", im.maxRSS > 0 && im.maxRSS < 200e6)
+	}
+	for i, r := range rows {
+		if r.duck > 0 {
+			check(w, fmt.Sprintf("%d thread(s): at least 2× DuckDB", threads[i]), r.ingest >= 2*r.duck)
+		}
+		check(w, fmt.Sprintf("%d thread(s): at least half the decompression-only floor", threads[i]), r.ingest >= r.floor/2)
+	}
+	return nil
+}
+
+func check(w io.Writer, what string, ok bool) {
+	mark := "✗"
+	if ok {
+		mark = "✓"
+	}
+	fmt.Fprintf(w, "%s %s\n", mark, what)
+}
+
+// peer runs the DuckDB peer in its own process.
+func (b *bencher) peer(ctx context.Context, threads int, files []string) (measure, int64, error) {
+	outFile := filepath.Join(b.out, "duckdb-peer.parquet")
+	os.Remove(outFile)
+	args := append([]string{"bench", "--peer-duckdb", "--peer-threads", strconv.Itoa(threads), "--peer-out", outFile}, files...)
+	m, out, err := b.sub(ctx, threads, args...)
+	if err != nil {
+		return m, 0, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	return m, n, err
+}
+
+// duckdbPeer is what a team would write with DuckDB alone: read the log
+// files with an explicit schema (auto-detection rejects real CloudTrail,
+// whose resources carry both "ARN" and "arn"), keep the Secrets Manager
+// and KMS records, and write them as zstd Parquet.
+func duckdbPeer(ctx context.Context, threads int, out string, files []string) (int64, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", threads)); err != nil {
+		return 0, err
+	}
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = "'" + strings.ReplaceAll(f, "'", "''") + "'"
+	}
+	q := `COPY (
+  SELECT r.* FROM (
+    SELECT unnest(Records) AS r FROM read_json([` + strings.Join(quoted, ",") + `],
+      format = 'unstructured', maximum_object_size = 1073741824,
+      columns = {Records: 'STRUCT(eventVersion VARCHAR, eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR,
+        awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR, errorMessage VARCHAR,
+        eventID VARCHAR, eventType VARCHAR, readOnly BOOLEAN, recipientAccountId VARCHAR, sharedEventID VARCHAR,
+        vpcEndpointId VARCHAR, userIdentity JSON, requestParameters JSON, responseElements JSON,
+        additionalEventData JSON, resources JSON)[]'})
+  ) WHERE r.eventSource IN ('secretsmanager.amazonaws.com', 'kms.amazonaws.com')
+) TO '` + strings.ReplaceAll(out, "'", "''") + `' (FORMAT parquet, COMPRESSION zstd)`
+	res, err := db.ExecContext(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,137 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+// partWriter buffers rows by event day and writes sorted Parquet parts. A
+// part is encoded and stored by a background goroutine while the next one
+// fills, so reading and writing overlap on two cores; at most one part is
+// in flight, which bounds memory at two parts.
+type partWriter struct {
+	in      *Ingester
+	ctx     context.Context
+	base    string
+	byDay   map[int64][]event.Event // by Unix day
+	rows    int
+	parts   map[int64]int
+	outputs []string
+
+	pending chan partJob // to the writer goroutine
+	done    chan struct{}
+	mu      sync.Mutex
+	err     error // the writer's first error
+}
+
+type partJob struct {
+	key  string
+	rows []event.Event
+}
+
+func (in *Ingester) newPartWriter(ctx context.Context, key string) *partWriter {
+	w := &partWriter{in: in, ctx: ctx, base: objectName(key),
+		byDay: map[int64][]event.Event{}, parts: map[int64]int{},
+		pending: make(chan partJob), done: make(chan struct{})}
+	go w.writeLoop()
+	return w
+}
+
+func (w *partWriter) writeLoop() {
+	defer close(w.done)
+	var buf bytes.Buffer
+	for job := range w.pending {
+		if w.failed() != nil {
+			continue
+		}
+		// CloudTrail files are nearly in time order; skip the sort when
+		// they already are.
+		if !slices.IsSortedFunc(job.rows, event.Compare) {
+			event.Sort(job.rows)
+		}
+		buf.Reset()
+		err := event.WriteParquet(&buf, job.rows)
+		if err != nil {
+			err = fmt.Errorf("encode %s: %w", job.key, err)
+		} else if err = w.in.sink.Put(w.ctx, job.key, bytes.NewReader(buf.Bytes())); err != nil {
+			err = fmt.Errorf("write %s: %w", job.key, err)
+		}
+		if err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+		}
+	}
+}
+
+func (w *partWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+const secondsPerDay = 24 * 60 * 60
+
+func (w *partWriter) add(e event.Event) error {
+	d := e.EventTime.Unix()
+	if d < 0 {
+		d -= secondsPerDay - 1 // floor division before 1970
+	}
+	d /= secondsPerDay
+	rows := w.byDay[d]
+	if rows == nil {
+		rows = make([]event.Event, 0, min(w.in.rowsPerPart, 4096))
+	}
+	w.byDay[d] = append(rows, e)
+	w.rows++
+	if w.rows >= w.in.rowsPerPart {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *partWriter) flush() error {
+	days := make([]int64, 0, len(w.byDay))
+	for d := range w.byDay {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	for _, d := range days {
+		if err := w.failed(); err != nil {
+			return err
+		}
+		n := w.parts[d]
+		w.parts[d] = n + 1
+		day := time.Unix(d*secondsPerDay, 0).UTC().Format(lake.DayLayout)
+		key := lake.EventKey(day, fmt.Sprintf("%s-p%03d", w.base, n))
+		w.pending <- partJob{key: key, rows: w.byDay[d]}
+		w.outputs = append(w.outputs, key)
+		delete(w.byDay, d)
+	}
+	w.rows = 0
+	return nil
+}
+
+// close writes what is buffered and waits for the writer; it returns the
+// keys written.
+func (w *partWriter) close() ([]string, error) {
+	var err error
+	if w.rows > 0 {
+		err = w.flush()
+	}
+	close(w.pending)
+	<-w.done
+	if werr := w.failed(); werr != nil {
+		err = werr
+	}
+	return w.outputs, err
+}
