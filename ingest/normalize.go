@@ -348,10 +348,7 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 	all := append(append(append([]string{}, secrets...), keys...), aliases...)
 	// An alias resolves to the key when the record names exactly one key.
 	if len(keys) == 1 {
-		all = append([]string{}, keys...)
-		for _, a := range aliases {
-			all = append(all, a)
-		}
+		all = append(append([]string{}, keys...), aliases...)
 	}
 	e.ResourceARNs = all
 	if len(all) == 0 {

@@ -41,6 +41,7 @@ type environ struct {
 var commands = map[string]command{
 	"ingest":  {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
 	"alert":   {"post findings to Slack (or --dry-run to print the messages)", runAlert},
+	"detect":  {"run the detection rules over the lake and print (or store) the findings", runDetect},
 	"gen":     {"generate a synthetic organization's CloudTrail logs with labeled incidents", runGen},
 	"query":   {"run a query of the investigation library on the local lake or Athena", runQuery},
 	"review":  {"write the quarterly access review of secrets and keys", runReview},

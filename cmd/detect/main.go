@@ -1,0 +1,162 @@
+// Command detect is keytrail's scheduled detection Lambda: on each
+// EventBridge schedule tick (default every 15 minutes) it processes the
+// lake's events from its watermark to now minus CloudTrail's delivery lag,
+// re-evaluating a look-back for late events, writes the findings to the
+// lake's findings/ table (where the alert Lambda picks them up) and advances
+// the watermark with a conditional write, so each window is processed once
+// even when two runs overlap. It never touches Slack.
+//
+// Configuration, validated at cold start:
+//
+//	KEYTRAIL_LAKE              s3://bucket/prefix of the lake (required)
+//	KEYTRAIL_LAKE_KMS_KEY_ARN  the lake's customer-managed key (required)
+//	KEYTRAIL_CONFIG            detector configuration: inline YAML, or
+//	                           lake:<key> for a YAML object in the lake (optional)
+//	KEYTRAIL_TIMEZONE          IANA zone, overrides the configuration
+//	KEYTRAIL_BUSINESS_HOURS    e.g. "Mon-Fri 09:00-18:00", overrides it
+//	KEYTRAIL_HOLIDAYS          YYYY-MM-DD,... overrides it
+//	KEYTRAIL_LAG               delivery lag (Go duration, default 15m)
+//	KEYTRAIL_LOOKBACK          re-evaluated look-back (default 3h)
+//
+// AWS access follows the SDK's standard chain, including AWS_ENDPOINT_URL_S3.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones on any runtime image
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/keytrail/keytrail/detect"
+	"github.com/keytrail/keytrail/internal/awsconf"
+	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/queries"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	ctx := context.Background()
+	store, err := openStore(ctx, os.Getenv)
+	if err == nil {
+		var h *handler
+		if h, err = newHandler(ctx, os.Getenv, store, slog.Default()); err == nil {
+			lambda.Start(h.handle)
+			return
+		}
+	}
+	slog.Error("configuration", slog.String("error", err.Error()))
+	os.Exit(1)
+}
+
+func openStore(ctx context.Context, getenv func(string) string) (lake.Store, error) {
+	uri := getenv("KEYTRAIL_LAKE")
+	if !strings.HasPrefix(uri, "s3://") {
+		return nil, fmt.Errorf("KEYTRAIL_LAKE must be s3://bucket/prefix, got %q", uri)
+	}
+	keyARN := getenv("KEYTRAIL_LAKE_KMS_KEY_ARN")
+	if keyARN == "" {
+		return nil, errors.New("KEYTRAIL_LAKE_KMS_KEY_ARN must name the lake's KMS key")
+	}
+	bucket, prefix, err := lake.ParseS3URI(uri)
+	if err != nil {
+		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
+	}
+	cfg, err := awsconf.Load(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return lake.NewS3(s3.NewFromConfig(cfg, awsconf.S3Options(getenv)), bucket, prefix, lake.S3Options{KMSKeyID: keyARN})
+}
+
+// handler runs one scheduled detection per invocation.
+type handler struct {
+	schedule *detect.Schedule
+	logger   *slog.Logger
+}
+
+// summary is the invocation's result, also logged.
+type summary struct {
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Findings int       `json:"findings"`
+	New      int       `json:"new"`
+	Advanced bool      `json:"advanced"`
+}
+
+// newHandler validates the configuration and builds the handler over store.
+func newHandler(ctx context.Context, getenv func(string) string, store detect.Store, logger *slog.Logger) (*handler, error) {
+	var data []byte
+	if c := getenv("KEYTRAIL_CONFIG"); c != "" {
+		if key, ok := strings.CutPrefix(c, "lake:"); ok {
+			rc, _, err := store.Get(ctx, key)
+			if err != nil {
+				return nil, fmt.Errorf("KEYTRAIL_CONFIG: %w", err)
+			}
+			data, err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("KEYTRAIL_CONFIG: read %s: %w", key, err)
+			}
+		} else {
+			data = []byte(c)
+		}
+	}
+	cfg, err := detect.LoadConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("KEYTRAIL_CONFIG: %w", err)
+	}
+	o := detect.Overrides{Timezone: getenv("KEYTRAIL_TIMEZONE"), BusinessHours: getenv("KEYTRAIL_BUSINESS_HOURS"), Holidays: getenv("KEYTRAIL_HOLIDAYS")}
+	if strings.HasPrefix(o.Holidays, "@") {
+		return nil, errors.New("KEYTRAIL_HOLIDAYS: list the dates (YYYY-MM-DD,...); @file is for the CLI")
+	}
+	if err := cfg.Apply(o, nil); err != nil {
+		return nil, fmt.Errorf("KEYTRAIL_TIMEZONE/KEYTRAIL_BUSINESS_HOURS/KEYTRAIL_HOLIDAYS: %w", err)
+	}
+	durations := map[string]time.Duration{"KEYTRAIL_LAG": 15 * time.Minute, "KEYTRAIL_LOOKBACK": 3 * time.Hour}
+	for name := range durations {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return nil, fmt.Errorf("%s: %q is not a duration like 15m", name, v)
+			}
+			durations[name] = d
+		}
+	}
+	runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: evidenceQuery}}
+	return &handler{
+		schedule: &detect.Schedule{Runner: runner, Lag: durations["KEYTRAIL_LAG"], Lookback: durations["KEYTRAIL_LOOKBACK"]},
+		logger:   logger,
+	}, nil
+}
+
+func (h *handler) handle(ctx context.Context, ev events.CloudWatchEvent) (summary, error) {
+	res, err := h.schedule.Run(ctx)
+	s := summary{From: res.From, To: res.To, Findings: len(res.Findings), New: len(res.New), Advanced: res.Advanced}
+	if err != nil {
+		return s, err
+	}
+	h.logger.InfoContext(ctx, "detect run", slog.String("schedule_event", ev.ID), slog.Time("from", s.From), slog.Time("to", s.To),
+		slog.Int("findings", s.Findings), slog.Int("new", s.New), slog.Bool("advanced", s.Advanced))
+	return s, nil
+}
+
+// evidenceQuery renders the query library's finding_evidence for f.
+func evidenceQuery(f finding.Finding) (string, error) {
+	return queries.Render("finding_evidence", map[string]string{
+		"principal": f.Principal,
+		"resource":  f.Resource,
+		"from":      f.Start.UTC().Truncate(time.Second).Format(time.RFC3339),
+		"to":        f.End.UTC().Truncate(time.Second).Add(time.Second).Format(time.RFC3339),
+	})
+}

@@ -1,0 +1,462 @@
+// Package detect turns normalized Secrets Manager and KMS events into
+// findings an analyst can trust: few, explained, and the same on every run.
+//
+// Why it is built this way:
+//   - Findings are keyed by what they are about, not by when they were
+//     computed. Every rule groups evidence into fixed UTC hours (or a single
+//     event) and a finding's ID hashes its kind, principal, resource and that
+//     hour (or the event id). A scheduled run that sees part of an hour, the
+//     run that re-evaluates it after late events, and a replay of the whole
+//     month all name the same finding the same way, so replays backtest what
+//     the schedule would have said and the alerter deduplicates by ID.
+//   - Baselines come from per-day aggregates (Aggregate), computed from
+//     events once and independent of the configuration, so a run reads raw
+//     events for the current day only and a threshold can be changed and
+//     replayed without recomputing history.
+//   - Time is injected (Detector.Now) and the team's zone is configured, so
+//     tests pin both; nothing here reads the environment or builds clients.
+//   - Everything is counted once (see prepare): repeated event ids, the two
+//     copies of a cross-account KMS call, the KMS calls Secrets Manager makes
+//     for a secret read, and the per-secret entries of BatchGetSecretValue.
+//   - Principals are keyed on principal_arn (the role, not the session):
+//     sessions come and go, roles are what baselines describe.
+//
+// Rules, and how identity shapes them:
+//   - off_hours: a person's (or unknown caller's) access outside business
+//     hours is always reported; a workload's only when its own baseline has
+//     no activity at that local hour (±1 h) on the same kind of day
+//     (business or not) — a nightly job stays quiet, a job running at a new
+//     hour does not. Workloads are quiet until the lake holds WarmupDays.
+//   - failed_access: failures per principal and hour; many distinct
+//     resources is enumeration (high), a few is medium, one resource
+//     retried is quiet unless retry_min_failures is set.
+//   - frequency: calls on one resource per hour against the same local hour
+//     of earlier days of the same kind (median and MAD), and distinct
+//     resources per hour likewise; only for pairs and principals with a
+//     baseline (a new pair is first_seen's business).
+//   - first_seen: a principal known from history touching a resource it has
+//     not touched in HistoryDays (nor earlier that UTC day).
+//   - destructive, policy_change, cross_account: per call or per hour, with
+//     the principals and accounts a policy or grant adds.
+//
+// AWS service calls and keytrail's own roles (self_principals) are quiet
+// unless a rule's include_services says otherwise.
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/finding"
+)
+
+// Detector runs the rules.
+type Detector struct {
+	// Config is validated; nil means DefaultConfig().
+	Config *Config
+	// Now is the clock (suppression expiry); nil means time.Now.
+	Now func() time.Time
+	// Query renders the Athena SQL that shows a finding's evidence; nil
+	// leaves Finding.Query empty.
+	Query func(finding.Finding) (string, error)
+}
+
+// Input is what one evaluation needs.
+type Input struct {
+	// From and To bound the evaluation: findings are produced for the UTC
+	// hours that overlap [From, To), from the events before To.
+	From, To time.Time
+	// Events holds every event from the start of From's UTC day until To
+	// (same-day context for first_seen and the batch and rotation chains);
+	// repeats are fine, events outside are ignored.
+	Events []event.Event
+	// History holds the aggregates of the days before From's UTC day, by
+	// day (YYYY-MM-DD): HistoryDays of them are used. A missing day had no
+	// data.
+	History map[string]*Aggregate
+}
+
+const hourMs = int64(time.Hour / time.Millisecond)
+
+// DayStart returns the start of t's UTC day.
+func DayStart(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+
+// Detect evaluates in and returns the findings sorted by severity
+// (highest first), start and id.
+func (d *Detector) Detect(in Input) ([]finding.Finding, error) {
+	cfg := d.Config
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	if !in.From.Before(in.To) {
+		return nil, fmt.Errorf("detect: empty window %s..%s", in.From.Format(time.RFC3339), in.To.Format(time.RFC3339))
+	}
+	r := &run{
+		cfg: cfg, now: now(), names: newInterner(),
+		days: map[int64]*dayIndex{}, present: map[int64]bool{}, pairSeen: map[pairKey]int64{}, prinSeen: map[uint32]int64{},
+		policies: map[uint32]policySnap{}, pinfo: map[uint32]*principalInfo{},
+		destructive: set(cfg.Rules.Destructive.Events), critical: set(cfg.Rules.Destructive.CriticalEvents),
+		policyEvents: set(cfg.Rules.PolicyChange.Events), ignoreErr: set(cfg.Rules.FailedAccess.IgnoreErrorCodes),
+		known: set(cfg.KnownAccounts),
+	}
+	r.loadHistory(in.History, DayStart(in.From))
+	p := prepare(in.Events, r.names)
+	r.evs = p.evs
+	evalFrom := in.From.UTC().Truncate(time.Hour).UnixMilli()
+	to := in.To.UnixMilli()
+	for ds := DayStart(in.From).UnixMilli(); ds < to; ds += 24 * hourMs {
+		de := min(ds+24*hourMs, to)
+		i := sort.Search(len(p.acc), func(i int) bool { return p.acc[i].t >= ds })
+		j := sort.Search(len(p.acc), func(i int) bool { return p.acc[i].t >= de })
+		r.day(ds, p.acc[i:j], evalFrom)
+	}
+	out := r.out
+	if d.Query != nil {
+		for i := range out {
+			q, err := d.Query(out[i])
+			if err != nil {
+				return nil, fmt.Errorf("render query for finding %s: %w", out[i].ID, err)
+			}
+			out[i].Query = q
+		}
+	}
+	Sort(out)
+	return out, nil
+}
+
+// Sort orders findings by severity (highest first), start and id.
+func Sort(fs []finding.Finding) {
+	slices.SortFunc(fs, func(a, b finding.Finding) int {
+		if c := finding.SeverityRank(b.Severity) - finding.SeverityRank(a.Severity); c != 0 {
+			return c
+		}
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+func set(xs []string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+// run is the state of one Detect call.
+type run struct {
+	cfg   *Config
+	now   time.Time
+	names *interner
+	evs   []*event.Event
+
+	days     map[int64]*dayIndex // by day start (Unix ms), the baseline days
+	present  map[int64]bool      // days with data
+	pairSeen map[pairKey]int64   // last day start a pair was counted
+	prinSeen map[uint32]int64    // last day start a principal was counted
+	policies map[uint32]policySnap
+	pinfo    map[uint32]*principalInfo
+
+	destructive, critical, policyEvents, ignoreErr, known map[string]bool
+
+	buf []access
+	out []finding.Finding
+}
+
+// principalInfo caches per-principal configuration decisions.
+type principalInfo struct {
+	quiet bool           // self or allow-listed
+	supp  []*Suppression // suppressions naming this principal
+}
+
+func (r *run) principal(p uint32) *principalInfo {
+	if pi, ok := r.pinfo[p]; ok {
+		return pi
+	}
+	arn := r.names.str(p)
+	pi := &principalInfo{quiet: matchAny(r.cfg.SelfPrincipals, arn) || matchAny(r.cfg.AllowPrincipals, arn)}
+	for i := range r.cfg.Suppressions {
+		s := &r.cfg.Suppressions[i]
+		if globMatch(s.Principal, arn) && (s.expires.IsZero() || r.now.Before(s.expires)) {
+			pi.supp = append(pi.supp, s)
+		}
+	}
+	r.pinfo[p] = pi
+	return pi
+}
+
+// suppressed reports whether a suppression silences rule for access a.
+func (r *run) suppressed(pi *principalInfo, rule string, a *access) bool {
+	for _, s := range pi.supp {
+		if len(s.Rules) > 0 && !slices.Contains(s.Rules, rule) {
+			continue
+		}
+		if s.Resource != "" && !globMatch(s.Resource, r.names.str(a.r)) {
+			continue
+		}
+		if s.Hours != "" {
+			l := time.UnixMilli(a.t).In(r.cfg.loc)
+			m := l.Hour()*60 + l.Minute()
+			if s.from < s.to && (m < s.from || m >= s.to) || s.from > s.to && m < s.from && m >= s.to {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func (r *run) loadHistory(h map[string]*Aggregate, first time.Time) {
+	lo := first.AddDate(0, 0, -r.cfg.HistoryDays)
+	var days []string
+	for day := range h {
+		days = append(days, day)
+	}
+	slices.Sort(days)
+	for _, day := range days {
+		t, err := time.Parse(time.DateOnly, day)
+		if err != nil || t.Before(lo) || !t.Before(first) || h[day] == nil {
+			continue
+		}
+		if t.Before(first.AddDate(0, 0, -r.cfg.BaselineDays-1)) {
+			r.markSeen(t.UnixMilli(), h[day]) // first_seen only: no hourly index
+			continue
+		}
+		r.addDay(t.UnixMilli(), h[day].index(r.names))
+	}
+}
+
+// markSeen records an old day's pairs and policies without indexing hours.
+func (r *run) markSeen(ds int64, ag *Aggregate) {
+	r.present[ds] = true
+	for i := range ag.Pairs {
+		k := pairKey{r.names.id(ag.Pairs[i].Principal), r.names.id(ag.Pairs[i].Resource)}
+		r.pairSeen[k] = ds
+		r.prinSeen[k.p] = ds
+	}
+	for _, s := range ag.Policies {
+		res := r.names.id(s.Resource)
+		if cur, ok := r.policies[res]; !ok || !s.Time.Before(cur.t) {
+			r.policies[res] = policySnap{principals: s.Principals, eventID: s.EventID, t: s.Time}
+		}
+	}
+}
+
+// addDay records a finished day's index for later days' baselines.
+func (r *run) addDay(ds int64, ix *dayIndex) {
+	r.days[ds] = ix
+	r.present[ds] = true
+	// Hourly indexes older than the baseline are no longer needed.
+	delete(r.days, ds-int64(r.cfg.BaselineDays+2)*24*hourMs)
+	for k := range ix.pairs {
+		r.pairSeen[k] = ds
+		r.prinSeen[k.p] = ds
+	}
+	for res, s := range ix.policies {
+		if cur, ok := r.policies[res]; !ok || !s.t.Before(cur.t) {
+			r.policies[res] = s
+		}
+	}
+}
+
+// historyDays counts the days with data among the n days before ds.
+func (r *run) historyDays(ds int64, n int) int {
+	c := 0
+	for k := 1; k <= n; k++ {
+		if r.present[ds-int64(k)*24*hourMs] {
+			c++
+		}
+	}
+	return c
+}
+
+// day evaluates one UTC day's accesses (sorted by time) for the hours from
+// evalFrom, and then adds the day to the history.
+func (r *run) day(ds int64, acc []access, evalFrom int64) {
+	today := indexDay(acc, r.evs, r.names, ds)
+	r.days[ds] = today // hours before a slot are complete: DST-shifted samples may land today
+	warm := r.historyDays(ds, r.cfg.HistoryDays) >= r.cfg.WarmupDays
+	seenToday := map[pairKey]bool{}
+	for s, i := ds, 0; s < ds+24*hourMs && i < len(acc); s += hourMs {
+		j := i + sort.Search(len(acc)-i, func(k int) bool { return acc[i+k].t >= s+hourMs })
+		slot := acc[i:j]
+		r.trackPolicies(slot, s >= evalFrom)
+		if s >= evalFrom && len(slot) > 0 {
+			r.slot(ds, s, slot, seenToday, warm)
+		}
+		for k := range slot {
+			if counted(&slot[k]) {
+				seenToday[pairKey{slot[k].p, slot[k].r}] = true
+			}
+		}
+		i = j
+	}
+	r.addDay(ds, today)
+}
+
+// slot evaluates the accesses of one UTC hour.
+func (r *run) slot(ds, s int64, slot []access, seenToday map[pairKey]bool, warm bool) {
+	r.buf = append(r.buf[:0], slot...)
+	b := r.buf
+	slices.SortFunc(b, func(x, y access) int {
+		if x.p != y.p {
+			return int(x.p) - int(y.p)
+		}
+		if x.r != y.r {
+			return int(x.r) - int(y.r)
+		}
+		return int(x.t - y.t)
+	})
+	biz := r.businessMinutes(s)
+	for i := 0; i < len(b); {
+		j := i + 1
+		for j < len(b) && b[j].p == b[i].p {
+			j++
+		}
+		if b[i].p != 0 {
+			if pi := r.principal(b[i].p); !pi.quiet {
+				pr := principalRun{r: r, pi: pi, p: b[i].p, acc: b[i:j], ds: ds, s: s, biz: biz, warm: warm, seenToday: seenToday}
+				pr.evaluate()
+			}
+		}
+		i = j
+	}
+}
+
+// businessMinutes tells, per minute of the UTC hour starting at s, whether
+// it is business time.
+func (r *run) businessMinutes(s int64) *[60]bool {
+	var m [60]bool
+	for i := range m {
+		m[i] = r.cfg.IsBusinessTime(time.UnixMilli(s + int64(i)*60_000))
+	}
+	return &m
+}
+
+// sample returns, for the local hour of slot s, the UTC hour starts of the
+// same local hour on each of the n previous local days, and whether each
+// is the same kind of day (business or not) as s's.
+func (r *run) samples(s int64, n int) (hours []int64, same []bool) {
+	l := time.UnixMilli(s).In(r.cfg.loc)
+	biz := r.cfg.isBusinessDay(l)
+	for k := 1; k <= n; k++ {
+		t := time.Date(l.Year(), l.Month(), l.Day()-k, l.Hour(), 0, 0, 0, r.cfg.loc)
+		if t.Hour() != l.Hour() {
+			continue // the hour does not exist that day (DST)
+		}
+		hours = append(hours, t.UnixMilli()/hourMs*hourMs)
+		same = append(same, r.cfg.isBusinessDay(t) == biz)
+	}
+	return hours, same
+}
+
+// lookup returns the index and hour of the UTC hour starting at h, or nil
+// when that day has no data, or the hour is not before limit.
+func (r *run) lookup(h, limit int64) (*dayIndex, int) {
+	if h >= limit {
+		return nil, 0
+	}
+	ds := h / (24 * hourMs) * 24 * hourMs
+	return r.days[ds], int((h - ds) / hourMs)
+}
+
+// baseline collects a count over the same local hour of the baseline days,
+// using only same-kind days when there are MinSamples of them.
+func (r *run) baseline(s int64, count func(ix *dayIndex, h int) float64) []float64 {
+	hours, same := r.samples(s, r.cfg.BaselineDays)
+	var all, match []float64
+	for i, h := range hours {
+		ix, hh := r.lookup(h, s)
+		if ix == nil {
+			continue
+		}
+		v := count(ix, hh)
+		all = append(all, v)
+		if same[i] {
+			match = append(match, v)
+		}
+	}
+	if len(match) >= r.cfg.Rules.Frequency.MinSamples {
+		return match
+	}
+	return all
+}
+
+// trackPolicies follows resource policies in time order and reports policy
+// changes (when report is set).
+func (r *run) trackPolicies(slot []access, report bool) {
+	for k := range slot {
+		a := &slot[k]
+		if a.flags&fFailed != 0 {
+			continue
+		}
+		e := r.evs[a.ev]
+		if e.EventSource != sourceSM && e.EventSource != sourceKMS {
+			continue
+		}
+		if r.policyEvents[e.EventName] || e.EventName == "CreateKey" {
+			var prev []string
+			if snap, ok := r.policies[a.r]; ok {
+				prev = snap.principals
+			}
+			if report && a.p != 0 && r.policyEvents[e.EventName] {
+				r.policyFinding(a, e, prev)
+			}
+		}
+		if ps, ok := policyPrincipals(e); ok {
+			r.policies[a.r] = policySnap{principals: ps, eventID: e.EventID, t: e.EventTime}
+		}
+	}
+}
+
+func matchAny(globs []string, s string) bool {
+	for _, g := range globs {
+		if globMatch(g, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// globMatch matches an ARN against a pattern where * matches any run of
+// characters (including / and :) and ? one character.
+func globMatch(pattern, s string) bool {
+	for len(pattern) > 0 {
+		switch pattern[0] {
+		case '*':
+			for len(pattern) > 0 && pattern[0] == '*' {
+				pattern = pattern[1:]
+			}
+			if pattern == "" {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if globMatch(pattern, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+			pattern, s = pattern[1:], s[1:]
+		default:
+			if s == "" || s[0] != pattern[0] {
+				return false
+			}
+			pattern, s = pattern[1:], s[1:]
+		}
+	}
+	return s == ""
+}

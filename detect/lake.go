@@ -1,0 +1,381 @@
+package detect
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+// Store is what the detector needs of the lake.
+type Store interface {
+	List(ctx context.Context, prefix string) ([]lake.ObjectInfo, error)
+	Get(ctx context.Context, key string) (io.ReadCloser, lake.ObjectInfo, error)
+	Put(ctx context.Context, key string, body io.Reader) error
+	PutIfMatch(ctx context.Context, key string, body io.Reader, etag string) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Lake keys of the detector's state.
+const (
+	AggregatePrefix = lake.StatePrefix + "detect/aggregates/"
+	WatermarkKey    = lake.StatePrefix + "detect/watermark.json"
+)
+
+// AggregateKey names the stored aggregate of a day.
+func AggregateKey(day string) string { return AggregatePrefix + "day=" + day + ".json.gz" }
+
+// FindingsKey names the findings file of the UTC hour starting at h: each
+// hour's findings live in one file, rewritten whenever the hour is
+// evaluated again, so a replay replaces what it recomputes.
+func FindingsKey(h time.Time) string {
+	h = h.UTC()
+	return lake.FindingKey(lake.Day(h), "detect-"+h.Format("20060102T15"))
+}
+
+// Runner evaluates windows of a lake.
+type Runner struct {
+	Store    Store
+	Detector *Detector
+	Logger   *slog.Logger // nil: slog.Default()
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+func (r *Runner) config() *Config {
+	if r.Detector.Config != nil {
+		return r.Detector.Config
+	}
+	return DefaultConfig()
+}
+
+// Run detects over [from, to): raw events from the start of from's UTC day,
+// per-day aggregates (computed and stored when missing or stale) for the
+// HistoryDays before it.
+func (r *Runner) Run(ctx context.Context, from, to time.Time) ([]finding.Finding, error) {
+	first := DayStart(from)
+	hist := map[string]*Aggregate{}
+	for k := r.config().HistoryDays; k >= 1; k-- {
+		day := lake.Day(first.AddDate(0, 0, -k))
+		ag, err := r.Aggregate(ctx, day)
+		if err != nil {
+			return nil, err
+		}
+		if ag != nil {
+			hist[day] = ag
+		}
+	}
+	var evs []event.Event
+	for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
+		objs, err := r.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
+		if err != nil {
+			return nil, fmt.Errorf("list events of %s: %w", day, err)
+		}
+		rows, err := r.readEvents(ctx, objs)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range rows {
+			if e.EventTime.Before(to) {
+				evs = append(evs, e)
+			}
+		}
+	}
+	return r.Detector.Detect(Input{From: from, To: to, Events: evs, History: hist})
+}
+
+func (r *Runner) readEvents(ctx context.Context, objs []lake.ObjectInfo) ([]event.Event, error) {
+	var out []event.Event
+	for _, o := range objs {
+		if !strings.HasSuffix(o.Key, ".parquet") {
+			continue
+		}
+		data, err := r.get(ctx, o.Key)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := event.ReadParquet(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", o.Key, err)
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+func (r *Runner) get(ctx context.Context, key string) ([]byte, error) {
+	rc, _, err := r.Store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// Aggregate returns the aggregate of a UTC day, or nil when the lake holds
+// no events for it. A stored aggregate is used while the day's event
+// objects are unchanged; otherwise it is recomputed and stored.
+func (r *Runner) Aggregate(ctx context.Context, day string) (*Aggregate, error) {
+	objs, err := r.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
+	if err != nil {
+		return nil, fmt.Errorf("list events of %s: %w", day, err)
+	}
+	if len(objs) == 0 {
+		return nil, nil
+	}
+	fp := fingerprint(objs)
+	key := AggregateKey(day)
+	if data, err := r.get(ctx, key); err == nil {
+		if ag, err := decodeAggregate(data); err == nil && ag.Version == AggregateVersion && ag.Source == fp && ag.Day == day {
+			return ag, nil
+		}
+	} else if !errors.Is(err, lake.ErrNotFound) {
+		return nil, err
+	}
+	rows, err := r.readEvents(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
+	ag := BuildAggregate(day, rows)
+	ag.Source = fp
+	data, err := encodeAggregate(ag)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Store.Put(ctx, key, bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("store aggregate of %s: %w", day, err)
+	}
+	r.log().DebugContext(ctx, "aggregate computed", slog.String("day", day), slog.Int("events", len(rows)), slog.Int("pairs", len(ag.Pairs)))
+	return ag, nil
+}
+
+// fingerprint identifies a set of event objects by key, size, version tag
+// and modification time.
+func fingerprint(objs []lake.ObjectInfo) string {
+	h := sha256.New()
+	for _, o := range objs {
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%d\n", o.Key, o.Size, o.ETag, o.Modified.UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func encodeAggregate(ag *Aggregate) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(ag); err != nil {
+		return nil, fmt.Errorf("encode aggregate: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("encode aggregate: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeAggregate(data []byte) (*Aggregate, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode aggregate: %w", err)
+	}
+	var ag Aggregate
+	if err := json.NewDecoder(zr).Decode(&ag); err != nil {
+		return nil, fmt.Errorf("decode aggregate: %w", err)
+	}
+	return &ag, nil
+}
+
+// WriteFindings writes the findings of every UTC hour overlapping
+// [from, to), one file per hour (deleting the file of an hour that now has
+// none), and returns the ids that no file held before.
+func (r *Runner) WriteFindings(ctx context.Context, from, to time.Time, fs []finding.Finding) ([]string, error) {
+	byHour := map[int64][]finding.Finding{}
+	for _, f := range fs {
+		h := f.Start.UTC().Truncate(time.Hour).UnixMilli()
+		byHour[h] = append(byHour[h], f)
+	}
+	var fresh []string
+	for h := from.UTC().Truncate(time.Hour); h.Before(to); h = h.Add(time.Hour) {
+		key := FindingsKey(h)
+		old := map[string]bool{}
+		if data, err := r.get(ctx, key); err == nil {
+			prev, err := finding.ReadParquet(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", key, err)
+			}
+			for _, f := range prev {
+				old[f.ID] = true
+			}
+		} else if !errors.Is(err, lake.ErrNotFound) {
+			return nil, err
+		}
+		hour := byHour[h.UnixMilli()]
+		if len(hour) == 0 {
+			if len(old) > 0 {
+				if err := r.Store.Delete(ctx, key); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		Sort(hour)
+		for _, f := range hour {
+			if !old[f.ID] {
+				fresh = append(fresh, f.ID)
+			}
+		}
+		var buf bytes.Buffer
+		if err := finding.WriteParquet(&buf, hour); err != nil {
+			return nil, fmt.Errorf("write %s: %w", key, err)
+		}
+		if err := r.Store.Put(ctx, key, &buf); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(fresh)
+	return fresh, nil
+}
+
+// Schedule runs the detector on a schedule: each run processes from the
+// watermark (less a look-back for late events) to now minus the delivery
+// lag, writes the findings and advances the watermark with a conditional
+// write, so two overlapping runs cannot both advance it.
+type Schedule struct {
+	Runner *Runner
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Lag is CloudTrail's delivery delay (default 15m): a run processes up
+	// to now − Lag.
+	Lag time.Duration
+	// Step aligns window ends (default 15m, the schedule's period).
+	Step time.Duration
+	// Lookback re-evaluates this much before the watermark (default 3h):
+	// late events get their findings, with the same ids.
+	Lookback time.Duration
+}
+
+// Watermark is the state kept at WatermarkKey.
+type Watermark struct {
+	ProcessedTo time.Time `json:"processed_to"`
+}
+
+// Result reports one scheduled run.
+type Result struct {
+	From, To time.Time
+	Findings []finding.Finding
+	New      []string // ids no findings file held before
+	Advanced bool     // the watermark moved to To
+}
+
+// Run performs one scheduled run.
+func (s *Schedule) Run(ctx context.Context) (Result, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	lag, step, look := or(s.Lag, 15*time.Minute), or(s.Step, 15*time.Minute), or(s.Lookback, 3*time.Hour)
+	to := now().UTC().Add(-lag).Truncate(step)
+	wm, etag, err := s.watermark(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if wm.IsZero() {
+		wm = to.Add(-step)
+	}
+	res := Result{From: wm.Add(-look), To: to}
+	if !to.After(wm) {
+		return res, nil
+	}
+	res.Findings, err = s.Runner.Run(ctx, res.From, to)
+	if err != nil {
+		return res, err
+	}
+	if res.New, err = s.Runner.WriteFindings(ctx, res.From, to, res.Findings); err != nil {
+		return res, err
+	}
+	body, _ := json.Marshal(Watermark{ProcessedTo: to})
+	err = s.Runner.Store.PutIfMatch(ctx, WatermarkKey, bytes.NewReader(body), etag)
+	if errors.Is(err, lake.ErrPrecondition) {
+		s.Runner.log().WarnContext(ctx, "watermark moved by another run; not advancing", slog.Time("to", to))
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("advance watermark: %w", err)
+	}
+	res.Advanced = true
+	return res, nil
+}
+
+func (s *Schedule) watermark(ctx context.Context) (time.Time, string, error) {
+	rc, info, err := s.Runner.Store.Get(ctx, WatermarkKey)
+	if errors.Is(err, lake.ErrNotFound) {
+		return time.Time{}, "", nil
+	}
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("read watermark: %w", err)
+	}
+	defer rc.Close()
+	var wm Watermark
+	if err := json.NewDecoder(rc).Decode(&wm); err != nil {
+		return time.Time{}, "", fmt.Errorf("read watermark: %w", err)
+	}
+	return wm.ProcessedTo.UTC(), info.ETag, nil
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// VolumeRow is one rule's findings on one UTC day (the shadow report).
+type VolumeRow struct {
+	Kind     string `json:"kind"`
+	Day      string `json:"day"`
+	Findings int    `json:"findings"`
+	Shadow   int    `json:"shadow"`
+}
+
+// Volume counts findings per rule and UTC day of their start, sorted.
+func Volume(fs []finding.Finding) []VolumeRow {
+	idx := map[string]int{}
+	var rows []VolumeRow
+	for _, f := range fs {
+		k := f.Kind + "\x00" + lake.Day(f.Start)
+		i, ok := idx[k]
+		if !ok {
+			i = len(rows)
+			idx[k] = i
+			rows = append(rows, VolumeRow{Kind: f.Kind, Day: lake.Day(f.Start)})
+		}
+		rows[i].Findings++
+		if f.Shadow {
+			rows[i].Shadow++
+		}
+	}
+	slices.SortFunc(rows, func(a, b VolumeRow) int {
+		return strings.Compare(a.Kind+a.Day, b.Kind+b.Day)
+	})
+	return rows
+}
