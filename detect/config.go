@@ -28,8 +28,14 @@ type Config struct {
 	Holidays []string `yaml:"holidays"`
 
 	// KnownAccounts are the organisation's own account ids: access from them
-	// is not cross-account in the alerting sense.
+	// is not cross-account in the alerting sense. When empty (and
+	// InferKnownAccounts is not false), the accounts whose own CloudTrail
+	// the lake holds — the recipient accounts of the events — are taken as
+	// the organisation's: an organization trail logs every member account,
+	// and an outside account's calls reach the lake only through ours.
 	KnownAccounts []string `yaml:"known_accounts"`
+	// InferKnownAccounts turns the inference above off when false.
+	InferKnownAccounts *bool `yaml:"infer_known_accounts"`
 	// SelfPrincipals are keytrail's own roles (ARN glob patterns); they are
 	// quiet for every rule.
 	SelfPrincipals []string `yaml:"self_principals"`

@@ -107,6 +107,13 @@ func (d *Detector) Detect(in Input) ([]finding.Finding, error) {
 		policyEvents: set(cfg.Rules.PolicyChange.Events), ignoreErr: set(cfg.Rules.FailedAccess.IgnoreErrorCodes),
 		known: set(cfg.KnownAccounts),
 	}
+	if len(cfg.KnownAccounts) == 0 && (cfg.InferKnownAccounts == nil || *cfg.InferKnownAccounts) {
+		for i := range in.Events {
+			if a := in.Events[i].RecipientAcct; a != "" {
+				r.known[a] = true
+			}
+		}
+	}
 	r.loadHistory(in.History, DayStart(in.From))
 	p := prepare(in.Events, r.names)
 	r.evs = p.evs

@@ -34,7 +34,7 @@ import (
 	"time"
 
 	gojson "github.com/goccy/go-json"
-	"github.com/klauspost/pgzip"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 )
@@ -287,22 +287,33 @@ func decompress(r io.Reader) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		// pgzip decompresses in its own goroutine, ahead of the reader,
-		// so inflating and parsing use two cores; memory stays bounded
-		// at blocks × block size.
-		zr, err := pgzip.NewReaderN(br, 1<<20, 4)
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		return &gzipBody{zr}, nil
+		return &gzipBody{zr: zr, ahead: newAheadReader(gzipErrors{zr})}, nil
 	}
 	return io.NopCloser(br), nil
 }
 
-// gzipBody labels decompression errors so a truncated or corrupt file says so.
-type gzipBody struct{ zr *pgzip.Reader }
+// gzipBody is a decompressed object, read ahead when it is large.
+type gzipBody struct {
+	zr    *gzip.Reader
+	ahead *aheadReader
+}
 
-func (g *gzipBody) Read(p []byte) (int, error) {
+func (g *gzipBody) Read(p []byte) (int, error) { return g.ahead.Read(p) }
+
+func (g *gzipBody) Close() error {
+	g.ahead.Close()
+	return g.zr.Close()
+}
+
+// gzipErrors labels decompression errors so a truncated or corrupt file
+// says so.
+type gzipErrors struct{ zr *gzip.Reader }
+
+func (g gzipErrors) Read(p []byte) (int, error) {
 	n, err := g.zr.Read(p)
 	if err != nil && err != io.EOF {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -313,8 +324,6 @@ func (g *gzipBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-func (g *gzipBody) Close() error { return g.zr.Close() }
 
 type countingReader struct {
 	r io.Reader

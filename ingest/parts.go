@@ -87,11 +87,7 @@ func (w *partWriter) add(e event.Event) error {
 		d -= secondsPerDay - 1 // floor division before 1970
 	}
 	d /= secondsPerDay
-	rows := w.byDay[d]
-	if rows == nil {
-		rows = make([]event.Event, 0, min(w.in.rowsPerPart, 4096))
-	}
-	w.byDay[d] = append(rows, e)
+	w.byDay[d] = append(w.byDay[d], e)
 	w.rows++
 	if w.rows >= w.in.rowsPerPart {
 		return w.flush()

@@ -17,11 +17,16 @@ import (
 // memory a writer (or a compacting Lambda) buffers.
 const RowsPerRowGroup = 128 * 1024
 
+// codec is shared by every writer: it pools its zstd encoders, whose
+// tables are costly to allocate, so writing many small files (one per
+// CloudTrail object) does not allocate an encoder per column per file.
+var codec = &zstd.Codec{Level: zstd.SpeedDefault}
+
 // Options are the writer options for schema.
 func Options(schema *parquet.Schema) []parquet.WriterOption {
 	return []parquet.WriterOption{
 		schema,
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(codec),
 		// Version 1 data pages: engines have mis-read v2 pages from some
 		// writers (equality filters returning no rows).
 		parquet.DataPageVersion(1),
