@@ -87,4 +87,3 @@ func lakeDays(ctx context.Context, store lake.Store) ([]string, error) {
 	}
 	return days, nil
 }
-

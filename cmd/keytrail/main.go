@@ -47,6 +47,7 @@ var commands = map[string]command{
 	"review":  {"write the quarterly access review of secrets and keys", runReview},
 	"bench":   {"measure ingest throughput and memory against gzip and DuckDB", runBench},
 	"compact": {"merge the lake's small event files and drop duplicate events", runCompact},
+	"doctor":  {"check a deployment: trail settings, notifications, recent data, Athena", runDoctor},
 }
 
 func main() {

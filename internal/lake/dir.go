@@ -294,7 +294,6 @@ func fileETag(p string) (string, error) {
 	return statETag(st), nil
 }
 
-
 // isNotDir reports ENOTDIR: a key below an existing object ("a/b" when "a"
 // is a file) names no object.
 func isNotDir(err error) bool {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/keytrail/keytrail/internal/awsconf"
+	"github.com/keytrail/keytrail/internal/doctor"
+)
+
+const doctorUsage = `Usage: keytrail doctor --stack NAME [flags]
+       keytrail doctor --lake s3://bucket/prefix --trail-bucket BUCKET [flags]
+
+Checks a keytrail deployment from the outside, one line per check with a
+fix for each failure: a trail delivers to the bucket, is logging, logs read
+and write management events and does not exclude KMS; new log files reach
+the queue; the lake received events today or yesterday; Athena can read the
+events table. With --stack, the rest comes from the stack's outputs; flags
+given as well override them. The exit status is 1 when a check fails.
+
+Flags:
+`
+
+func runDoctor(ctx context.Context, env *environ, args []string) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	stack := fs.String("stack", "", "CloudFormation `stack` made from infra/template.yaml")
+	lakeURI := fs.String("lake", "", "the lake, `s3://bucket/prefix`")
+	trailBucket := fs.String("trail-bucket", "", "the trail's `bucket`")
+	trailPrefix := fs.String("trail-prefix", "", "the trail's key `prefix` up to AWSLogs/ (default AWSLogs/)")
+	source := fs.String("notification", "", "how log files reach the queue: S3ToSQS, SNS or EventBridge")
+	queue := fs.String("queue-arn", "", "the ingest queue's `ARN` (S3ToSQS)")
+	topic := fs.String("topic-arn", "", "the notification topic's `ARN` (SNS)")
+	workgroup := fs.String("workgroup", "", "Athena `workgroup` (empty skips the Athena check)")
+	database := fs.String("database", "keytrail", "Glue `database`")
+	region := fs.String("region", "", "AWS `region` (default: the SDK's)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), doctorUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 || (*stack == "" && (*lakeURI == "" || *trailBucket == "")) {
+		fmt.Fprintln(env.stderr, "keytrail doctor: give --stack, or --lake and --trail-bucket")
+		fs.Usage()
+		return 2
+	}
+	getenv := env.getenv
+	if *region != "" {
+		getenv = func(k string) string {
+			if k == "AWS_REGION" {
+				return *region
+			}
+			return env.getenv(k)
+		}
+	}
+	cfg, err := awsconf.Load(ctx, getenv)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "keytrail doctor: %v\n", err)
+		return 1
+	}
+	var dep doctor.Deployment
+	if *stack != "" {
+		if dep, err = doctor.FromStack(ctx, cloudformation.NewFromConfig(cfg), *stack); err != nil {
+			fmt.Fprintf(env.stderr, "keytrail doctor: %v\n", err)
+			return 1
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *lakeURI != "" {
+		if dep.LakeBucket, dep.LakePrefix, err = doctor.SplitS3(*lakeURI); err != nil {
+			fmt.Fprintf(env.stderr, "keytrail doctor: --lake: %v\n", err)
+			return 2
+		}
+	}
+	// Flags given override the stack's outputs.
+	for name, o := range map[string]struct{ dst, flag *string }{
+		"trail-bucket": {&dep.TrailBucket, trailBucket}, "trail-prefix": {&dep.TrailPrefix, trailPrefix},
+		"notification": {&dep.NotificationSource, source}, "queue-arn": {&dep.QueueARN, queue},
+		"topic-arn": {&dep.TopicARN, topic}, "workgroup": {&dep.Workgroup, workgroup},
+	} {
+		if set[name] {
+			*o.dst = *o.flag
+		}
+	}
+	if set["database"] || dep.Database == "" {
+		dep.Database = *database
+	}
+	if dep.TrailPrefix == "" {
+		dep.TrailPrefix = "AWSLogs/"
+	}
+	ct := cloudtrail.NewFromConfig(cfg)
+	s3c := s3.NewFromConfig(cfg, awsconf.S3Options(getenv))
+	ath := athena.NewFromConfig(cfg)
+	d := &doctor.Doctor{Trails: ct, Status: ct, Selectors: ct, Notifications: s3c, Objects: s3c, StartQuery: ath, GetQuery: ath}
+	results, err := d.Run(ctx, dep)
+	failed := doctor.Print(env.stdout, results)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "keytrail doctor: %v\n", err)
+		return 1
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}

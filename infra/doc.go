@@ -1,0 +1,14 @@
+// Package infra holds keytrail's deployment: template.yaml, an AWS SAM
+// template with the four Lambda functions, their queue, the KMS-encrypted
+// lake bucket, the Glue tables and the Athena workgroup.
+//
+// The package's Go code exists to check that template against the rest of
+// the repository, because an IAM policy written by hand drifts from the code
+// it serves: a new SDK call fails in production with AccessDenied, and a
+// grant nobody uses any more stays forever. The tests derive, from each
+// function's Go code, the AWS operations it can reach and the environment
+// variables it reads, and compare them with the template; they also check
+// the Glue tables against the Parquet schemas and every Ref against the
+// template's names. Parse reads CloudFormation YAML, short-form intrinsic
+// functions (!Ref, !Sub, !GetAtt, …) included, without dropping any field.
+package infra
