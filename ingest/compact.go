@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keytrail/keytrail/internal/event"
@@ -135,23 +136,29 @@ func (c *Compactor) CompactDay(ctx context.Context, day string) (CompactResult, 
 
 func (c *Compactor) merge(ctx context.Context, day string, batch []lake.ObjectInfo, res *CompactResult) error {
 	h := sha256.New()
-	var rows []event.Event
 	for _, o := range batch {
 		fmt.Fprintf(h, "%s\n", o.Key)
-		rc, _, err := c.Store.Get(ctx, o.Key)
-		if err != nil {
-			return fmt.Errorf("compact: %w", err)
+	}
+	// Read the inputs a few at a time: small files cost more to open and
+	// decode than to read, and that work spreads over cores.
+	parts := make([][]event.Event, len(batch))
+	errs := make([]error, len(batch))
+	sem := make(chan struct{}, readers)
+	var wg sync.WaitGroup
+	for i, o := range batch {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			parts[i], errs[i] = c.read(ctx, o.Key)
+		})
+	}
+	wg.Wait()
+	var rows []event.Event
+	for i := range batch {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("compact: read %s: %w", o.Key, err)
-		}
-		part, err := event.ReadParquet(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			return fmt.Errorf("compact: read %s: %w", o.Key, err)
-		}
-		rows = append(rows, part...)
+		rows = append(rows, parts[i]...)
 	}
 	in := len(rows)
 	res.InputFiles += len(batch)
@@ -190,6 +197,26 @@ func (c *Compactor) merge(ctx context.Context, day string, batch []lake.ObjectIn
 		}
 	}
 	return nil
+}
+
+// readers is how many input files a merge reads at once.
+const readers = 4
+
+func (c *Compactor) read(ctx context.Context, key string) ([]event.Event, error) {
+	rc, _, err := c.Store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("compact: %w", err)
+	}
+	b, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("compact: read %s: %w", key, err)
+	}
+	rows, err := event.ReadParquet(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("compact: read %s: %w", key, err)
+	}
+	return rows, nil
 }
 
 // CompactRecent compacts the days from now-lookback to now (UTC).

@@ -274,6 +274,13 @@ func writeTemp(p string, body io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// CreateTemp makes the file private; a lake object is as readable as
+	// any file the user writes (the umask still applies to the folder).
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
 	if _, err := io.Copy(f, body); err != nil {
 		f.Close()
 		os.Remove(f.Name())

@@ -50,7 +50,8 @@ func Write[T any](w io.Writer, rows []T) error {
 
 // Read reads every row of a Parquet file into T.
 func Read[T any](r io.ReaderAt, size int64) ([]T, error) {
-	f, err := parquet.OpenFile(r, size)
+	// Our files are small and read whole: no page index, no bloom filters.
+	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("open parquet: %w", err)
 	}
