@@ -8,7 +8,7 @@ export GOBIN := $(BIN)
 VERSITYGW_VERSION   := v1.8.0
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build test bench lint demo tools clean
+.PHONY: all build test bench lint demo package tools clean
 
 all: build
 
@@ -43,8 +43,13 @@ lint: $(BIN)/staticcheck tools
 	@py=$$(scripts/ensure-sqlglot --print); $$py scripts/sqlcheck.py queries/ddl/*.sql queries/library/*.sql
 
 ## demo: the whole pipeline on a generated organization, in ./demo-output
+DEMO_OUT ?= $(CURDIR)/demo-output
 demo: build
-	$(BIN)/keytrail demo --out $(CURDIR)/demo-output
+	$(BIN)/keytrail demo --out $(DEMO_OUT)
+
+## package: the Lambda zips (dist/lambda/*) that infra/template.yaml deploys
+package:
+	scripts/package-lambdas
 
 clean:
-	rm -rf $(BIN) demo-output
+	rm -rf $(BIN) demo-output dist bench-output

@@ -37,7 +37,8 @@ type Config struct {
 	// InferKnownAccounts turns the inference above off when false.
 	InferKnownAccounts *bool `yaml:"infer_known_accounts"`
 	// SelfPrincipals are keytrail's own roles (ARN glob patterns); they are
-	// quiet for every rule.
+	// quiet for every rule. Unset means DefaultSelfPrincipals; an empty
+	// list means none.
 	SelfPrincipals []string `yaml:"self_principals"`
 	// AllowPrincipals (ARN glob patterns) are quiet for every rule.
 	AllowPrincipals []string `yaml:"allow_principals"`
@@ -223,6 +224,10 @@ func LoadConfig(data []byte) (*Config, error) {
 	return c, nil
 }
 
+// DefaultSelfPrincipals matches the roles infra/template.yaml creates,
+// all under the IAM path /keytrail/.
+const DefaultSelfPrincipals = "arn:*:iam::*:role/keytrail/*"
+
 // DefaultConfig returns the validated default configuration.
 func DefaultConfig() *Config {
 	c := &Config{}
@@ -260,6 +265,11 @@ func (c *Config) Validate() error {
 		if !isAccountID(a) {
 			return fmt.Errorf("config: known_accounts: %q is not a 12-digit account id", a)
 		}
+	}
+	if c.SelfPrincipals == nil {
+		// keytrail's own roles, as infra/template.yaml names them: its
+		// alerter reads the Slack secret, its ingest decrypts log files.
+		c.SelfPrincipals = []string{DefaultSelfPrincipals}
 	}
 	for name, globs := range map[string][]string{"self_principals": c.SelfPrincipals, "allow_principals": c.AllowPrincipals} {
 		for _, g := range globs {

@@ -37,17 +37,23 @@ type environ struct {
 	stderrTerminal bool // stderr is a terminal: progress bars
 }
 
-// commands lists every subcommand. Add yours here.
-var commands = map[string]command{
-	"ingest":  {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
-	"alert":   {"post findings to Slack (or --dry-run to print the messages)", runAlert},
-	"detect":  {"run the detection rules over the lake and print (or store) the findings", runDetect},
-	"gen":     {"generate a synthetic organization's CloudTrail logs with labeled incidents", runGen},
-	"query":   {"run a query of the investigation library on the local lake or Athena", runQuery},
-	"review":  {"write the quarterly access review of secrets and keys", runReview},
-	"bench":   {"measure ingest throughput and memory against gzip and DuckDB", runBench},
-	"compact": {"merge the lake's small event files and drop duplicate events", runCompact},
-	"doctor":  {"check a deployment: trail settings, notifications, recent data, Athena", runDoctor},
+// commands lists every subcommand. It is filled in init because the demo
+// command runs the others through run, which reads it.
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"ingest":  {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
+		"alert":   {"post findings to Slack (or --dry-run to print the messages)", runAlert},
+		"detect":  {"run the detection rules over the lake and print (or store) the findings", runDetect},
+		"gen":     {"generate a synthetic organization's CloudTrail logs with labeled incidents", runGen},
+		"query":   {"run a query of the investigation library on the local lake or Athena", runQuery},
+		"review":  {"write the quarterly access review of secrets and keys", runReview},
+		"demo":    {"run the whole pipeline on a generated organization, no AWS account needed", runDemo},
+		"bench":   {"measure ingest throughput and memory against gzip and DuckDB", runBench},
+		"compact": {"merge the lake's small event files and drop duplicate events", runCompact},
+		"doctor":  {"check a deployment: trail settings, notifications, recent data, Athena", runDoctor},
+	}
 }
 
 func main() {

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/keytrail/keytrail/alert"
+	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/gen"
+)
+
+// TestDemoEndToEnd runs the demo's steps in-process on a smaller
+// organization and checks what each step left behind.
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and processes two weeks of CloudTrail")
+	}
+	out := filepath.Join(t.TempDir(), "demo")
+	env, stdout, stderr := testEnv()
+	args := []string{"demo", "--out", out, "--days", "16", "--scale", "0.4", "--seed", "3", "--timezone", "Asia/Tokyo"}
+	if code := run(context.Background(), env, args); code != 0 {
+		t.Fatalf("demo exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	text := stdout.String()
+	for _, want := range []string{"== 1. Generate", "== 2. Ingest", "kms.amazonaws.com", "== 4. Detect", "WHEN (Asia/Tokyo)",
+		"most severe first", "== 5. Alert", "== 6. Investigate", "== 8. Access review", "review/review.html"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+
+	// The findings: every planted incident kind the detector covers, most
+	// severe first, and none for keytrail's own roles.
+	raw, err := os.ReadFile(filepath.Join(out, "findings.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := alert.ReadJSONLines(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := readLabels(t, filepath.Join(out, "cloudtrail", "labels.jsonl"))
+	kinds := map[string]bool{}
+	for i, f := range fs {
+		kinds[f.Kind] = true
+		if i > 0 && finding.SeverityRank(f.Severity) > finding.SeverityRank(fs[i-1].Severity) {
+			t.Errorf("finding %d (%s) is more severe than the one before", i, f.Severity)
+		}
+		if strings.Contains(f.Principal, ":role/keytrail/") {
+			t.Errorf("a finding on keytrail's own role: %+v", f)
+		}
+		if f.Query == "" || !strings.Contains(f.Query, "SELECT") {
+			t.Errorf("finding %s has no follow-up query", f.ID)
+		}
+	}
+	for _, l := range labels {
+		if l.Kind != "decoy" && !kinds[l.Kind] {
+			t.Errorf("no %s finding although the generator planted one (%s)", l.Kind, l.Detail)
+		}
+	}
+
+	// The Slack messages parse as Block Kit payloads.
+	var msgs []map[string]any
+	b, err := os.ReadFile(filepath.Join(out, "slack-messages.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &msgs); err != nil || len(msgs) < len(fs) {
+		t.Fatalf("slack messages: %d for %d findings (%v)", len(msgs), len(fs), err)
+	}
+	// The review names the secrets and keys that were used.
+	md, err := os.ReadFile(filepath.Join(out, "review", "review.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "secretsmanager") || !strings.Contains(string(md), ":key/") {
+		t.Errorf("review.md does not list secrets and keys:\n%.2000s", md)
+	}
+	if _, err := os.Stat(filepath.Join(out, "review", "review.html")); err != nil {
+		t.Error(err)
+	}
+
+	// A second run replaces its own output; a folder it did not write is
+	// refused.
+	env, _, stderr = testEnv()
+	if code := run(context.Background(), env, args); code != 0 {
+		t.Fatalf("second run exit %d: %s", code, stderr)
+	}
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "precious.txt"), []byte("keep me"), 0o644)
+	env, _, stderr = testEnv()
+	if code := run(context.Background(), env, []string{"demo", "--out", other}); code == 0 || !strings.Contains(stderr.String(), "not a demo output folder") {
+		t.Fatalf("demo over a foreign folder: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(other, "precious.txt")); err != nil {
+		t.Fatal("the demo deleted a folder it did not create")
+	}
+}
+
+func readLabels(t *testing.T, path string) []gen.Label {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []gen.Label
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var l gen.Label
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestMakeDemo runs `make demo` as a user would, twice, and checks its
+// summary and findings table.
+func TestMakeDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds keytrail and runs the full demo")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "demo-output")
+	for run := 1; run <= 2; run++ {
+		cmd := exec.Command("make", "-s", "demo", "DEMO_OUT="+out)
+		cmd.Dir = root
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make demo (run %d): %v\n%s", run, err, b)
+		}
+		text := string(b)
+		for _, want := range []string{"records read", "kept", "secretsmanager.amazonaws.com", "SEVERITY", "critical", "findings, most severe first", "Done in"} {
+			if !strings.Contains(text, want) {
+				t.Fatalf("make demo (run %d) output lacks %q:\n%s", run, want, text)
+			}
+		}
+	}
+}
