@@ -294,7 +294,14 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, er
 	}
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(okey)})
 	if err != nil {
-		return nil, ObjectInfo{}, fmt.Errorf("get %s: %w", key, s3Error(err, false))
+		err = s3Error(err, false)
+		if isAccessDenied(err) && s.absent(ctx, okey) {
+			// S3 answers 403, not 404, for a missing key unless the caller
+			// may list the bucket for that very request; a prefix-scoped
+			// s3:ListBucket grant does not count. A listing settles it.
+			err = fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return nil, ObjectInfo{}, fmt.Errorf("get %s: %w", key, err)
 	}
 	return out.Body, ObjectInfo{
 		Key:      key,
@@ -357,6 +364,21 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 // original error in the chain. For a conditional write, 412 (condition
 // false), 409 (a concurrent conditional write won) and 404 (If-Match on a
 // missing object) all mean the caller's view is stale: ErrPrecondition.
+func isAccessDenied(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied"
+}
+
+// absent reports whether a listing shows no object named okey; a failed
+// listing says nothing, so the access error stands.
+func (s *S3) absent(ctx context.Context, okey string) bool {
+	out, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(okey), MaxKeys: aws.Int32(1)})
+	if err != nil {
+		return false
+	}
+	return len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != okey
+}
+
 func s3Error(err error, conditional bool) error {
 	code, status := "", 0
 	var ae smithy.APIError
