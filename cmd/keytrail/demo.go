@@ -213,7 +213,7 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 	}
 
 	reviewDir := filepath.Join(out, "review")
-	if o, err = d.cmd(ctx, "Access review: who used which secret and key in the period", "review", "--lake", lakeDir,
+	if _, err = d.cmd(ctx, "Access review: who used which secret and key in the period", "review", "--lake", lakeDir,
 		"--from", day(first), "--to", day(end.AddDate(0, 0, -1)), "--out", reviewDir); err != nil {
 		return err
 	}

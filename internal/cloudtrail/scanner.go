@@ -154,7 +154,7 @@ func (s *Scanner) Next() bool {
 			if key == "Records" {
 				c, ok := s.peekNonSpace()
 				if !ok || c != '[' {
-					return s.fail(-1, errors.New("Records is not an array"), ErrNotCloudTrail)
+					return s.fail(-1, errors.New("the Records member is not an array"), ErrNotCloudTrail)
 				}
 				s.pos++
 				s.sawArray = true

@@ -70,7 +70,7 @@ func TestScannerErrors(t *testing.T) {
 		{"not json", "hello", 0, ErrNotCloudTrail, -1, "not a JSON object"},
 		{"no Records", `{"foo":[1,2]}`, 0, ErrNotCloudTrail, -2, "no top-level Records"},
 		{"digest", `{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}`, 0, ErrDigest, -2, "digest"},
-		{"Records not array", `{"Records":{"a":1}}`, 0, ErrNotCloudTrail, -1, "Records is not an array"},
+		{"Records not array", `{"Records":{"a":1}}`, 0, ErrNotCloudTrail, -1, "Records member is not an array"},
 		{"truncated mid record", `{"Records":[{"a":1},{"b":"xy`, 1, nil, 1, "unexpected end of input"},
 		{"truncated between records", `{"Records":[{"a":1},`, 1, nil, 1, "unexpected end of input"},
 		{"truncated after array", `{"Records":[{"a":1}]`, 1, nil, -1, "unexpected end of input"},
