@@ -31,8 +31,10 @@ test: tools
 	$(GO) test -count=1 -timeout 25m ./...
 
 ## bench: throughput and memory benchmarks (see README, Performance)
-bench: build
-	$(GO) run ./cmd/keytrail bench
+bench: build tools
+	$(BIN)/keytrail bench --out $(CURDIR)/bench-output
+	$(GO) test -run '^$$' -bench 'Ingest|LambdaS3' -benchtime 3x ./ingest/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./detect/
 
 ## lint: gofmt, go vet, go mod tidy, staticcheck, and every SQL file parsed as Trino
 lint: $(BIN)/staticcheck tools

@@ -41,7 +41,7 @@ import (
 
 // DefaultRowsPerPart bounds the rows buffered before a Parquet part is
 // written. At about 1–2 KB per row it keeps an ingest well under 100 MB.
-const DefaultRowsPerPart = 20000
+const DefaultRowsPerPart = 10000
 
 // maxRecordErrors caps the record errors kept per file; the count is exact.
 const maxRecordErrors = 20
