@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/keytrail/keytrail/internal/event"
@@ -48,8 +49,14 @@ type PolicyState struct {
 // BuildAggregate reduces the events of one UTC day (other days' events are
 // ignored) to its aggregate.
 func BuildAggregate(day string, rows []event.Event) *Aggregate {
-	names := newInterner()
-	p := prepare(rows, names)
+	t := newTable(newInterner())
+	t.addAll(rows)
+	return buildAggregate(day, t)
+}
+
+// buildAggregate reduces the events of one UTC day read into t.
+func buildAggregate(day string, t *table) *Aggregate {
+	p := prepare(t)
 	start, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return &Aggregate{Version: AggregateVersion, Day: day}
@@ -57,8 +64,8 @@ func BuildAggregate(day string, rows []event.Event) *Aggregate {
 	lo, hi := start.UnixMilli(), start.Add(24*time.Hour).UnixMilli()
 	i := sort.Search(len(p.acc), func(i int) bool { return p.acc[i].t >= lo })
 	j := sort.Search(len(p.acc), func(i int) bool { return p.acc[i].t >= hi })
-	ix := indexDay(p.acc[i:j], p.evs, names, lo)
-	return ix.export(day, names)
+	ix := indexDay(p.acc[i:j], p, lo)
+	return ix.export(day, p.names)
 }
 
 type pairKey struct{ p, r uint32 }
@@ -92,7 +99,7 @@ func counted(a *access) bool { return a.ok() && a.flags&fUse != 0 && a.p != 0 &&
 
 // indexDay builds the index of one day's accesses (sorted by time; dayStart
 // in Unix milliseconds).
-func indexDay(acc []access, evs []*event.Event, names *interner, dayStart int64) *dayIndex {
+func indexDay(acc []access, p *prepared, dayStart int64) *dayIndex {
 	ix := newDayIndex()
 	for k := range acc {
 		a := &acc[k]
@@ -101,9 +108,9 @@ func indexDay(acc []access, evs []*event.Event, names *interner, dayStart int64)
 			ix.addPair(pairKey{a.p, a.r}, int(h), 1)
 		}
 		if a.flags&fFailed == 0 {
-			if ps, ok := policyPrincipals(evs[a.ev]); ok {
-				e := evs[a.ev]
-				ix.policies[a.r] = policySnap{principals: ps, eventID: e.EventID, t: e.EventTime}
+			e := p.ev(a.ev)
+			if ps, ok := policyPrincipals(p.names.str(e.source), p.names.str(e.name), e.params()); ok {
+				ix.policies[a.r] = policySnap{principals: ps, eventID: e.id, t: e.time()}
 			}
 		}
 	}
@@ -139,7 +146,7 @@ func (ix *dayIndex) export(day string, names *interner) *Aggregate {
 		return cmp.Or(cmp.Compare(a.Principal, b.Principal), cmp.Compare(a.Resource, b.Resource))
 	})
 	for r, s := range ix.policies {
-		ag.Policies = append(ag.Policies, PolicyState{Resource: names.str(r), Principals: s.principals, EventID: s.eventID, Time: s.t.UTC()})
+		ag.Policies = append(ag.Policies, PolicyState{Resource: names.str(r), Principals: s.principals, EventID: strings.Clone(s.eventID), Time: s.t.UTC()})
 	}
 	slices.SortFunc(ag.Policies, func(a, b PolicyState) int { return cmp.Compare(a.Resource, b.Resource) })
 	return ag

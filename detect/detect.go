@@ -44,6 +44,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -80,6 +81,21 @@ type Input struct {
 	History map[string]*Aggregate
 }
 
+// Stream is the input of one evaluation read in pieces, so that neither
+// the events nor the aggregates are ever all held at once: each event is
+// reduced, as it is read, to the little the rules need.
+type Stream struct {
+	// From and To are as in Input.
+	From, To time.Time
+	// History calls add with the aggregate of each day before From's UTC
+	// day (YYYY-MM-DD), oldest first; days outside the HistoryDays, and nil
+	// aggregates, are skipped. It runs before Events.
+	History func(add func(day string, ag *Aggregate) error) error
+	// Events calls add with batches of the events of Input.Events. A batch
+	// is only read during the call: the caller may reuse it afterwards.
+	Events func(add func(batch []event.Event) error) error
+}
+
 const hourMs = int64(time.Hour / time.Millisecond)
 
 // DayStart returns the start of t's UTC day.
@@ -88,6 +104,37 @@ func DayStart(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 // Detect evaluates in and returns the findings sorted by severity
 // (highest first), start and id.
 func (d *Detector) Detect(in Input) ([]finding.Finding, error) {
+	return d.DetectStream(Stream{
+		From: in.From, To: in.To,
+		History: func(add func(string, *Aggregate) error) error {
+			days := make([]string, 0, len(in.History))
+			for day := range in.History {
+				days = append(days, day)
+			}
+			slices.Sort(days)
+			for _, day := range days {
+				if err := add(day, in.History[day]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Events: func(add func([]event.Event) error) error {
+			for evs := in.Events; len(evs) > 0; {
+				n := min(len(evs), batchSize)
+				if err := add(evs[:n]); err != nil {
+					return err
+				}
+				evs = evs[n:]
+			}
+			return nil
+		},
+	})
+}
+
+// DetectStream evaluates in like Detect, with the same findings, holding
+// only a compact form of the events and one day's aggregate at a time.
+func (d *Detector) DetectStream(in Stream) ([]finding.Finding, error) {
 	cfg := d.Config
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -107,19 +154,29 @@ func (d *Detector) Detect(in Input) ([]finding.Finding, error) {
 		policyEvents: set(cfg.Rules.PolicyChange.Events), ignoreErr: set(cfg.Rules.FailedAccess.IgnoreErrorCodes),
 		known: set(cfg.KnownAccounts),
 	}
-	if len(cfg.KnownAccounts) == 0 && (cfg.InferKnownAccounts == nil || *cfg.InferKnownAccounts) {
-		for i := range in.Events {
-			if a := in.Events[i].RecipientAcct; a != "" {
-				r.known[a] = true
-			}
+	first := DayStart(in.From)
+	if in.History != nil {
+		h := historyLoader{r: r, first: first, lo: first.AddDate(0, 0, -cfg.HistoryDays)}
+		if err := in.History(h.add); err != nil {
+			return nil, err
 		}
 	}
-	r.loadHistory(in.History, DayStart(in.From))
-	p := prepare(in.Events, r.names)
-	r.evs = p.evs
+	t := newTable(r.names)
+	if in.Events != nil {
+		if err := in.Events(func(b []event.Event) error { t.add(b); return nil }); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.KnownAccounts) == 0 && (cfg.InferKnownAccounts == nil || *cfg.InferKnownAccounts) {
+		for _, a := range t.knownAccounts() {
+			r.known[a] = true
+		}
+	}
+	p := prepare(t)
+	r.p = p
 	evalFrom := in.From.UTC().Truncate(time.Hour).UnixMilli()
 	to := in.To.UnixMilli()
-	for ds := DayStart(in.From).UnixMilli(); ds < to; ds += 24 * hourMs {
+	for ds := first.UnixMilli(); ds < to; ds += 24 * hourMs {
 		de := min(ds+24*hourMs, to)
 		i := sort.Search(len(p.acc), func(i int) bool { return p.acc[i].t >= ds })
 		j := sort.Search(len(p.acc), func(i int) bool { return p.acc[i].t >= de })
@@ -148,7 +205,12 @@ func Sort(fs []finding.Finding) {
 		if c := a.Start.Compare(b.Start); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		// Findings that share an id (per-resource volume findings of one
+		// principal and hour) in a fixed order.
+		return cmp.Or(strings.Compare(a.Resource, b.Resource), strings.Compare(a.Reason, b.Reason))
 	})
 }
 
@@ -165,7 +227,7 @@ type run struct {
 	cfg   *Config
 	now   time.Time
 	names *interner
-	evs   []*event.Event
+	p     *prepared
 
 	days     map[int64]*dayIndex // by day start (Unix ms), the baseline days
 	present  map[int64]bool      // days with data
@@ -223,24 +285,30 @@ func (r *run) suppressed(pi *principalInfo, rule string, a *access) bool {
 	return false
 }
 
-func (r *run) loadHistory(h map[string]*Aggregate, first time.Time) {
-	lo := first.AddDate(0, 0, -r.cfg.HistoryDays)
-	var days []string
-	for day := range h {
-		days = append(days, day)
+// historyLoader takes the aggregates of the days before first, oldest
+// first.
+type historyLoader struct {
+	r         *run
+	first, lo time.Time
+	last      time.Time // the last day taken
+}
+
+func (h *historyLoader) add(day string, ag *Aggregate) error {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil || t.Before(h.lo) || !t.Before(h.first) || ag == nil {
+		return nil
 	}
-	slices.Sort(days)
-	for _, day := range days {
-		t, err := time.Parse(time.DateOnly, day)
-		if err != nil || t.Before(lo) || !t.Before(first) || h[day] == nil {
-			continue
-		}
-		if t.Before(first.AddDate(0, 0, -r.cfg.BaselineDays-1)) {
-			r.markSeen(t.UnixMilli(), h[day]) // first_seen only: no hourly index
-			continue
-		}
-		r.addDay(t.UnixMilli(), h[day].index(r.names))
+	if !h.last.IsZero() && !t.After(h.last) {
+		return fmt.Errorf("detect: history day %s after %s: days must come oldest first", day, h.last.Format(time.DateOnly))
 	}
+	h.last = t
+	r := h.r
+	if t.Before(h.first.AddDate(0, 0, -r.cfg.BaselineDays-1)) {
+		r.markSeen(t.UnixMilli(), ag) // first_seen only: no hourly index
+		return nil
+	}
+	r.addDay(t.UnixMilli(), ag.index(r.names))
+	return nil
 }
 
 // markSeen records an old day's pairs and policies without indexing hours.
@@ -290,7 +358,7 @@ func (r *run) historyDays(ds int64, n int) int {
 // day evaluates one UTC day's accesses (sorted by time) for the hours from
 // evalFrom, and then adds the day to the history.
 func (r *run) day(ds int64, acc []access, evalFrom int64) {
-	today := indexDay(acc, r.evs, r.names, ds)
+	today := indexDay(acc, r.p, ds)
 	r.days[ds] = today // hours before a slot are complete: DST-shifted samples may land today
 	warm := r.historyDays(ds, r.cfg.HistoryDays) >= r.cfg.WarmupDays
 	seenToday := map[pairKey]bool{}
@@ -407,21 +475,22 @@ func (r *run) trackPolicies(slot []access, report bool) {
 		if a.flags&fFailed != 0 {
 			continue
 		}
-		e := r.evs[a.ev]
-		if e.EventSource != sourceSM && e.EventSource != sourceKMS {
+		e := r.p.ev(a.ev)
+		source, name := r.names.str(e.source), r.names.str(e.name)
+		if source != sourceSM && source != sourceKMS {
 			continue
 		}
-		if r.policyEvents[e.EventName] || e.EventName == "CreateKey" {
+		if r.policyEvents[name] || name == "CreateKey" {
 			var prev []string
 			if snap, ok := r.policies[a.r]; ok {
 				prev = snap.principals
 			}
-			if report && a.p != 0 && r.policyEvents[e.EventName] {
+			if report && a.p != 0 && r.policyEvents[name] {
 				r.policyFinding(a, e, prev)
 			}
 		}
-		if ps, ok := policyPrincipals(e); ok {
-			r.policies[a.r] = policySnap{principals: ps, eventID: e.EventID, t: e.EventTime}
+		if ps, ok := policyPrincipals(source, name, e.params()); ok {
+			r.policies[a.r] = policySnap{principals: ps, eventID: e.id, t: e.time()}
 		}
 	}
 }

@@ -49,10 +49,9 @@ func TestEvaluation(t *testing.T) {
 	}
 	from, to := start.AddDate(0, 0, gcfg.Warmup), start.AddDate(0, 0, gcfg.Days)
 	r := &Runner{Store: st, Detector: &Detector{Config: cfg, Now: func() time.Time { return to }}}
-	fs, err := r.Run(ctx, from, to)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The run streams the lake; Detect on the same input in memory, and
+	// DetectStream in batches, must find the same.
+	fs := checkRunEqualsDetect(t, r, from, to)
 	score(t, fs, sum.Labels, from)
 }
 

@@ -15,9 +15,12 @@ import (
 	"strings"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/parquet-go/parquet-go"
 )
 
 // Store is what the detector needs of the lake.
@@ -69,56 +72,101 @@ func (r *Runner) config() *Config {
 
 // Run detects over [from, to): raw events from the start of from's UTC day,
 // per-day aggregates (computed and stored when missing or stale) for the
-// HistoryDays before it.
+// HistoryDays before it. It holds one aggregate, one Parquet object and a
+// batch of its rows at a time, besides the compact form of the events.
 func (r *Runner) Run(ctx context.Context, from, to time.Time) ([]finding.Finding, error) {
 	first := DayStart(from)
-	hist := map[string]*Aggregate{}
-	for k := r.config().HistoryDays; k >= 1; k-- {
-		day := lake.Day(first.AddDate(0, 0, -k))
-		ag, err := r.Aggregate(ctx, day)
-		if err != nil {
-			return nil, err
-		}
-		if ag != nil {
-			hist[day] = ag
-		}
-	}
-	var evs []event.Event
-	for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
-		objs, err := r.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
-		if err != nil {
-			return nil, fmt.Errorf("list events of %s: %w", day, err)
-		}
-		rows, err := r.readEvents(ctx, objs)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range rows {
-			if e.EventTime.Before(to) {
-				evs = append(evs, e)
+	return r.Detector.DetectStream(Stream{
+		From: from, To: to,
+		History: func(add func(string, *Aggregate) error) error {
+			for k := r.config().HistoryDays; k >= 1; k-- {
+				day := lake.Day(first.AddDate(0, 0, -k))
+				ag, err := r.Aggregate(ctx, day)
+				if err != nil {
+					return err
+				}
+				if ag != nil {
+					if err := add(day, ag); err != nil {
+						return err
+					}
+				}
 			}
-		}
-	}
-	return r.Detector.Detect(Input{From: from, To: to, Events: evs, History: hist})
+			return nil
+		},
+		Events: func(add func([]event.Event) error) error {
+			for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
+				objs, err := r.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
+				if err != nil {
+					return fmt.Errorf("list events of %s: %w", day, err)
+				}
+				err = r.readEvents(ctx, objs, func(rows []event.Event) error {
+					n := 0
+					for i := range rows {
+						if rows[i].EventTime.Before(to) {
+							rows[n] = rows[i]
+							n++
+						}
+					}
+					return add(rows[:n])
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
 }
 
-func (r *Runner) readEvents(ctx context.Context, objs []lake.ObjectInfo) ([]event.Event, error) {
-	var out []event.Event
+// readEvents reads the Parquet objects among objs, one at a time, and calls
+// fn with batches of their rows; a batch is reused after fn returns.
+func (r *Runner) readEvents(ctx context.Context, objs []lake.ObjectInfo, fn func([]event.Event) error) error {
+	var buf []event.Event
 	for _, o := range objs {
 		if !strings.HasSuffix(o.Key, ".parquet") {
 			continue
 		}
 		data, err := r.get(ctx, o.Key)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		rows, err := event.ReadParquet(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", o.Key, err)
+		if buf == nil {
+			buf = make([]event.Event, parquetBatch)
 		}
-		out = append(out, rows...)
+		if err := readParquet(data, buf, fn); err != nil {
+			return fmt.Errorf("read %s: %w", o.Key, err)
+		}
 	}
-	return out, nil
+	return nil
+}
+
+// parquetBatch is how many rows readParquet reads at a time: parquet-go
+// reads much slower with large batches (thousands of rows) than small ones.
+const parquetBatch = 256
+
+// readParquet reads an events Parquet file in batches of len(buf) rows.
+func readParquet(data []byte, buf []event.Event, fn func([]event.Event) error) error {
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("open parquet: %w", err)
+	}
+	pr := parquet.NewGenericReader[event.Event](f)
+	defer pr.Close()
+	for {
+		clear(buf) // nothing of the previous batch may show through
+		n, err := pr.Read(buf)
+		if n > 0 {
+			if err := fn(buf[:n]); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read rows: %w", err)
+		}
+	}
 }
 
 func (r *Runner) get(ctx context.Context, key string) ([]byte, error) {
@@ -154,11 +202,12 @@ func (r *Runner) Aggregate(ctx context.Context, day string) (*Aggregate, error) 
 	} else if !errors.Is(err, lake.ErrNotFound) {
 		return nil, err
 	}
-	rows, err := r.readEvents(ctx, objs)
-	if err != nil {
+	t := newTable(newInterner())
+	if err := r.readEvents(ctx, objs, func(rows []event.Event) error { t.add(rows); return nil }); err != nil {
 		return nil, err
 	}
-	ag := BuildAggregate(day, rows)
+	n := t.read
+	ag := buildAggregate(day, t)
 	ag.Source = fp
 	data, err := encodeAggregate(ag)
 	if err != nil {
@@ -167,7 +216,7 @@ func (r *Runner) Aggregate(ctx context.Context, day string) (*Aggregate, error) 
 	if err := r.Store.Put(ctx, key, bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("store aggregate of %s: %w", day, err)
 	}
-	r.log().DebugContext(ctx, "aggregate computed", slog.String("day", day), slog.Int("events", len(rows)), slog.Int("pairs", len(ag.Pairs)))
+	r.log().DebugContext(ctx, "aggregate computed", slog.String("day", day), slog.Int("events", n), slog.Int("pairs", len(ag.Pairs)))
 	return ag, nil
 }
 
@@ -199,7 +248,9 @@ func decodeAggregate(data []byte) (*Aggregate, error) {
 		return nil, fmt.Errorf("decode aggregate: %w", err)
 	}
 	var ag Aggregate
-	if err := json.NewDecoder(zr).Decode(&ag); err != nil {
+	// go-json decodes the day's pairs several times faster than
+	// encoding/json, and a run decodes HistoryDays aggregates.
+	if err := gojson.NewDecoder(zr).Decode(&ag); err != nil {
 		return nil, fmt.Errorf("decode aggregate: %w", err)
 	}
 	return &ag, nil

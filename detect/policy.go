@@ -4,17 +4,15 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-
-	"github.com/keytrail/keytrail/internal/event"
 )
 
 // params decodes request_parameters; nil when absent or not an object.
-func params(e *event.Event) map[string]json.RawMessage {
-	if e.RequestParameters == "" {
+func params(requestParameters string) map[string]json.RawMessage {
+	if requestParameters == "" {
 		return nil
 	}
 	var m map[string]json.RawMessage
-	if json.Unmarshal([]byte(e.RequestParameters), &m) != nil {
+	if json.Unmarshal([]byte(requestParameters), &m) != nil {
 		return nil
 	}
 	return m
@@ -24,19 +22,19 @@ func params(e *event.Event) map[string]json.RawMessage {
 // resource's policy allowing: the Allow statements' principals of the new
 // resource or key policy (empty for DeleteResourcePolicy). ok is false for
 // other calls.
-func policyPrincipals(e *event.Event) (ps []string, ok bool) {
+func policyPrincipals(source, name, requestParameters string) (ps []string, ok bool) {
 	var field string
 	switch {
-	case e.EventSource == sourceSM && e.EventName == "PutResourcePolicy":
+	case source == sourceSM && name == "PutResourcePolicy":
 		field = "resourcePolicy"
-	case e.EventSource == sourceSM && e.EventName == "DeleteResourcePolicy":
+	case source == sourceSM && name == "DeleteResourcePolicy":
 		return []string{}, true
-	case e.EventSource == sourceKMS && (e.EventName == "PutKeyPolicy" || e.EventName == "CreateKey"):
+	case source == sourceKMS && (name == "PutKeyPolicy" || name == "CreateKey"):
 		field = "policy"
 	default:
 		return nil, false
 	}
-	raw, found := params(e)[field]
+	raw, found := params(requestParameters)[field]
 	if !found {
 		return nil, false
 	}
@@ -124,26 +122,27 @@ type change struct {
 	quiet   bool // not a change of access (e.g. RotateSecret without new rules)
 }
 
-// describeChange works out what e changes; prev is the resource's policy
-// before it (nil when unknown).
-func describeChange(e *event.Event, prev []string) change {
-	ps := params(e)
+// describeChange works out what a call (source, name and
+// request_parameters) changes; prev is the resource's policy before it (nil
+// when unknown).
+func describeChange(source, name, requestParameters string, prev []string) change {
+	ps := params(requestParameters)
 	str := func(k string) string {
 		var s string
 		json.Unmarshal(ps[k], &s)
 		return s
 	}
-	switch e.EventName {
+	switch name {
 	case "PutResourcePolicy", "PutKeyPolicy", "DeleteResourcePolicy", "CreateKey":
-		now, ok := policyPrincipals(e)
+		now, ok := policyPrincipals(source, name, requestParameters)
 		if !ok {
 			return change{what: "set a policy whose text was not logged"}
 		}
 		c := change{what: "replaced the policy", prior: prev != nil}
-		if e.EventName == "DeleteResourcePolicy" {
+		if name == "DeleteResourcePolicy" {
 			c.what = "deleted the resource policy"
 		}
-		if e.EventName == "CreateKey" {
+		if name == "CreateKey" {
 			c.what, c.prior = "created the key with a policy", true
 			prev = []string{}
 		}
@@ -189,5 +188,5 @@ func describeChange(e *event.Event, prev []string) change {
 	case "CreateAlias", "UpdateAlias":
 		return change{what: "pointed alias " + str("aliasName") + " at key " + str("targetKeyId"), prior: true}
 	}
-	return change{what: "called " + e.EventName, prior: true}
+	return change{what: "called " + name, prior: true}
 }

@@ -32,7 +32,7 @@ var useEvents = map[string]bool{
 // (BatchGetSecretValue) yields one access per resource it alone accounts for.
 type access struct {
 	t     int64  // event time, Unix milliseconds
-	ev    int32  // index of the event in prepared.evs
+	ev    int32  // position of the event in prepared.idx
 	p, r  uint32 // interned principal and resource (0: none)
 	flags uint8
 }
@@ -40,7 +40,8 @@ type access struct {
 func (a *access) ok() bool { return a.flags&(fFailed|fService|fRotation) == 0 }
 
 // interner maps strings to small integers so the hot path compares and
-// hashes integers, and holds each distinct string once.
+// hashes integers, and holds each distinct string once (a copy, so that
+// an interned string never keeps a decoded batch alive).
 type interner struct {
 	ids  map[string]uint32
 	strs []string
@@ -54,6 +55,7 @@ func (in *interner) id(s string) uint32 {
 	if id, ok := in.ids[s]; ok {
 		return id
 	}
+	s = strings.Clone(s)
 	id := uint32(len(in.strs))
 	in.ids[s] = id
 	in.strs = append(in.strs, s)
@@ -65,10 +67,14 @@ func (in *interner) str(id uint32) string { return in.strs[id] }
 // prepared is a set of events counted once, in time order, with their
 // accesses.
 type prepared struct {
-	evs   []*event.Event
+	rows  *rowList
+	idx   []int32  // the rows counted, by time and event id
 	acc   []access // sorted by time, then event
 	names *interner
 }
+
+// ev returns the event at position k of the time order.
+func (p *prepared) ev(k int32) *row { return p.rows.at(p.idx[k]) }
 
 const (
 	sourceSM  = "secretsmanager.amazonaws.com"
@@ -92,7 +98,8 @@ var rotationEvents = map[string]bool{
 }
 
 // prepare counts what happened, once:
-//   - the same event_id twice (CloudTrail repeats, compaction) is one event;
+//   - the same event_id twice (CloudTrail repeats, compaction) is one event
+//     (the table keeps one copy);
 //   - a cross-account KMS call, logged in both accounts with one
 //     shared_event_id, is one event (the copy in the key owner's account);
 //   - KMS calls Secrets Manager makes on a caller's behalf (invoked_by
@@ -101,119 +108,129 @@ var rotationEvents = map[string]bool{
 //   - BatchGetSecretValue writes one GetSecretValue per secret: those are the
 //     accesses; the batch record only counts for secrets without one.
 //
-// Events are taken by pointer; rows must not change while in use.
-func prepare(rows []event.Event, names *interner) *prepared {
-	idx := make([]int32, 0, len(rows))
-	seen := make(map[string]int32, len(rows))
-	for i := range rows {
-		e := &rows[i]
-		if j, ok := seen[e.EventID]; ok {
-			if event.Compare(*e, rows[j]) < 0 {
-				seen[e.EventID] = int32(i)
-			}
-			continue
-		}
-		seen[e.EventID] = int32(i)
-	}
+// The table's rows are taken, not copied; it must not be added to after.
+func prepare(t *table) *prepared {
+	rows, names := &t.rows, t.names
+	t.seen = nil // every event is read: the index of ids is done with
 	var shared map[string]int32
-	for i := range rows {
-		e := &rows[i]
-		if seen[e.EventID] != int32(i) || e.SharedEventID == "" || e.EventSource != sourceKMS {
+	for i := range rows.len() {
+		e := rows.at(int32(i))
+		if e.source != t.kms || e.shared() == "" {
 			continue
 		}
 		if shared == nil {
 			shared = map[string]int32{}
 		}
-		if j, ok := shared[e.SharedEventID]; !ok || betterShared(e, &rows[j]) {
-			shared[e.SharedEventID] = int32(i)
+		if j, ok := shared[e.shared()]; !ok || betterShared(e, rows.at(j)) {
+			shared[e.shared()] = int32(i)
 		}
 	}
-	for i := range rows {
-		e := &rows[i]
-		if seen[e.EventID] != int32(i) || derivedKMS(e) {
+	idx := make([]int32, 0, rows.len())
+	for i := range rows.len() {
+		e := rows.at(int32(i))
+		if e.flags&rDerived != 0 {
 			continue
 		}
-		if e.SharedEventID != "" && e.EventSource == sourceKMS && shared[e.SharedEventID] != int32(i) {
+		if e.source == t.kms && e.shared() != "" && shared[e.shared()] != int32(i) {
 			continue
 		}
 		idx = append(idx, int32(i))
 	}
 	slices.SortFunc(idx, func(a, b int32) int {
-		if c := rows[a].EventTime.Compare(rows[b].EventTime); c != 0 {
-			return c
+		x, y := rows.at(a), rows.at(b)
+		if x.ms != y.ms {
+			return cmpInt(x.ms, y.ms)
 		}
-		return strings.Compare(rows[a].EventID, rows[b].EventID)
+		if x.ns != y.ns {
+			return cmpInt(x.ns, y.ns)
+		}
+		return strings.Compare(x.id, y.id)
 	})
-	p := &prepared{evs: make([]*event.Event, len(idx)), names: names}
-	for k, i := range idx {
-		p.evs[k] = &rows[i]
-	}
+	p := &prepared{rows: rows, idx: idx, names: names}
 
 	// Batches and their per-secret entries; rotation windows.
-	type pr struct{ p, r string }
-	var batchGSV map[pr][]int64 // GetSecretValue times of principals that batch
-	var rotations map[string][]int64
-	for _, e := range p.evs {
-		if e.EventSource != sourceSM {
+	batchName, gsvName := names.id("BatchGetSecretValue"), names.id("GetSecretValue")
+	var batchGSV map[pairKey][]int64 // GetSecretValue times of principals that batch
+	var rotations map[uint32][]int64
+	for _, i := range idx {
+		e := rows.at(int32(i))
+		if e.source != t.sm {
 			continue
 		}
-		if e.EventName == "BatchGetSecretValue" && !e.Failed {
+		if e.name == batchName && e.flags&rFailed == 0 {
 			if batchGSV == nil {
-				batchGSV = map[pr][]int64{}
+				batchGSV = map[pairKey][]int64{}
 			}
-			batchGSV[pr{e.PrincipalARN, ""}] = nil
+			batchGSV[pairKey{e.principal, 0}] = nil
 		}
-		if rotationEvents[e.EventName] && !e.Failed && e.ResourceARN != "" {
+		if e.flags&rFailed == 0 && e.resource != 0 && rotationEvents[names.str(e.name)] {
 			if rotations == nil {
-				rotations = map[string][]int64{}
+				rotations = map[uint32][]int64{}
 			}
-			rotations[e.ResourceARN] = append(rotations[e.ResourceARN], e.EventTime.UnixMilli())
+			rotations[e.resource] = append(rotations[e.resource], e.ms)
 		}
 	}
 	if batchGSV != nil {
-		for _, e := range p.evs {
-			if e.EventName == "GetSecretValue" && e.EventSource == sourceSM {
-				if _, ok := batchGSV[pr{e.PrincipalARN, ""}]; ok {
-					k := pr{e.PrincipalARN, e.ResourceARN}
-					batchGSV[k] = append(batchGSV[k], e.EventTime.UnixMilli())
+		for _, i := range idx {
+			e := rows.at(int32(i))
+			if e.name == gsvName && e.source == t.sm {
+				if _, ok := batchGSV[pairKey{e.principal, 0}]; ok {
+					k := pairKey{e.principal, e.resource}
+					batchGSV[k] = append(batchGSV[k], e.ms)
 				}
 			}
 		}
 	}
 
-	p.acc = make([]access, 0, len(p.evs))
-	for k, e := range p.evs {
+	// Flags by name and caller kind, worked out once per distinct string.
+	nameFlags := make([]int8, len(names.strs)) // 0 unknown, 1 use, -1 not
+	callerFlags := make([]uint8, len(names.strs))
+	callerDone := make([]bool, len(names.strs))
+	p.acc = make([]access, 0, len(idx))
+	for k, i := range idx {
+		e := rows.at(int32(i))
 		var fl uint8
-		if e.Failed {
+		if e.flags&rFailed != 0 {
 			fl |= fFailed
 		}
-		switch e.CallerKind {
-		case event.CallerService:
-			fl |= fService
-		case event.CallerPerson, event.CallerUnknown, "":
-			fl |= fPerson
+		if !callerDone[e.caller] {
+			switch names.str(e.caller) {
+			case event.CallerService:
+				callerFlags[e.caller] = fService
+			case event.CallerPerson, event.CallerUnknown, "":
+				callerFlags[e.caller] = fPerson
+			}
+			callerDone[e.caller] = true
 		}
-		if e.PrincipalARN == "" && e.InvokedBy == "" {
+		fl |= callerFlags[e.caller]
+		if e.flags&rNoCaller != 0 {
 			fl |= fService // service events (rotation started, key deleted) have no caller
 		}
-		if useEvents[e.EventName] {
+		if nameFlags[e.name] == 0 {
+			nameFlags[e.name] = -1
+			if useEvents[names.str(e.name)] {
+				nameFlags[e.name] = 1
+			}
+		}
+		if nameFlags[e.name] > 0 {
 			fl |= fUse
 		}
-		t := e.EventTime.UnixMilli()
-		pid := names.id(e.PrincipalARN)
-		if e.EventName == "BatchGetSecretValue" && e.EventSource == sourceSM && !e.Failed {
-			for _, r := range e.ResourceARNs {
-				if coveredBy(batchGSV[pr{e.PrincipalARN, r}], t) {
-					continue
+		ms := e.ms
+		if e.name == batchName && e.source == t.sm && e.flags&rFailed == 0 {
+			if e.x != nil {
+				for _, r := range e.x.resources {
+					if coveredBy(batchGSV[pairKey{e.principal, r}], ms) {
+						continue
+					}
+					p.acc = append(p.acc, access{t: ms, ev: int32(k), p: e.principal, r: r, flags: fl})
 				}
-				p.acc = append(p.acc, access{t: t, ev: int32(k), p: pid, r: names.id(r), flags: fl})
 			}
 			continue
 		}
-		if fl&fPerson == 0 && e.EventSource == sourceSM && inRotation(rotations[e.ResourceARN], t) {
+		if fl&fPerson == 0 && e.source == t.sm && inRotation(rotations[e.resource], ms) {
 			fl |= fRotation
 		}
-		p.acc = append(p.acc, access{t: t, ev: int32(k), p: pid, r: names.id(e.ResourceARN), flags: fl})
+		p.acc = append(p.acc, access{t: ms, ev: int32(k), p: e.principal, r: e.resource, flags: fl})
 	}
 	return p
 }
@@ -238,12 +255,12 @@ func inRotation(times []int64, t int64) bool {
 
 // betterShared reports whether a is the copy of a shared event to keep over
 // b: the one logged in the resource owner's account, else the smaller id.
-func betterShared(a, b *event.Event) bool {
-	ao, bo := a.RecipientAcct == resourceAccount(a), b.RecipientAcct == resourceAccount(b)
+func betterShared(a, b *row) bool {
+	ao, bo := a.flags&rOwner != 0, b.flags&rOwner != 0
 	if ao != bo {
 		return ao
 	}
-	return a.EventID < b.EventID
+	return a.id < b.id
 }
 
 // derivedKMS reports a KMS call Secrets Manager made for a secret access.
@@ -262,9 +279,21 @@ func resourceAccount(e *event.Event) string {
 
 // arnAccount returns the account field of an ARN, or "".
 func arnAccount(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
 		return ""
 	}
-	return parts[4]
+	// partition:service:region:account:resource
+	for range 3 {
+		i := strings.IndexByte(rest, ':')
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+1:]
+	}
+	i := strings.IndexByte(rest, ':')
+	if i < 0 {
+		return ""
+	}
+	return rest[:i]
 }

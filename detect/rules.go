@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 )
 
@@ -149,7 +148,7 @@ func (pr *principalRun) failed() {
 	for i := range pr.acc {
 		a := &pr.acc[i]
 		if a.flags&fFailed == 0 || a.flags&fService != 0 && !rule.IncludeServices ||
-			pr.r.ignoreErr[pr.r.evs[a.ev].ErrorCode] || pr.r.suppressed(pr.pi, finding.KindFailedAccess, a) {
+			pr.r.ignoreErr[pr.r.names.str(pr.r.p.ev(a.ev).errCode)] || pr.r.suppressed(pr.pi, finding.KindFailedAccess, a) {
 			continue
 		}
 		if len(ev) == 0 || ev[len(ev)-1].r != a.r {
@@ -318,11 +317,12 @@ func (pr *principalRun) destructive() {
 	sev := rule.Severity
 	for i := range pr.acc {
 		a := &pr.acc[i]
-		e := r.evs[a.ev]
-		if !uses(a, rule.Rule) || !r.destructive[e.EventName] || r.suppressed(pr.pi, finding.KindDestructive, a) {
+		e := r.p.ev(a.ev)
+		name := r.names.str(e.name)
+		if !uses(a, rule.Rule) || !r.destructive[name] || r.suppressed(pr.pi, finding.KindDestructive, a) {
 			continue
 		}
-		if r.critical[e.EventName] || e.EventName == "DeleteSecret" && strings.Contains(e.RequestParameters, `"forceDeleteWithoutRecovery":true`) {
+		if r.critical[name] || name == "DeleteSecret" && strings.Contains(e.params(), `"forceDeleteWithoutRecovery":true`) {
 			sev = finding.SeverityCritical
 		}
 		ev = append(ev, *a)
@@ -348,16 +348,17 @@ func (pr *principalRun) crossAccount() {
 		if a.r == 0 || !uses(a, rule.Rule) {
 			continue
 		}
-		e := r.evs[a.ev]
+		e := r.p.ev(a.ev)
 		ra := arnAccount(r.names.str(a.r))
 		if ra == "" {
-			ra = resourceAccount(e)
+			ra = r.names.str(e.resAcct)
 		}
-		if e.PrincipalAccount == "" || ra == "" || ra == e.PrincipalAccount || r.suppressed(pr.pi, finding.KindCrossAccount, a) {
+		prinAcct := r.names.str(e.prinAcct)
+		if prinAcct == "" || ra == "" || ra == prinAcct || r.suppressed(pr.pi, finding.KindCrossAccount, a) {
 			continue
 		}
 		s := rule.Severity
-		if r.known[e.PrincipalAccount] {
+		if r.known[prinAcct] {
 			s = rule.KnownSeverity
 		}
 		if s == "" {
@@ -388,20 +389,21 @@ func (pr *principalRun) crossAccount() {
 
 // policyFinding reports a policy-changing call, and a cross-account finding
 // when it opens the resource to another account or everyone.
-func (r *run) policyFinding(a *access, e *event.Event, prev []string) {
+func (r *run) policyFinding(a *access, e *row, prev []string) {
 	rules := &r.cfg.Rules
 	rule := rules.PolicyChange
 	pi := r.principal(a.p)
 	if pi.quiet || !uses(a, rule.Rule) || r.suppressed(pi, finding.KindPolicyChange, a) {
 		return
 	}
-	c := describeChange(e, prev)
+	name := r.names.str(e.name)
+	c := describeChange(r.names.str(e.source), name, e.params(), prev)
 	if c.quiet {
 		return
 	}
 	resAcct := arnAccount(r.names.str(a.r))
 	if resAcct == "" {
-		resAcct = resourceAccount(e)
+		resAcct = r.names.str(e.resAcct)
 	}
 	var open []string // outside accounts or "everyone"
 	for _, p := range c.added {
@@ -418,8 +420,8 @@ func (r *run) policyFinding(a *access, e *event.Event, prev []string) {
 		sev = rule.OpenSeverity
 	}
 	ev := []access{*a}
-	f := r.build(finding.KindPolicyChange, sev, rule.Rule, a.p, ev, e.EventID)
-	f.Title = fmt.Sprintf("%s by %s", e.EventName, shortName(f.Principal))
+	f := r.build(finding.KindPolicyChange, sev, rule.Rule, a.p, ev, e.id)
+	f.Title = fmt.Sprintf("%s by %s", name, shortName(f.Principal))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s on %s", f.Principal, c.what, r.names.str(a.r))
 	if len(c.added) > 0 {
@@ -441,9 +443,9 @@ func (r *run) policyFinding(a *access, e *event.Event, prev []string) {
 	r.emit(f)
 
 	if len(open) > 0 && rules.CrossAccount.On() && rules.CrossAccount.PolicyOpenings && !r.suppressed(pi, finding.KindCrossAccount, a) {
-		x := r.build(finding.KindCrossAccount, rules.CrossAccount.Severity, rules.CrossAccount.Rule, a.p, ev, "policy", e.EventID)
+		x := r.build(finding.KindCrossAccount, rules.CrossAccount.Severity, rules.CrossAccount.Rule, a.p, ev, "policy", e.id)
 		x.Title = fmt.Sprintf("%s opened %s to %s", shortName(x.Principal), shortName(r.names.str(a.r)), strings.Join(open, ", "))
-		x.Reason = fmt.Sprintf("%s called %s on %s, which now allows %s.", x.Principal, e.EventName, r.names.str(a.r), strings.Join(open, ", "))
+		x.Reason = fmt.Sprintf("%s called %s on %s, which now allows %s.", x.Principal, name, r.names.str(a.r), strings.Join(open, ", "))
 		r.emit(x)
 	}
 }
@@ -465,11 +467,11 @@ func (r *run) build(kind, sev string, rule Rule, p uint32, ev []access, idParts 
 	evIdx = slices.Compact(evIdx)
 	slices.Sort(res)
 	res = slices.Compact(res)
-	first, last := r.evs[evIdx[0]], r.evs[evIdx[len(evIdx)-1]]
+	first, last := r.p.ev(evIdx[0]), r.p.ev(evIdx[len(evIdx)-1])
 	f := finding.Finding{
 		Kind: kind, Severity: sev, Principal: r.names.str(p), Resources: res,
-		Start: first.EventTime.UTC(), End: last.EventTime.UTC(), Count: int64(len(evIdx)),
-		PrincipalName: first.PrincipalName, PrincipalAccount: first.PrincipalAccount, CallerKind: first.CallerKind,
+		Start: first.time(), End: last.time(), Count: int64(len(evIdx)),
+		PrincipalName: r.names.str(first.prinName), PrincipalAccount: r.names.str(first.prinAcct), CallerKind: r.names.str(first.caller),
 		Shadow: rule.Shadow,
 	}
 	if len(res) == 1 {
@@ -481,17 +483,18 @@ func (r *run) build(kind, sev string, rule Rule, p uint32, ev []access, idParts 
 		}
 	}
 	for n, i := range evIdx {
-		e := r.evs[i]
+		e := r.p.ev(i)
 		if n < MaxEventIDs {
-			f.EventIDs = append(f.EventIDs, e.EventID)
+			f.EventIDs = append(f.EventIDs, strings.Clone(e.id))
 		}
-		add(&f.SessionNames, e.SessionName)
-		add(&f.EventNames, e.EventName)
-		add(&f.SourceIPs, e.SourceIP)
-		add(&f.UserAgents, e.UserAgent)
-		add(&f.VPCEndpoints, e.VPCEndpointID)
-		add(&f.Regions, e.AWSRegion)
-		add(&f.ErrorCodes, e.ErrorCode)
+		str := r.names.str
+		add(&f.SessionNames, str(e.session))
+		add(&f.EventNames, str(e.name))
+		add(&f.SourceIPs, str(e.ip))
+		add(&f.UserAgents, str(e.ua))
+		add(&f.VPCEndpoints, str(e.vpce))
+		add(&f.Regions, str(e.region))
+		add(&f.ErrorCodes, str(e.errCode))
 	}
 	for _, dst := range []*[]string{&f.SessionNames, &f.EventNames, &f.SourceIPs, &f.UserAgents, &f.VPCEndpoints, &f.Regions, &f.ErrorCodes} {
 		slices.Sort(*dst)

@@ -161,6 +161,17 @@ func loadScenarios(t *testing.T, path string) scenarioFile {
 // days before the window's first day become stored aggregates.
 func runScenario(t *testing.T, shared string, sc scenario) []finding.Finding {
 	t.Helper()
+	d, in := scenarioInput(t, shared, sc)
+	fs, err := d.Detect(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// scenarioInput is a scenario's detector and input.
+func scenarioInput(t *testing.T, shared string, sc scenario) (*Detector, Input) {
+	t.Helper()
 	cfg, err := LoadConfig([]byte(shared + "\n" + sc.Config))
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -193,11 +204,7 @@ func runScenario(t *testing.T, shared string, sc scenario) []finding.Finding {
 		now = sc.EvalTime
 	}
 	d := &Detector{Config: cfg, Now: func() time.Time { return now }}
-	fs, err := d.Detect(Input{From: from, To: sc.EvalTime, Events: current, History: hist})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fs
+	return d, Input{From: from, To: sc.EvalTime, Events: current, History: hist}
 }
 
 func TestScenarios(t *testing.T) {

@@ -28,6 +28,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones on any runtime image
@@ -46,6 +48,9 @@ import (
 
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
+	if l := memoryLimit(os.Getenv); l > 0 {
+		debug.SetMemoryLimit(l)
+	}
 	ctx := context.Background()
 	store, err := openStore(ctx, os.Getenv)
 	if err == nil {
@@ -57,6 +62,21 @@ func main() {
 	}
 	slog.Error("configuration", slog.String("error", err.Error()))
 	os.Exit(1)
+}
+
+// memoryLimit is the Go runtime's soft memory limit for the function: 90%
+// of its memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB), so the collector
+// works harder near the limit instead of the function running out; 0 when
+// GOMEMLIMIT is set (the runtime has read it) or the size is unknown.
+func memoryLimit(getenv func(string) string) int64 {
+	if getenv("GOMEMLIMIT") != "" {
+		return 0
+	}
+	mb, err := strconv.Atoi(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	if err != nil || mb <= 0 {
+		return 0
+	}
+	return int64(mb) << 20 / 10 * 9
 }
 
 func openStore(ctx context.Context, getenv func(string) string) (lake.Store, error) {

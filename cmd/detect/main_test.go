@@ -67,3 +67,19 @@ func TestHandleAdvancesWatermark(t *testing.T) {
 		t.Errorf("no watermark: %v", err)
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want int64
+	}{
+		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}, 1024 << 20 / 10 * 9},
+		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "GOMEMLIMIT": "800MiB"}, 0},
+		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "x"}, 0},
+		{map[string]string{}, 0},
+	} {
+		if got := memoryLimit(func(k string) string { return tc.env[k] }); got != tc.want {
+			t.Errorf("%v: %d, want %d", tc.env, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package detect
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/lake"
+)
+
+// streamOf is in as a Stream of batches of n events, each batch a buffer
+// that is overwritten once add returns (what a Parquet reader does), so a
+// detector that kept any part of a batch would see garbage.
+func streamOf(in Input, n int) Stream {
+	return Stream{
+		From: in.From, To: in.To,
+		History: func(add func(string, *Aggregate) error) error {
+			days := make([]string, 0, len(in.History))
+			for day := range in.History {
+				days = append(days, day)
+			}
+			slices.Sort(days)
+			for _, day := range days {
+				if err := add(day, in.History[day]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Events: func(add func([]event.Event) error) error {
+			buf := make([]event.Event, n)
+			for evs := in.Events; len(evs) > 0; {
+				k := copy(buf, evs)
+				evs = evs[k:]
+				for i := range buf[:k] {
+					buf[i].ResourceARNs = slices.Clone(buf[i].ResourceARNs)
+				}
+				if err := add(buf[:k]); err != nil {
+					return err
+				}
+				for i := range buf {
+					buf[i] = event.Event{EventID: "clobbered", PrincipalARN: "clobbered", ResourceARNs: []string{"clobbered"}}
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// checkStreamEqualsDetect runs in through Detect and through DetectStream
+// in batches of several sizes: the findings must be identical.
+func checkStreamEqualsDetect(t *testing.T, d *Detector, in Input) []finding.Finding {
+	t.Helper()
+	want, err := d.Detect(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 7, batchSize} {
+		got, err := d.DetectStream(streamOf(in, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("batches of %d: DetectStream differs from Detect:\n got %+v\nwant %+v", n, got, want)
+		}
+	}
+	return want
+}
+
+// TestStreamScenarios: every scenario gives the same findings streamed.
+func TestStreamScenarios(t *testing.T) {
+	files, _ := filepath.Glob("testdata/scenarios*.yml")
+	total := 0
+	for _, file := range files {
+		sf := loadScenarios(t, file)
+		for _, sc := range sf.Scenarios {
+			t.Run(filepath.Base(file)+"/"+sc.Name, func(t *testing.T) {
+				d, in := scenarioInput(t, sf.Config, sc)
+				total += len(checkStreamEqualsDetect(t, d, in))
+			})
+		}
+	}
+	if total == 0 {
+		t.Fatal("no findings in the scenarios")
+	}
+}
+
+// runnerInput reads what Runner.Run would for [from, to) into an Input.
+func runnerInput(t *testing.T, r *Runner, from, to time.Time) Input {
+	t.Helper()
+	ctx := context.Background()
+	in := Input{From: from, To: to, History: map[string]*Aggregate{}}
+	first := DayStart(from)
+	for k := r.config().HistoryDays; k >= 1; k-- {
+		day := lake.Day(first.AddDate(0, 0, -k))
+		ag, err := r.Aggregate(ctx, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ag != nil {
+			in.History[day] = ag
+		}
+	}
+	for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
+		objs, err := r.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.readEvents(ctx, objs, func(rows []event.Event) error {
+			for _, e := range rows {
+				if e.EventTime.Before(to) {
+					e.ResourceARNs = slices.Clone(e.ResourceARNs)
+					in.Events = append(in.Events, e)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in
+}
+
+// checkRunEqualsDetect compares Runner.Run (streaming from the lake) with
+// Detect on the same events and aggregates held in memory.
+func checkRunEqualsDetect(t *testing.T, r *Runner, from, to time.Time) []finding.Finding {
+	t.Helper()
+	got, err := r.Run(context.Background(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := runnerInput(t, r, from, to)
+	want := checkStreamEqualsDetect(t, r.Detector, in)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Runner.Run differs from Detect on the same input:\n got %+v\nwant %+v", got, want)
+	}
+	return got
+}
+
+// TestStreamLake: a run over a lake (repeated events, late deliveries,
+// several objects per day) gives the findings Detect gives on its input.
+func TestStreamLake(t *testing.T) {
+	start := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	const days = 10
+	evs := synthOrg(start, days, 7)
+	st, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := range days + 1 {
+		deliver(t, st, evs, start.AddDate(0, 0, d-1), start.AddDate(0, 0, d))
+	}
+	end := start.AddDate(0, 0, days)
+	r := &Runner{Store: st, Detector: &Detector{Config: testConfig(t), Now: func() time.Time { return end }}}
+	if fs := checkRunEqualsDetect(t, r, end.AddDate(0, 0, -3), end.Add(-90*time.Minute)); len(fs) == 0 {
+		t.Fatal("no findings")
+	}
+}
