@@ -206,7 +206,9 @@ func (pr *principalRun) frequency() bool {
 					n := float64(len(ev))
 					thr, med, mad := threshold(samples, rule, rule.MinCount)
 					if n >= thr {
-						f := r.build(finding.KindFrequency, rule.freqSeverity(n, thr), rule.Rule, pr.p, ev, "pair", slotID(pr.s))
+						// Several resources may spike in one hour: each is its
+						// own finding, so the resource is part of the id.
+						f := r.build(finding.KindFrequency, rule.freqSeverity(n, thr), rule.Rule, pr.p, ev, "pair", r.names.str(k.r), slotID(pr.s))
 						f.Title = fmt.Sprintf("Unusual access volume by %s", shortName(f.Principal))
 						f.Reason = fmt.Sprintf("%s called %s %d times %s; its baseline at this hour is a median of %s (MAD %s) over %d comparable days, threshold %s.",
 							f.Principal, f.Resource, len(ev), r.localSpan(f.Start, f.End), num(med), num(mad), len(samples), num(thr))

@@ -228,6 +228,15 @@ func TestScenarios(t *testing.T) {
 
 func checkFindings(t *testing.T, got []finding.Finding, want []expect) {
 	t.Helper()
+	// Ids identify findings downstream (the alerter posts each id once):
+	// two findings of one run never share one.
+	ids := map[string]bool{}
+	for _, f := range got {
+		if ids[f.ID] {
+			t.Errorf("two findings share id %s (%s %s)", f.ID, f.Kind, f.Resource)
+		}
+		ids[f.ID] = true
+	}
 	used := make([]bool, len(got))
 	for _, w := range want {
 		found := false
