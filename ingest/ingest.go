@@ -40,8 +40,9 @@ import (
 )
 
 // DefaultRowsPerPart bounds the rows buffered before a Parquet part is
-// written. At about 1–2 KB per row it keeps an ingest well under 100 MB.
-const DefaultRowsPerPart = 10000
+// written: at about 2 KB per row in memory, two parts (one filling, one
+// being written) stay near 20 MB.
+const DefaultRowsPerPart = 5000
 
 // maxRecordErrors caps the record errors kept per file; the count is exact.
 const maxRecordErrors = 20

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -61,6 +62,12 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 			return 0
 		}
 		return 2
+	}
+	if env.getenv("GOMEMLIMIT") == "" {
+		// Ingest streams: its live memory is a couple of Parquet parts. A
+		// soft limit keeps the garbage collector from letting the heap
+		// double past that on large files (GOMEMLIMIT overrides).
+		debug.SetMemoryLimit(ingestMemoryLimit)
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(env.stderr, "keytrail ingest: name at least one file or folder to ingest")
@@ -173,6 +180,9 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 	}
 	return 0
 }
+
+// ingestMemoryLimit is the Go memory ingest aims to stay under.
+const ingestMemoryLimit = 128 << 20
 
 func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir string) {
 	mbps := 0.0
