@@ -55,6 +55,7 @@ func TestCorruptInputs(t *testing.T) {
 		{"digest by content", "d.json.gz", gzipBytes(t, []byte(`{"awsAccountId":"1","digestStartTime":"2026-06-01T00:00:00Z","digestEndTime":"2026-06-01T01:00:00Z","logFiles":[]}`)), StatusSkipped, 0, 0, 0, "digest"},
 		{"insights by key", "AWSLogs/1/CloudTrail-Insight/us-east-1/2026/06/01/x.json.gz", gz, StatusSkipped, 0, 0, 0, "Insights"},
 		{"missing and bad eventTime", "m.json", logFile(t, missingTime, false), StatusPartial, 3, 7, 2, "record 4"},
+		{"field of an unexpected type is kept", "w.json", []byte(`{"Records":[` + strings.Replace(string(kmsRecord(1)), `"eventType":"AwsApiCall"`, `"eventType":"AwsApiCall","readOnly":"true","resources":{"ARN":1}`, 1) + `]}`), StatusOK, 1, 1, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -188,13 +189,20 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		}
 		rec = cloudtrail.Record{}
 		if err := gojson.UnmarshalNoEscape(raw, &rec); err != nil {
-			var typeErr *gojson.UnmarshalTypeError
-			if !errors.As(err, &typeErr) {
+			// goccy/go-json is fast but stops at the first surprise. The
+			// standard library decodes everything it can around a field of
+			// an unexpected type, and names a syntax error precisely.
+			rec = cloudtrail.Record{}
+			err = json.Unmarshal(raw, &rec)
+			var typeErr *json.UnmarshalTypeError
+			switch {
+			case errors.As(err, &typeErr):
+				// The rest decoded: keep the record.
+				res.Warnings++
+			case err != nil:
 				res.recordError(s.Index(), fmt.Errorf("invalid JSON: %w", err))
 				continue
 			}
-			// A field of an unexpected type: the rest decoded; keep it.
-			res.Warnings++
 		}
 		if !in.keep[rec.EventSource] || rec.EventType == "AwsCloudTrailInsight" {
 			res.Dropped++

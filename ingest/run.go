@@ -108,15 +108,17 @@ type RunOptions struct {
 
 // Summary totals a run.
 type Summary struct {
-	Objects  int            `json:"objects"`
-	OK       int            `json:"ok"`
-	Partial  int            `json:"partial"`
-	Failed   int            `json:"failed"`
-	Skipped  int            `json:"skipped"`
-	Records  int            `json:"records"`
-	Kept     int            `json:"kept"`
-	Dropped  int            `json:"dropped"`
-	Errors   int            `json:"record_errors"`
+	Objects int `json:"objects"`
+	OK      int `json:"ok"`
+	Partial int `json:"partial"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+	Records int `json:"records"`
+	Kept    int `json:"kept"`
+	Dropped int `json:"dropped"`
+	Errors  int `json:"record_errors"`
+	// Warnings counts kept records with a field of an unexpected type.
+	Warnings int            `json:"warnings,omitempty"`
 	BySource map[string]int `json:"by_source"`
 	Bytes    int64          `json:"bytes"`
 	// Problems lists every object that was not fully ingested.
@@ -148,6 +150,7 @@ func (s *Summary) add(r Result) {
 	s.Kept += r.Kept
 	s.Dropped += r.Dropped
 	s.Errors += r.RecordErrorCount
+	s.Warnings += r.Warnings
 	s.Bytes += r.Bytes
 	for k, v := range r.BySource {
 		s.BySource[k] += v

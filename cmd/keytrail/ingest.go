@@ -192,6 +192,9 @@ func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir stri
 	fmt.Fprintf(w, "Ingested %d files into %s in %s (%.0f MB of JSON, %.0f MB/s)\n",
 		s.Objects, lakeDir, s.Elapsed.Round(1e6), float64(s.Bytes)/1e6, mbps)
 	fmt.Fprintf(w, "  files:   %d ok, %d partial, %d failed, %d skipped\n", s.OK, s.Partial, s.Failed, s.Skipped)
+	if s.Warnings > 0 {
+		fmt.Fprintf(w, "           %d kept records had a field of an unexpected type (the rest of each was kept)\n", s.Warnings)
+	}
 	if s.Resumed > 0 {
 		fmt.Fprintf(w, "           %d finished by an earlier run (use --redo to ingest them again)\n", s.Resumed)
 	}
