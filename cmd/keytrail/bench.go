@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,8 +38,7 @@ Flags:
 `
 
 func runBench(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "bench", benchUsage)
 	out := fs.String("out", "bench-output", "`folder` for corpora and results")
 	total := fs.Int64("bytes", 1_000_000_000, "uncompressed `bytes` of the many-file corpus")
 	files := fs.Int("files", 40, "files in the many-file corpus")
@@ -52,15 +49,8 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 	peer := fs.Bool("peer-duckdb", false, "(internal) run the DuckDB peer on the named files")
 	peerThreads := fs.Int("peer-threads", 1, "(internal) DuckDB threads")
 	peerOut := fs.String("peer-out", "", "(internal) DuckDB output file")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), benchUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *peer {
 		n, err := duckdbPeer(ctx, *peerThreads, *peerOut, fs.Args())

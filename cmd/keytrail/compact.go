@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -20,20 +18,12 @@ Flags:
 `
 
 func runCompact(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("compact", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "compact", compactUsage)
 	lakeURI := fs.String("lake", "lake", "lake `folder` or s3://bucket/prefix")
 	kmsKey := fs.String("kms-key", "", "KMS key `ARN` for SSE-KMS writes to an S3 lake")
 	days := fs.String("days", "", "comma-separated `days` (YYYY-MM-DD) to compact; default every day in the lake")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), compactUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	store, err := openLake(ctx, env, *lakeURI, *kmsKey)
 	if err != nil {

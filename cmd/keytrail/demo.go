@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -41,23 +39,15 @@ Flags:
 const demoMarker = ".keytrail-demo"
 
 func runDemo(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "demo", demoUsage)
 	out := fs.String("out", "demo-output", "output `folder` (replaced on every run)")
 	days := fs.Int("days", 21, "days of CloudTrail to generate (the last week is evaluated)")
 	start := fs.String("start", "2026-06-01", "first day (YYYY-MM-DD, UTC)")
 	seed := fs.Int64("seed", 7, "generator seed")
 	scale := fs.Float64("scale", 1, "volume of routine activity")
 	tz := fs.String("timezone", "Europe/Berlin", "the team's time zone")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), demoUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	first, err := time.Parse(time.DateOnly, *start)
 	if err != nil || *days < 8 {

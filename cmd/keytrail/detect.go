@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,8 +38,7 @@ Flags:
 `
 
 func runDetect(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "detect", detectUsage)
 	lakeURI := fs.String("lake", "lake", "lake `folder` (or s3://bucket/prefix)")
 	kmsKey := fs.String("lake-kms-key", "", "KMS `key` for writes to an S3 lake")
 	confFile := fs.String("config", "", "detector configuration `file` (YAML)")
@@ -52,15 +50,8 @@ func runDetect(ctx context.Context, env *environ, args []string) int {
 	format := fs.String("format", "", "output `format`: json or table (default: table on a terminal)")
 	write := fs.Bool("write-findings", false, "write the findings to the lake's findings table")
 	shadow := fs.Bool("shadow-report", false, "print per rule the findings per day instead of the findings")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), detectUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(env.stderr, "keytrail detect: %s\n", printable(err.Error()))

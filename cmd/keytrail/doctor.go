@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
@@ -29,8 +28,7 @@ Flags:
 `
 
 func runDoctor(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "doctor", doctorUsage)
 	stack := fs.String("stack", "", "CloudFormation `stack` made from infra/template.yaml")
 	lakeURI := fs.String("lake", "", "the lake, `s3://bucket/prefix`")
 	trailBucket := fs.String("trail-bucket", "", "the trail's `bucket`")
@@ -41,15 +39,8 @@ func runDoctor(ctx context.Context, env *environ, args []string) int {
 	workgroup := fs.String("workgroup", "", "Athena `workgroup` (empty skips the Athena check)")
 	database := fs.String("database", "keytrail", "Glue `database`")
 	region := fs.String("region", "", "AWS `region` (default: the SDK's)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), doctorUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || (*stack == "" && (*lakeURI == "" || *trailBucket == "")) {
 		fmt.Fprintln(env.stderr, "keytrail doctor: give --stack, or --lake and --trail-bucket")

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,8 +40,7 @@ Flags:
 `
 
 func runIngest(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "ingest", ingestUsage)
 	lakeDir := fs.String("lake", "lake", "lake `folder` or s3://bucket/prefix to write to")
 	kmsKey := fs.String("kms-key", "", "KMS key `ARN` for SSE-KMS writes to an S3 lake")
 	since := fs.String("since", "", "first CloudTrail date folder (YYYY-MM-DD) of an S3 backfill")
@@ -53,15 +50,8 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 	workers := fs.Int("concurrency", 0, "files ingested at once (default 2, 8 for S3)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verbose := fs.Bool("v", false, "log every file")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), ingestUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if env.getenv("GOMEMLIMIT") == "" {
 		// Ingest streams: its live memory is a couple of Parquet parts. A
