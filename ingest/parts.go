@@ -51,11 +51,7 @@ func (w *partWriter) writeLoop() {
 		if w.failed() != nil {
 			continue
 		}
-		// CloudTrail files are nearly in time order; skip the sort when
-		// they already are.
-		if !slices.IsSortedFunc(job.rows, event.Compare) {
-			event.Sort(job.rows)
-		}
+		event.Sort(job.rows)
 		buf.Reset()
 		err := event.WriteParquet(&buf, job.rows)
 		if err != nil {

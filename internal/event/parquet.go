@@ -13,11 +13,38 @@ import (
 var Schema = parquet.SchemaOf(Event{})
 
 // Sort orders rows by event time, then event id, then lineage, so every file
-// is sorted by time and the same rows always produce the same bytes.
-func Sort(rows []Event) { slices.SortFunc(rows, Compare) }
+// is sorted by time and the same rows always produce the same bytes. Rows
+// are large; it sorts a permutation and moves each row once.
+func Sort(rows []Event) {
+	if IsSorted(rows) {
+		return
+	}
+	perm := make([]int32, len(rows))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(i, j int32) int { return compare(&rows[i], &rows[j]) })
+	sorted := make([]Event, len(rows))
+	for k, i := range perm {
+		sorted[k] = rows[i]
+	}
+	copy(rows, sorted)
+}
+
+// IsSorted reports whether rows are in Sort's order.
+func IsSorted(rows []Event) bool {
+	for i := 1; i < len(rows); i++ {
+		if compare(&rows[i-1], &rows[i]) > 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // Compare orders two events by time, id and lineage.
-func Compare(a, b Event) int {
+func Compare(a, b Event) int { return compare(&a, &b) }
+
+func compare(a, b *Event) int {
 	if c := a.EventTime.Compare(b.EventTime); c != 0 {
 		return c
 	}
