@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewHandlerValidatesEnvironment(t *testing.T) {
+	base := map[string]string{
+		"KEYTRAIL_LAKE":             "s3://lake-bucket/keytrail",
+		"KEYTRAIL_LAKE_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:111122223333:key/k",
+		"AWS_REGION":                "eu-central-1",
+		"AWS_ACCESS_KEY_ID":         "test",
+		"AWS_SECRET_ACCESS_KEY":     "test",
+	}
+	tests := []struct {
+		name     string
+		change   map[string]string
+		err      string
+		lookback time.Duration
+	}{
+		{"valid", nil, "", 72 * time.Hour},
+		{"days", map[string]string{"KEYTRAIL_COMPACT_DAYS": "7"}, "", 7 * 24 * time.Hour},
+		{"bad days", map[string]string{"KEYTRAIL_COMPACT_DAYS": "a week"}, "KEYTRAIL_COMPACT_DAYS", 0},
+		{"too many days", map[string]string{"KEYTRAIL_COMPACT_DAYS": "365"}, "KEYTRAIL_COMPACT_DAYS", 0},
+		{"no lake", map[string]string{"KEYTRAIL_LAKE": "lake"}, "KEYTRAIL_LAKE must be s3://", 0},
+		{"no key", map[string]string{"KEYTRAIL_LAKE_KMS_KEY_ARN": ""}, "KEYTRAIL_LAKE_KMS_KEY_ARN", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			for k, v := range tt.change {
+				env[k] = v
+			}
+			h, err := newHandler(context.Background(), func(k string) string { return env[k] })
+			if tt.err == "" {
+				if err != nil || h.lookback != tt.lookback || h.c == nil {
+					t.Fatalf("newHandler: %v, %+v", err, h)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.err)
+			}
+		})
+	}
+}
