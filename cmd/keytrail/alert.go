@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,8 +22,9 @@ import (
 // (KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel); the
 // Lambda reads it from Secrets Manager instead.
 func runAlert(ctx context.Context, env *environ, args []string) int {
-	fl := flag.NewFlagSet("keytrail alert", flag.ContinueOnError)
-	fl.SetOutput(env.stderr)
+	fl := newFlagSet(env, "alert", "Usage: keytrail alert [--findings FILE | --lake DIR] [--dry-run] [flags]\n\n"+
+		"Posts findings to Slack, one message per finding (a summary first when there are many).\n"+
+		"Posting needs KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --channel, and --lake for delivery state.\n\n")
 	findingsFile := fl.String("findings", "", "JSON-lines findings `file` (- for stdin); default: the lake's recent findings")
 	lakeDir := fl.String("lake", "", "lake `folder`: findings to read and delivery state to keep (required to post)")
 	dryRun := fl.Bool("dry-run", false, "print the Block Kit JSON and a text preview; post nothing, need no token")
@@ -36,17 +36,8 @@ func runAlert(ctx context.Context, env *environ, args []string) int {
 	database := fl.String("database", "keytrail", "Athena `database` named in the follow-up link")
 	lookback := fl.Duration("lookback", alert.DefaultLookback, "read lake findings this far back")
 	threshold := fl.Int("threshold", alert.DefaultSummaryThreshold, "more findings than this get one summary message")
-	fl.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: keytrail alert [--findings FILE | --lake DIR] [--dry-run] [flags]\n\n"+
-			"Posts findings to Slack, one message per finding (a summary first when there are many).\n"+
-			"Posting needs KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --channel, and --lake for delivery state.\n\n")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fl, args); !ok {
+		return code
 	}
 	if fl.NArg() > 0 {
 		fmt.Fprintf(env.stderr, "keytrail alert: unexpected arguments %q\n", fl.Args())

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,8 +13,7 @@ import (
 // runGen writes a synthetic organization's CloudTrail logs and labels, or a
 // benchmark corpus, into a folder laid out like the trail bucket.
 func runGen(_ context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "gen", "Usage: keytrail gen [flags]\n\nWrites gzip CloudTrail log files shaped like a real organization trail, with digest\nfiles and labels.jsonl (the ground truth for evaluation), or with --corpus-bytes a\nbenchmark corpus. Output is deterministic for a seed.\n\nFlags:\n")
 	out := fs.String("out", "keytrail-gen", "output folder (a local mirror of the trail bucket)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed writes the same files")
 	days := fs.Int("days", 21, "number of UTC days")
@@ -33,15 +30,8 @@ func runGen(_ context.Context, env *environ, args []string) int {
 	corpusBytes := fs.Int64("corpus-bytes", 0, "write a benchmark corpus of this many uncompressed bytes instead")
 	corpusFiles := fs.Int("corpus-files", 1, "number of files in the benchmark corpus")
 	keepShare := fs.Float64("keep-share", 0.2, "share of Secrets Manager and KMS records in the corpus")
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: keytrail gen [flags]\n\nWrites gzip CloudTrail log files shaped like a real organization trail, with digest\nfiles and labels.jsonl (the ground truth for evaluation), or with --corpus-bytes a\nbenchmark corpus. Output is deterministic for a seed.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.stderr, "keytrail gen: unexpected arguments %q\n", fs.Args())

@@ -82,8 +82,7 @@ func (p paramFlags) Set(s string) error {
 }
 
 func runQuery(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("query", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "query", "Usage: keytrail query NAME [--param name=value ...] [flags]\n       keytrail query --list\n\nRuns a query of the library on the local lake (DuckDB) or on Athena.\n\nFlags:\n")
 	list := fs.Bool("list", false, "list the query library")
 	show := fs.Bool("sql", false, "print the query with its parameters filled in instead of running it")
 	format := fs.String("format", "table", "output `format`: table, csv or json")
@@ -91,20 +90,13 @@ func runQuery(ctx context.Context, env *environ, args []string) int {
 	fs.Var(params, "param", "query parameter `name=value` (repeatable)")
 	var eng engineFlags
 	eng.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: keytrail query NAME [--param name=value ...] [flags]\n       keytrail query --list\n\nRuns a query of the library on the local lake (DuckDB) or on Athena.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	// The query name may come first: keytrail query NAME --param k=v.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)

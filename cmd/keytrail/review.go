@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,8 +12,7 @@ import (
 )
 
 func runReview(ctx context.Context, env *environ, args []string) int {
-	fs := flag.NewFlagSet("review", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs := newFlagSet(env, "review", "Usage: keytrail review --quarter 2026-Q3 | --from DAY --to DAY [flags]\n\nWrites the quarterly access review of secrets and keys: review.md, review.html and CSV files.\n\nFlags:\n")
 	quarter := fs.String("quarter", "", "calendar `quarter` to review, such as 2026-Q3")
 	from := fs.String("from", "", "first `day` of the period (YYYY-MM-DD), instead of --quarter")
 	to := fs.String("to", "", "last `day` of the period (YYYY-MM-DD), inclusive")
@@ -23,15 +21,8 @@ func runReview(ctx context.Context, env *environ, args []string) int {
 	top := fs.Int("top", 10, "principals in the top-principals chart")
 	var eng engineFlags
 	eng.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: keytrail review --quarter 2026-Q3 | --from DAY --to DAY [flags]\n\nWrites the quarterly access review of secrets and keys: review.md, review.html and CSV files.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.stderr, "keytrail review: unexpected arguments %q\n", fs.Args())
