@@ -104,6 +104,9 @@ type RunOptions struct {
 	// already marked are passed over (counted in Summary.Resumed).
 	Markers *Markers
 	Resume  bool
+	// ResumeDays limits the markers read for Resume to these delivery
+	// days (YYYY-MM-DD); nil reads every marker.
+	ResumeDays []string
 }
 
 // Summary totals a run.
@@ -178,7 +181,7 @@ func (in *Ingester) Run(ctx context.Context, sources []Source, opt RunOptions) (
 	var finished map[string]bool
 	if opt.Markers != nil && opt.Resume {
 		var err error
-		if finished, err = opt.Markers.Done(ctx, nil); err != nil {
+		if finished, err = opt.Markers.Done(ctx, opt.ResumeDays); err != nil {
 			return sum, err
 		}
 	}

@@ -94,11 +94,9 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 
 	var ignored []string
 	var srcs []ingest.Source
-	var total int64
 	var client *s3.Client
 	fromS3 := false
 	for _, p := range fs.Args() {
-		var src, pre ingest.Source
 		if strings.HasPrefix(p, "s3://") {
 			bucket, prefix, err := lake.ParseS3URI(p)
 			if err != nil {
@@ -111,19 +109,13 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 					return 1
 				}
 			}
-			s3src := ingest.S3Source{Client: client, Bucket: bucket, Prefix: prefix, Since: sinceT, Until: untilT}
-			src, pre, fromS3 = s3src, s3src, true
+			srcs = append(srcs, ingest.S3Source{Client: client, Bucket: bucket, Prefix: prefix, Since: sinceT, Until: untilT})
+			fromS3 = true
 		} else {
-			src = ingest.LocalSource{Path: p}
-			pre = ingest.LocalSource{Path: p, Ignored: func(p string) { ignored = append(ignored, p) }}
+			// Run walks the sources one after another in its own
+			// goroutine, so collecting here needs no lock.
+			srcs = append(srcs, ingest.LocalSource{Path: p, Ignored: func(p string) { ignored = append(ignored, p) }})
 		}
-		// Size the progress bar: a listing before the real run.
-		err := pre.Walk(ctx, func(o ingest.Object) error { total += o.Size; return nil })
-		if err != nil {
-			fmt.Fprintf(env.stderr, "keytrail ingest: list %s: %v\n", p, err)
-			return 1
-		}
-		srcs = append(srcs, src)
 	}
 	opt := ingest.RunOptions{Concurrency: *workers}
 	if opt.Concurrency == 0 && fromS3 {
@@ -132,9 +124,27 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 	if fromS3 {
 		opt.Markers = &ingest.Markers{Store: store}
 		opt.Resume = !*redo
+		if !sinceT.IsZero() && !untilT.IsZero() {
+			// Only the markers of the backfilled date folders matter.
+			opt.ResumeDays = lake.Days(sinceT, untilT)
+		}
 	}
 	var bar *progressbar.ProgressBar
 	if env.stderrTerminal && !*verbose {
+		// Size the bar and its ETA: one listing before the run, only when
+		// someone is watching.
+		var total int64
+		for i, src := range srcs {
+			quiet := src
+			if l, ok := src.(ingest.LocalSource); ok {
+				l.Ignored = nil
+				quiet = l
+			}
+			if err := quiet.Walk(ctx, func(o ingest.Object) error { total += o.Size; return nil }); err != nil {
+				fmt.Fprintf(env.stderr, "keytrail ingest: list %s: %v\n", fs.Arg(i), err)
+				return 1
+			}
+		}
 		bar = progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(env.stderr),
 			progressbar.OptionSetDescription("ingest"),
