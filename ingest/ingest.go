@@ -32,6 +32,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -71,6 +72,9 @@ type Ingester struct {
 	keep        map[string]bool
 	rowsPerPart int
 	log         *slog.Logger
+
+	rows sync.Pool // of *[]event.Event, see getRows
+	bufs sync.Pool // of *bytes.Buffer, a part's encoded bytes
 }
 
 // New returns an Ingester writing to sink.
@@ -80,6 +84,7 @@ func New(sink objectPutter, cfg Config) *Ingester {
 		srcs = DefaultSources
 	}
 	in := &Ingester{sink: sink, keep: map[string]bool{}, rowsPerPart: cfg.RowsPerPart, log: cfg.Logger}
+	in.bufs.New = func() any { return new(bytes.Buffer) }
 	for _, s := range srcs {
 		in.keep[s] = true
 		in.sources = append(in.sources, []byte(s))

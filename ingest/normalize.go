@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"regexp"
 	"strings"
 
 	gojson "github.com/goccy/go-json"
@@ -111,11 +110,15 @@ type ARN struct {
 
 // ParseARN splits an ARN into its six fields.
 func ParseARN(s string) (ARN, bool) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
+	var f [5]string
+	rest, ok := strings.CutPrefix(s, "arn:")
+	for i := 0; ok && i < 4; i++ {
+		f[i], rest, ok = strings.Cut(rest, ":")
+	}
+	if !ok || f[0] == "" || f[1] == "" {
 		return ARN{}, false
 	}
-	return ARN{parts[1], parts[2], parts[3], parts[4], parts[5]}, true
+	return ARN{f[0], f[1], f[2], f[3], rest}, true
 }
 
 func (a ARN) String() string {
@@ -392,9 +395,20 @@ type responseRefs struct {
 	} `json:"keyMetadata"`
 }
 
-// secretSuffix is the six random characters Secrets Manager appends to a
-// secret's name in its ARN.
-var secretSuffix = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
+// trimSecretSuffix drops the hyphen and six random letters or digits
+// Secrets Manager appends to a secret's name in its ARN.
+func trimSecretSuffix(s string) string {
+	n := len(s) - 7
+	if n < 0 || s[n] != '-' {
+		return s
+	}
+	for _, c := range []byte(s[n+1:]) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return s
+		}
+	}
+	return s[:n]
+}
 
 // canonicalRef resolves one way of naming a secret or key to its canonical
 // ARN. Secrets: arn:P:secretsmanager:REGION:ACCOUNT:secret:NAME — the
@@ -412,12 +426,15 @@ func canonicalRef(source, ref, part, region, account string) (kind, canon string
 	if a, ok := ParseARN(ref); ok {
 		switch {
 		case a.Service == "secretsmanager" && strings.HasPrefix(a.Resource, "secret:"):
-			a.Resource = secretSuffix.ReplaceAllString(a.Resource, "")
-			return event.ResourceSecret, a.String()
+			if trimmed := trimSecretSuffix(a.Resource); trimmed != a.Resource {
+				a.Resource = trimmed
+				return event.ResourceSecret, a.String()
+			}
+			return event.ResourceSecret, ref
 		case a.Service == "kms" && strings.HasPrefix(a.Resource, "key/"):
-			return event.ResourceKey, a.String()
+			return event.ResourceKey, ref
 		case a.Service == "kms" && strings.HasPrefix(a.Resource, "alias/"):
-			return event.ResourceAlias, a.String()
+			return event.ResourceAlias, ref
 		}
 		return "", ""
 	}

@@ -46,14 +46,17 @@ func (in *Ingester) newPartWriter(ctx context.Context, key string) *partWriter {
 
 func (w *partWriter) writeLoop() {
 	defer close(w.done)
-	var buf bytes.Buffer
+	buf := w.in.bufs.Get().(*bytes.Buffer)
+	defer w.in.bufs.Put(buf)
 	for job := range w.pending {
 		if w.failed() != nil {
+			w.in.putRows(job.rows)
 			continue
 		}
 		event.Sort(job.rows)
 		buf.Reset()
-		err := event.WriteParquet(&buf, job.rows)
+		err := event.WriteParquet(buf, job.rows)
+		w.in.putRows(job.rows)
 		if err != nil {
 			err = fmt.Errorf("encode %s: %w", job.key, err)
 		} else if err = w.in.sink.Put(w.ctx, job.key, bytes.NewReader(buf.Bytes())); err != nil {
@@ -83,7 +86,11 @@ func (w *partWriter) add(e event.Event) error {
 		d -= secondsPerDay - 1 // floor division before 1970
 	}
 	d /= secondsPerDay
-	w.byDay[d] = append(w.byDay[d], e)
+	rows, ok := w.byDay[d]
+	if !ok {
+		rows = w.in.getRows()
+	}
+	w.byDay[d] = append(rows, e)
 	w.rows++
 	if w.rows >= w.in.rowsPerPart {
 		return w.flush()
@@ -111,6 +118,27 @@ func (w *partWriter) flush() error {
 	}
 	w.rows = 0
 	return nil
+}
+
+// getRows returns an empty row slice, reusing the capacity of parts already
+// written: growing a slice of wide rows part after part would copy each row
+// several times and allocate as much as the rows themselves.
+func (in *Ingester) getRows() []event.Event {
+	if p, ok := in.rows.Get().(*[]event.Event); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+// putRows gives a written part's slice back, cleared so that it does not
+// keep the part's strings alive.
+func (in *Ingester) putRows(rows []event.Event) {
+	if cap(rows) == 0 || cap(rows) > 2*in.rowsPerPart {
+		return
+	}
+	clear(rows)
+	rows = rows[:0]
+	in.rows.Put(&rows)
 }
 
 // close writes what is buffered and waits for the writer; it returns the

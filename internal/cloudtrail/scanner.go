@@ -428,26 +428,48 @@ func (s *Scanner) value(index int) (start, end int, ok bool) {
 // has been consumed.
 func (s *Scanner) skipString(index int) bool {
 	for {
-		i := bytes.IndexByte(s.buf[s.pos:s.end], '"')
-		if i < 0 {
-			s.pos = s.end
-			if !s.fill() {
-				return s.fail(index, errUnexpectedEOF, nil)
-			}
-			continue
-		}
-		q := s.pos + i
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for j := q - 1; j >= s.mark && s.buf[j] == '\\'; j-- {
-			n++
-		}
-		s.pos = q + 1
-		if n%2 == 0 {
+		p, ok := stringEnd(s.buf[:s.end], s.pos)
+		s.pos = p
+		if ok {
 			return true
+		}
+		if !s.fill() {
+			return s.fail(index, errUnexpectedEOF, nil)
 		}
 	}
 }
+
+// stringEnd returns the index just past the closing quote of a JSON string
+// whose contents start at buf[p], or (q, false) when buf ends first, q being
+// where to go on once more bytes are in (a trailing backslash is not
+// consumed, so the byte it escapes is skipped with it).
+func stringEnd(buf []byte, p int) (int, bool) {
+	for {
+		q := bytes.IndexByte(buf[p:], '"')
+		if q < 0 {
+			// Resume at a trailing run of backslashes, so an escape is
+			// never split from the byte it escapes.
+			e := len(buf)
+			for e > p && buf[e-1] == '\\' {
+				e--
+			}
+			return e, false
+		}
+		q += p
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for j := q - 1; j >= p && buf[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		p = q + 1
+	}
+}
+
+// structural marks the bytes skipNested must look at outside strings.
+var structural = [256]bool{'"': true, ',': true, '{': true, '}': true, '[': true, ']': true}
 
 // skipNested advances past an object or array, checking that brackets match.
 // On the way it notes where the top-level "eventSource" value is (as offsets
@@ -459,52 +481,70 @@ func (s *Scanner) skipNested(index int) bool {
 	// At depth 1 of an object, a string after '{' or ',' is a member name;
 	// after the name "eventSource", the next string is its value.
 	expectKey, wantValue := false, false
+	// buf and p are local copies of s.buf[:s.end] and s.pos, stored back
+	// before each fill (which may move the bytes) and reloaded after.
+	buf, p := s.buf[:s.end], s.pos
 	for {
-		for s.pos < s.end {
-			c := s.buf[s.pos]
-			s.pos++
-			switch c {
-			case '"':
-				// An offset from mark: skipString may refill and move buf.
-				startOff := s.pos - s.mark
-				if !s.skipString(index) {
-					return false
+		for p < len(buf) && !structural[buf[p]] {
+			p++
+		}
+		if p >= len(buf) {
+			s.pos = p
+			if !s.fill() {
+				return s.fail(index, errUnexpectedEOF, nil)
+			}
+			buf, p = s.buf[:s.end], s.pos
+			continue
+		}
+		c := buf[p]
+		p++
+		switch c {
+		case '"':
+			// An offset from mark: a fill may move buf.
+			startOff := p - s.mark
+			for {
+				var ok bool
+				if p, ok = stringEnd(buf, p); ok {
+					break
 				}
-				if len(s.stack) == 1 {
-					switch {
-					case expectKey:
-						expectKey = false
-						wantValue = string(s.buf[s.mark+startOff:s.pos-1]) == "eventSource"
-					case wantValue:
-						wantValue = false
-						s.srcStart, s.srcEnd = startOff, s.pos-1-s.mark
-					}
+				s.pos = p
+				if !s.fill() {
+					return s.fail(index, errUnexpectedEOF, nil)
 				}
-			case ',':
-				if len(s.stack) == 1 {
-					expectKey, wantValue = true, false
-				}
-			case '{':
-				s.stack = append(s.stack, '}')
-				expectKey = len(s.stack) == 1
-			case '[':
-				s.stack = append(s.stack, ']')
-			case '}', ']':
-				if len(s.stack) == 0 || s.stack[len(s.stack)-1] != c {
-					s.pos--
-					return s.fail(index, fmt.Errorf("mismatched %q", c), nil)
-				}
-				s.stack = s.stack[:len(s.stack)-1]
-				if len(s.stack) == 0 {
-					return true
-				}
-				if len(s.stack) == 1 {
+				buf, p = s.buf[:s.end], s.pos
+			}
+			if len(s.stack) == 1 {
+				switch {
+				case expectKey:
+					expectKey = false
+					wantValue = string(buf[s.mark+startOff:p-1]) == "eventSource"
+				case wantValue:
 					wantValue = false
+					s.srcStart, s.srcEnd = startOff, p-1-s.mark
 				}
 			}
-		}
-		if !s.fill() {
-			return s.fail(index, errUnexpectedEOF, nil)
+		case ',':
+			if len(s.stack) == 1 {
+				expectKey, wantValue = true, false
+			}
+		case '{':
+			s.stack = append(s.stack, '}')
+			expectKey = len(s.stack) == 1
+		case '[':
+			s.stack = append(s.stack, ']')
+		case '}', ']':
+			if len(s.stack) == 0 || s.stack[len(s.stack)-1] != c {
+				s.pos = p - 1
+				return s.fail(index, fmt.Errorf("mismatched %q", c), nil)
+			}
+			s.stack = s.stack[:len(s.stack)-1]
+			if len(s.stack) == 0 {
+				s.pos = p
+				return true
+			}
+			if len(s.stack) == 1 {
+				wantValue = false
+			}
 		}
 	}
 }

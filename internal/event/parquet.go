@@ -14,7 +14,8 @@ var Schema = parquet.SchemaOf(Event{})
 
 // Sort orders rows by event time, then event id, then lineage, so every file
 // is sorted by time and the same rows always produce the same bytes. Rows
-// are large; it sorts a permutation and moves each row once.
+// are large: it sorts a permutation, then applies it in place, moving each
+// row once and allocating nothing of row size.
 func Sort(rows []Event) {
 	if IsSorted(rows) {
 		return
@@ -23,12 +24,26 @@ func Sort(rows []Event) {
 	for i := range perm {
 		perm[i] = int32(i)
 	}
-	slices.SortFunc(perm, func(i, j int32) int { return compare(&rows[i], &rows[j]) })
-	sorted := make([]Event, len(rows))
-	for k, i := range perm {
-		sorted[k] = rows[i]
+	slices.SortStableFunc(perm, func(i, j int32) int { return compare(&rows[i], &rows[j]) })
+	// rows[k] must become the old rows[perm[k]]: follow each cycle once,
+	// marking placed positions with -1.
+	for start := range perm {
+		if perm[start] < 0 || int(perm[start]) == start {
+			continue
+		}
+		tmp := rows[start]
+		k := start
+		for {
+			src := int(perm[k])
+			perm[k] = -1
+			if src == start {
+				rows[k] = tmp
+				break
+			}
+			rows[k] = rows[src]
+			k = src
+		}
 	}
-	copy(rows, sorted)
 }
 
 // IsSorted reports whether rows are in Sort's order.

@@ -37,6 +37,12 @@ func Options(schema *parquet.Schema) []parquet.WriterOption {
 }
 
 // Write writes rows as one Parquet file with the schema of T.
+//
+// Each call builds a new writer. Reusing one with GenericWriter.Reset would
+// save its allocations, but in parquet-go v0.32.0 every file after the first
+// then loses its columns' path_in_schema, which Athena cannot read
+// (parquet-go/parquet-go#602); TestWriteIsFresh guards against a change
+// that reuses writers before that is fixed.
 func Write[T any](w io.Writer, rows []T) error {
 	pw := parquet.NewGenericWriter[T](w, Options(parquet.SchemaOf(new(T)))...)
 	if _, err := pw.Write(rows); err != nil {

@@ -1,0 +1,57 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/keytrail/keytrail/internal/gen"
+)
+
+type memFile struct{ *bytes.Buffer }
+
+func (memFile) Close() error { return nil }
+
+type memOutput struct{ files []*bytes.Buffer }
+
+func (m *memOutput) Create(string) (io.WriteCloser, error) {
+	b := &bytes.Buffer{}
+	m.files = append(m.files, b)
+	return memFile{b}, nil
+}
+
+// BenchmarkScanner splits a generated 32 MB log file (already decompressed)
+// into records and reads each record's eventSource, as ingest does before
+// deciding whether to decode. MB/s is JSON bytes.
+func BenchmarkScanner(b *testing.B) {
+	out := &memOutput{}
+	sum, err := gen.Corpus(gen.CorpusConfig{Seed: 1, Bytes: 32 << 20, Files: 1}, out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zr, err := gzip.NewReader(out.files[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for range b.N {
+		s := NewScanner(bytes.NewReader(data))
+		var n, src int64
+		for s.Next() {
+			n++
+			if len(s.EventSource()) > 0 {
+				src++
+			}
+		}
+		if s.Err() != nil || n != sum.Records || src != n {
+			b.Fatalf("%d records (%d with eventSource), want %d: %v", n, src, sum.Records, s.Err())
+		}
+	}
+}

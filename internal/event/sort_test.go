@@ -1,0 +1,40 @@
+package event
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestSort(t *testing.T) {
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, n := range []int{0, 1, 2, 3, 10, 257, 5000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(n), 7))
+			rows := make([]Event, n)
+			for i := range rows {
+				// Few distinct times and ids, so the later keys decide too.
+				rows[i] = Event{
+					EventTime:    base.Add(time.Duration(rng.IntN(5)) * time.Second),
+					EventID:      fmt.Sprint(rng.IntN(3)),
+					SourceObject: fmt.Sprint(rng.IntN(2)),
+					SourceIndex:  int64(i),
+					EventName:    fmt.Sprint("row", i),
+				}
+			}
+			want := slices.Clone(rows)
+			slices.SortStableFunc(want, Compare)
+			Sort(rows)
+			if !IsSorted(rows) {
+				t.Fatal("not sorted")
+			}
+			for i := range rows {
+				if rows[i].EventName != want[i].EventName {
+					t.Fatalf("row %d is %s, want %s", i, rows[i].EventName, want[i].EventName)
+				}
+			}
+		})
+	}
+}
