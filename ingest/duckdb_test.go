@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/keytrail/keytrail/internal/event"
 
@@ -94,5 +96,42 @@ func TestParquetReadsInDuckDB(t *testing.T) {
 	}
 	if typ != "TIMESTAMP WITH TIME ZONE" && typ != "TIMESTAMP" && typ != "TIMESTAMP_MS" {
 		t.Fatalf("event_time is %s, want a timestamp", typ)
+	}
+}
+
+// TestInvalidUTF8StaysReadable feeds a record whose strings and request
+// parameters carry bytes that are not UTF-8 (JSON allows them raw; the
+// caller chooses user agents and parameters). Parquet strings must be
+// UTF-8, and DuckDB refuses a file that breaks the rule, so every column
+// must come out valid and the file must read.
+func TestInvalidUTF8StaysReadable(t *testing.T) {
+	rec := json.RawMessage(`{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u","accountId":"111122223333"},` +
+		`"eventTime":"2026-06-01T10:00:00Z","eventSource":"kms.amazonaws.com","eventName":"Decrypt","awsRegion":"eu-central-1",` +
+		"\"userAgent\":\"agent\xff\xfe\",\"errorMessage\":\"bad \xc3\",\"requestParameters\":{\"keyId\":\"k\",\"encryptionContext\":{\"n\":\"\xff\"}},\"eventID\":\"utf8\"}")
+	d := newLake(t)
+	res, err := New(d, Config{}).Ingest(context.Background(), "u.json", bytes.NewReader(logFile(t, []json.RawMessage{rec}, false)))
+	if err != nil || res.Kept != 1 {
+		t.Fatalf("kept %d: %v %s", res.Kept, err, res.Reason)
+	}
+	rows := readLake(t, d)
+	e := rows[0]
+	for name, v := range map[string]string{"user_agent": e.UserAgent, "error_message": e.ErrorMessage,
+		"request_parameters": e.RequestParameters, "encryption_context": e.EncryptionContext} {
+		if !utf8.ValidString(v) || !strings.ContainsRune(v, utf8.RuneError) {
+			t.Errorf("%s = %q: want valid UTF-8 with U+FFFD for the bad bytes", name, v)
+		}
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ua, params string
+	q := "SELECT user_agent, request_parameters FROM read_parquet('" + filepath.Join(d.Root(), "events", "*", "*.parquet") + "')"
+	if err := db.QueryRow(q).Scan(&ua, &params); err != nil {
+		t.Fatalf("duckdb: %v", err)
+	}
+	if ua != e.UserAgent || params != e.RequestParameters {
+		t.Fatalf("duckdb read %q %q, parquet-go %q %q", ua, params, e.UserAgent, e.RequestParameters)
 	}
 }

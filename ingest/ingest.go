@@ -31,11 +31,12 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
@@ -73,8 +74,9 @@ type Ingester struct {
 	rowsPerPart int
 	log         *slog.Logger
 
-	rows sync.Pool // of *[]event.Event, see getRows
-	bufs sync.Pool // of *bytes.Buffer, a part's encoded bytes
+	active atomic.Int32 // objects being ingested
+	rows   sync.Pool    // of *[]event.Event, see getRows
+	bufs   sync.Pool    // of *bytes.Buffer, a part's encoded bytes
 }
 
 // New returns an Ingester writing to sink.
@@ -174,7 +176,11 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		res.Status, res.Reason = StatusSkipped, reason
 		return res, nil
 	}
-	body, err := decompress(r)
+	// Inflating on another core pays only when there is a free one: with
+	// as many files in flight as cores, every core is already busy.
+	active := in.active.Add(1)
+	defer in.active.Add(-1)
+	body, err := decompress(r, int(active) < runtime.GOMAXPROCS(0))
 	if err != nil {
 		res.Status, res.Reason = StatusFailed, err.Error()
 		return res, nil
@@ -192,13 +198,13 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 			res.Dropped++
 			continue
 		}
-		rec = cloudtrail.Record{}
-		if err := gojson.UnmarshalNoEscape(raw, &rec); err != nil {
-			// goccy/go-json is fast but stops at the first surprise. The
-			// standard library decodes everything it can around a field of
-			// an unexpected type, and names a syntax error precisely.
+		if !cloudtrail.DecodeRecord(raw, &rec) {
+			// The fast decoder handles what CloudTrail writes and leaves
+			// any surprise to the standard library, which decodes what it
+			// can around a field of an unexpected type and names a syntax
+			// error precisely.
 			rec = cloudtrail.Record{}
-			err = json.Unmarshal(raw, &rec)
+			err := json.Unmarshal(raw, &rec)
 			var typeErr *json.UnmarshalTypeError
 			switch {
 			case errors.As(err, &typeErr):
@@ -291,7 +297,7 @@ func (in *Ingester) mayKeep(src []byte) bool {
 
 // decompress returns the object's JSON stream, gunzipping when the content
 // starts with the gzip magic number (the key's extension is not trusted).
-func decompress(r io.Reader) (io.ReadCloser, error) {
+func decompress(r io.Reader, readAhead bool) (io.ReadCloser, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, err := br.Peek(2)
 	if err != nil && len(magic) == 0 {
@@ -305,21 +311,29 @@ func decompress(r io.Reader) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		return &gzipBody{zr: zr, ahead: newAheadReader(gzipErrors{zr})}, nil
+		if !readAhead {
+			return &gzipBody{zr: zr, r: gzipErrors{zr}}, nil
+		}
+		ahead := newAheadReader(gzipErrors{zr})
+		return &gzipBody{zr: zr, r: ahead, ahead: ahead}, nil
 	}
 	return io.NopCloser(br), nil
 }
 
-// gzipBody is a decompressed object, read ahead when it is large.
+// gzipBody is a decompressed object, read ahead when it is large and a
+// core is free.
 type gzipBody struct {
 	zr    *gzip.Reader
-	ahead *aheadReader
+	r     io.Reader
+	ahead *aheadReader // nil without read-ahead
 }
 
-func (g *gzipBody) Read(p []byte) (int, error) { return g.ahead.Read(p) }
+func (g *gzipBody) Read(p []byte) (int, error) { return g.r.Read(p) }
 
 func (g *gzipBody) Close() error {
-	g.ahead.Close()
+	if g.ahead != nil {
+		g.ahead.Close()
+	}
 	return g.zr.Close()
 }
 

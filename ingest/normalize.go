@@ -1,11 +1,11 @@
 package ingest
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 
@@ -65,7 +65,7 @@ func Normalize(rec *cloudtrail.Record, raw []byte) (event.Event, error) {
 	setPrincipal(&e, rec, part)
 	var p requestRefs
 	if len(rec.RequestParameters) > 0 && rec.RequestParameters[0] == '{' {
-		_ = gojson.UnmarshalNoEscape(rec.RequestParameters, &p) // best effort: shapes vary by call
+		_ = gojson.UnmarshalNoEscape([]byte(rec.RequestParameters), &p) // best effort: shapes vary by call
 	}
 	setResources(&e, rec, &p, part)
 	e.RequestParameters = jsonText(rec.RequestParameters)
@@ -73,7 +73,7 @@ func Normalize(rec *cloudtrail.Record, raw []byte) (event.Event, error) {
 	e.AdditionalEventData = jsonText(rec.AdditionalEventData)
 	// For a KMS call the encryption context says which S3 object, secret
 	// or volume the data key protected.
-	e.EncryptionContext = jsonText(p.EncryptionContext)
+	e.EncryptionContext = jsonText(cloudtrail.RawJSON(p.EncryptionContext))
 	return e, nil
 }
 
@@ -319,13 +319,13 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 	}
 	var resp responseRefs
 	if len(rec.ResponseElements) > 0 && rec.ResponseElements[0] == '{' {
-		_ = gojson.UnmarshalNoEscape(rec.ResponseElements, &resp)
+		_ = gojson.UnmarshalNoEscape([]byte(rec.ResponseElements), &resp)
 	}
 	var extra struct {
 		SecretID string `json:"SecretId"`
 	}
 	if len(rec.AdditionalEventData) > 0 && rec.AdditionalEventData[0] == '{' {
-		_ = gojson.UnmarshalNoEscape(rec.AdditionalEventData, &extra)
+		_ = gojson.UnmarshalNoEscape([]byte(rec.AdditionalEventData), &extra)
 	}
 	if e.EventSource == SourceSecretsManager {
 		addRef(resp.ARN)
@@ -461,13 +461,18 @@ func aliasName(aliasARN string) string {
 }
 
 // jsonText returns raw JSON as text, as the record carried it; "" for null
-// or absent.
-func jsonText(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+// or absent. Bytes that are not UTF-8 (encoding/json keeps them in raw
+// values) become U+FFFD: Parquet strings must be UTF-8, and engines reject
+// a file that breaks the rule.
+func jsonText(raw cloudtrail.RawJSON) string {
+	s := strings.TrimSpace(string(raw))
+	if s == "null" {
 		return ""
 	}
-	return string(raw)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
 }
 
 func lastSegment(s string) string {

@@ -8,7 +8,6 @@
 package cloudtrail
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -18,31 +17,31 @@ import (
 
 // Record is one element of a log file's Records array.
 type Record struct {
-	EventVersion                 string          `json:"eventVersion"`
-	UserIdentity                 *UserIdentity   `json:"userIdentity"`
-	EventTime                    string          `json:"eventTime"`
-	EventSource                  string          `json:"eventSource"`
-	EventName                    string          `json:"eventName"`
-	AWSRegion                    string          `json:"awsRegion"`
-	SourceIPAddress              string          `json:"sourceIPAddress"`
-	UserAgent                    string          `json:"userAgent"`
-	ErrorCode                    string          `json:"errorCode"`
-	ErrorMessage                 string          `json:"errorMessage"`
-	RequestParameters            json.RawMessage `json:"requestParameters"`
-	ResponseElements             json.RawMessage `json:"responseElements"`
-	AdditionalEventData          json.RawMessage `json:"additionalEventData"`
-	ServiceEventDetails          json.RawMessage `json:"serviceEventDetails"`
-	RequestID                    string          `json:"requestID"`
-	EventID                      string          `json:"eventID"`
-	ReadOnly                     *bool           `json:"readOnly"`
-	Resources                    []Resource      `json:"resources"`
-	EventType                    string          `json:"eventType"`
-	ManagementEvent              *bool           `json:"managementEvent"`
-	RecipientAccountID           string          `json:"recipientAccountId"`
-	SharedEventID                string          `json:"sharedEventID"`
-	VPCEndpointID                string          `json:"vpcEndpointId"`
-	EventCategory                string          `json:"eventCategory"`
-	SessionCredentialFromConsole string          `json:"sessionCredentialFromConsole"`
+	EventVersion                 string        `json:"eventVersion"`
+	UserIdentity                 *UserIdentity `json:"userIdentity"`
+	EventTime                    string        `json:"eventTime"`
+	EventSource                  string        `json:"eventSource"`
+	EventName                    string        `json:"eventName"`
+	AWSRegion                    string        `json:"awsRegion"`
+	SourceIPAddress              string        `json:"sourceIPAddress"`
+	UserAgent                    string        `json:"userAgent"`
+	ErrorCode                    string        `json:"errorCode"`
+	ErrorMessage                 string        `json:"errorMessage"`
+	RequestParameters            RawJSON       `json:"requestParameters"`
+	ResponseElements             RawJSON       `json:"responseElements"`
+	AdditionalEventData          RawJSON       `json:"additionalEventData"`
+	ServiceEventDetails          RawJSON       `json:"serviceEventDetails"`
+	RequestID                    string        `json:"requestID"`
+	EventID                      string        `json:"eventID"`
+	ReadOnly                     *bool         `json:"readOnly"`
+	Resources                    []Resource    `json:"resources"`
+	EventType                    string        `json:"eventType"`
+	ManagementEvent              *bool         `json:"managementEvent"`
+	RecipientAccountID           string        `json:"recipientAccountId"`
+	SharedEventID                string        `json:"sharedEventID"`
+	VPCEndpointID                string        `json:"vpcEndpointId"`
+	EventCategory                string        `json:"eventCategory"`
+	SessionCredentialFromConsole string        `json:"sessionCredentialFromConsole"`
 }
 
 // UserIdentity is the record's userIdentity object.
@@ -61,12 +60,15 @@ type UserIdentity struct {
 
 // SessionContext describes temporary credentials.
 type SessionContext struct {
-	SessionIssuer *SessionIssuer `json:"sessionIssuer"`
-	Attributes    *struct {
-		CreationDate     string `json:"creationDate"`
-		MFAAuthenticated string `json:"mfaAuthenticated"`
-	} `json:"attributes"`
-	SourceIdentity string `json:"sourceIdentity"`
+	SessionIssuer  *SessionIssuer     `json:"sessionIssuer"`
+	Attributes     *SessionAttributes `json:"attributes"`
+	SourceIdentity string             `json:"sourceIdentity"`
+}
+
+// SessionAttributes are a session's creation date and MFA flag.
+type SessionAttributes struct {
+	CreationDate     string `json:"creationDate"`
+	MFAAuthenticated string `json:"mfaAuthenticated"`
 }
 
 // SessionIssuer is the role or user that issued a session.

@@ -1,0 +1,662 @@
+package cloudtrail
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// RawJSON is a JSON value kept as the record carried it: request
+// parameters, response elements and additional event data, whose shape
+// depends on the call. Unlike json.RawMessage it is a string, so the
+// normalized row can keep it without another copy.
+type RawJSON string
+
+// UnmarshalJSON keeps the value's text (for JSON null, the text "null").
+func (r *RawJSON) UnmarshalJSON(b []byte) error {
+	*r = RawJSON(b)
+	return nil
+}
+
+// DecodeRecord decodes one record's JSON into rec, exactly as json.Unmarshal
+// would, for the shapes CloudTrail writes. It makes one copy of raw and
+// points every decoded string into it, so a kept record costs one
+// allocation instead of one per field.
+//
+// It reports false, leaving rec in an unspecified state, for anything it does
+// not handle just as encoding/json does: invalid JSON, a member name that is
+// escaped, repeated, or matches a field only case-insensitively, a value of
+// an unexpected type, nesting deeper than encoding/json allows. The caller
+// then decodes with encoding/json, which names the problem; a test compares
+// the two on every record it can find.
+func DecodeRecord(raw []byte, rec *Record) bool {
+	*rec = Record{}
+	d := decoder{s: string(raw)}
+	d.ws()
+	if !d.record(rec) {
+		return false
+	}
+	d.ws()
+	return d.i == len(d.s)
+}
+
+// maxDepth bounds nesting, well inside encoding/json's own limit (10000):
+// deeper records take the slow path, whose error names the problem.
+const maxDepth = 1000
+
+type decoder struct {
+	s     string
+	i     int
+	depth int
+}
+
+var recordNames = []string{"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName",
+	"awsRegion", "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
+	"responseElements", "additionalEventData", "serviceEventDetails", "requestID", "eventID",
+	"readOnly", "resources", "eventType", "managementEvent", "recipientAccountId", "sharedEventID",
+	"vpcEndpointId", "eventCategory", "sessionCredentialFromConsole"}
+
+func (d *decoder) record(r *Record) bool {
+	var seen uint64
+	return d.object(func(key string) bool {
+		switch key {
+		case "eventVersion":
+			return once(&seen, 0) && d.str(&r.EventVersion)
+		case "userIdentity":
+			return once(&seen, 1) && ptr(d, &r.UserIdentity, d.userIdentity)
+		case "eventTime":
+			return once(&seen, 2) && d.str(&r.EventTime)
+		case "eventSource":
+			return once(&seen, 3) && d.str(&r.EventSource)
+		case "eventName":
+			return once(&seen, 4) && d.str(&r.EventName)
+		case "awsRegion":
+			return once(&seen, 5) && d.str(&r.AWSRegion)
+		case "sourceIPAddress":
+			return once(&seen, 6) && d.str(&r.SourceIPAddress)
+		case "userAgent":
+			return once(&seen, 7) && d.str(&r.UserAgent)
+		case "errorCode":
+			return once(&seen, 8) && d.str(&r.ErrorCode)
+		case "errorMessage":
+			return once(&seen, 9) && d.str(&r.ErrorMessage)
+		case "requestParameters":
+			return once(&seen, 10) && d.raw(&r.RequestParameters)
+		case "responseElements":
+			return once(&seen, 11) && d.raw(&r.ResponseElements)
+		case "additionalEventData":
+			return once(&seen, 12) && d.raw(&r.AdditionalEventData)
+		case "serviceEventDetails":
+			return once(&seen, 13) && d.raw(&r.ServiceEventDetails)
+		case "requestID":
+			return once(&seen, 14) && d.str(&r.RequestID)
+		case "eventID":
+			return once(&seen, 15) && d.str(&r.EventID)
+		case "readOnly":
+			return once(&seen, 16) && d.boolPtr(&r.ReadOnly)
+		case "resources":
+			return once(&seen, 17) && d.resources(&r.Resources)
+		case "eventType":
+			return once(&seen, 18) && d.str(&r.EventType)
+		case "managementEvent":
+			return once(&seen, 19) && d.boolPtr(&r.ManagementEvent)
+		case "recipientAccountId":
+			return once(&seen, 20) && d.str(&r.RecipientAccountID)
+		case "sharedEventID":
+			return once(&seen, 21) && d.str(&r.SharedEventID)
+		case "vpcEndpointId":
+			return once(&seen, 22) && d.str(&r.VPCEndpointID)
+		case "eventCategory":
+			return once(&seen, 23) && d.str(&r.EventCategory)
+		case "sessionCredentialFromConsole":
+			return once(&seen, 24) && d.str(&r.SessionCredentialFromConsole)
+		}
+		return d.unknown(key, recordNames)
+	})
+}
+
+var userIdentityNames = []string{"type", "principalId", "arn", "accountId", "accessKeyId",
+	"userName", "invokedBy", "identityProvider", "sessionContext", "onBehalfOf"}
+
+func (d *decoder) userIdentity(u *UserIdentity) bool {
+	var seen uint64
+	return d.object(func(key string) bool {
+		switch key {
+		case "type":
+			return once(&seen, 0) && d.str(&u.Type)
+		case "principalId":
+			return once(&seen, 1) && d.str(&u.PrincipalID)
+		case "arn":
+			return once(&seen, 2) && d.str(&u.ARN)
+		case "accountId":
+			return once(&seen, 3) && d.str(&u.AccountID)
+		case "accessKeyId":
+			return once(&seen, 4) && d.str(&u.AccessKeyID)
+		case "userName":
+			return once(&seen, 5) && d.str(&u.UserName)
+		case "invokedBy":
+			return once(&seen, 6) && d.str(&u.InvokedBy)
+		case "identityProvider":
+			return once(&seen, 7) && d.str(&u.IdentityProvider)
+		case "sessionContext":
+			return once(&seen, 8) && ptr(d, &u.SessionContext, d.sessionContext)
+		case "onBehalfOf":
+			return once(&seen, 9) && ptr(d, &u.OnBehalfOf, d.onBehalfOf)
+		}
+		return d.unknown(key, userIdentityNames)
+	})
+}
+
+var sessionContextNames = []string{"sessionIssuer", "attributes", "sourceIdentity"}
+
+func (d *decoder) sessionContext(c *SessionContext) bool {
+	var seen uint64
+	return d.object(func(key string) bool {
+		switch key {
+		case "sessionIssuer":
+			return once(&seen, 0) && ptr(d, &c.SessionIssuer, d.sessionIssuer)
+		case "attributes":
+			return once(&seen, 1) && ptr(d, &c.Attributes, d.attributes)
+		case "sourceIdentity":
+			return once(&seen, 2) && d.str(&c.SourceIdentity)
+		}
+		return d.unknown(key, sessionContextNames)
+	})
+}
+
+var attributesNames = []string{"creationDate", "mfaAuthenticated"}
+
+func (d *decoder) attributes(a *SessionAttributes) bool {
+	var seen uint64
+	return d.object(func(key string) bool {
+		switch key {
+		case "creationDate":
+			return once(&seen, 0) && d.str(&a.CreationDate)
+		case "mfaAuthenticated":
+			return once(&seen, 1) && d.str(&a.MFAAuthenticated)
+		}
+		return d.unknown(key, attributesNames)
+	})
+}
+
+var sessionIssuerNames = []string{"type", "principalId", "arn", "accountId", "userName"}
+
+func (d *decoder) sessionIssuer(s *SessionIssuer) bool {
+	var seen uint64
+	return d.object(func(key string) bool {
+		switch key {
+		case "type":
+			return once(&seen, 0) && d.str(&s.Type)
+		case "principalId":
+			return once(&seen, 1) && d.str(&s.PrincipalID)
+		case "arn":
+			return once(&seen, 2) && d.str(&s.ARN)
+		case "accountId":
+			return once(&seen, 3) && d.str(&s.AccountID)
+		case "userName":
+			return once(&seen, 4) && d.str(&s.UserName)
+		}
+		return d.unknown(key, sessionIssuerNames)
+	})
+}
+
+var onBehalfOfNames = []string{"userId", "identityStoreArn"}
+
+func (d *decoder) onBehalfOf(o *OnBehalfOf) bool {
+	var seen uint64
+	return d.object(func(key string) bool {
+		switch key {
+		case "userId":
+			return once(&seen, 0) && d.str(&o.UserID)
+		case "identityStoreArn":
+			return once(&seen, 1) && d.str(&o.IdentityStoreARN)
+		}
+		return d.unknown(key, onBehalfOfNames)
+	})
+}
+
+var resourceNames = []string{"ARN", "arn", "aRN", "accountId", "type"}
+
+func (d *decoder) resource(r *Resource) bool {
+	var seen uint64
+	return d.object(func(key string) bool {
+		switch key {
+		case "ARN":
+			return once(&seen, 0) && d.str(&r.ARN)
+		case "arn":
+			return once(&seen, 1) && d.str(&r.ARNLower)
+		case "aRN":
+			return once(&seen, 2) && d.str(&r.ARNOdd)
+		case "accountId":
+			return once(&seen, 3) && d.str(&r.AccountID)
+		case "type":
+			return once(&seen, 4) && d.str(&r.Type)
+		}
+		return d.unknown(key, resourceNames)
+	})
+}
+
+// resources decodes an array of objects; JSON null leaves a nil slice and
+// [] an empty one, as encoding/json does.
+func (d *decoder) resources(p *[]Resource) bool {
+	if d.literal("null") {
+		*p = nil
+		return true
+	}
+	if d.i >= len(d.s) || d.s[d.i] != '[' {
+		return false
+	}
+	d.i++
+	rs := []Resource{}
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == ']' {
+		d.i++
+		*p = rs
+		return true
+	}
+	for {
+		d.ws()
+		var r Resource
+		if !d.literal("null") && !d.resource(&r) {
+			return false
+		}
+		rs = append(rs, r)
+		d.ws()
+		if d.i >= len(d.s) {
+			return false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			continue
+		case ']':
+			d.i++
+			*p = rs
+			return true
+		}
+		return false
+	}
+}
+
+// once records that member n was seen and reports whether it is the first
+// time: encoding/json merges repeated objects into one, which the fast path
+// leaves to it.
+func once(seen *uint64, n uint) bool {
+	if *seen&(1<<n) != 0 {
+		return false
+	}
+	*seen |= 1 << n
+	return true
+}
+
+// ptr decodes an object into a new T (JSON null leaves *p nil).
+func ptr[T any](d *decoder, p **T, decode func(*T) bool) bool {
+	if d.literal("null") {
+		*p = nil
+		return true
+	}
+	v := new(T)
+	if !decode(v) {
+		return false
+	}
+	*p = v
+	return true
+}
+
+// unknown skips the value of a member the struct has no field for, unless
+// encoding/json would match it to a field case-insensitively.
+func (d *decoder) unknown(key string, names []string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] >= utf8.RuneSelf {
+			return false // Unicode folding (K, ſ) is encoding/json's to do
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(key, n) {
+			return false
+		}
+	}
+	return d.skip()
+}
+
+// object reads an object, calling member for each member name with the
+// decoder at its value.
+func (d *decoder) object(member func(key string) bool) bool {
+	if d.i >= len(d.s) || d.s[d.i] != '{' {
+		return false
+	}
+	if d.depth++; d.depth > maxDepth {
+		return false
+	}
+	d.i++
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == '}' {
+		d.i++
+		d.depth--
+		return true
+	}
+	for {
+		d.ws()
+		key, ok := d.key()
+		if !ok {
+			return false
+		}
+		d.ws()
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
+			return false
+		}
+		d.i++
+		d.ws()
+		if !member(key) {
+			return false
+		}
+		d.ws()
+		if d.i >= len(d.s) {
+			return false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			continue
+		case '}':
+			d.i++
+			d.depth--
+			return true
+		}
+		return false
+	}
+}
+
+// key reads a member name; escaped names are left to encoding/json.
+func (d *decoder) key() (string, bool) {
+	start, end, plain := d.scanString()
+	if start < 0 || !plain {
+		return "", false
+	}
+	return d.s[start:end], true
+}
+
+// str decodes a string member; null leaves it unchanged.
+func (d *decoder) str(p *string) bool {
+	if d.literal("null") {
+		return true
+	}
+	start, end, plain := d.scanString()
+	switch {
+	case start < 0:
+		return false
+	case plain:
+		*p = d.s[start:end]
+		return true
+	}
+	// Escapes or bytes that are not UTF-8: encoding/json's rules.
+	return json.Unmarshal([]byte(d.s[start-1:end+1]), p) == nil
+}
+
+// raw keeps a value's text, as json.RawMessage would.
+func (d *decoder) raw(p *RawJSON) bool {
+	start := d.i
+	if !d.skip() {
+		return false
+	}
+	*p = RawJSON(d.s[start:d.i])
+	return true
+}
+
+func (d *decoder) boolPtr(p **bool) bool {
+	var v bool
+	switch {
+	case d.literal("null"):
+		*p = nil
+		return true
+	case d.literal("true"):
+		v = true
+	case d.literal("false"):
+	default:
+		return false
+	}
+	*p = &v
+	return true
+}
+
+// literal consumes word if it is next.
+func (d *decoder) literal(word string) bool {
+	if strings.HasPrefix(d.s[d.i:], word) {
+		d.i += len(word)
+		return true
+	}
+	return false
+}
+
+func (d *decoder) ws() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// strClass marks the bytes that end the plain run of a string: the quote,
+// the backslash, control characters (invalid in JSON strings) and bytes
+// beyond ASCII (whose UTF-8 must be checked).
+var strClass = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// scanString validates the string at d.i and moves past it. It returns the
+// bounds of its contents (without quotes) and whether they are plain: no
+// escapes, valid UTF-8, so the text is the value. start < 0 means invalid.
+func (d *decoder) scanString() (start, end int, plain bool) {
+	s := d.s
+	if d.i >= len(s) || s[d.i] != '"' {
+		return -1, 0, false
+	}
+	start = d.i + 1
+	i, plain, ascii := start, true, true
+	for {
+		for i < len(s) && !strClass[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			return -1, 0, false
+		}
+		switch c := s[i]; {
+		case c == '"':
+			d.i = i + 1
+			if !ascii && plain && !utf8.ValidString(s[start:i]) {
+				plain = false
+			}
+			return start, i, plain
+		case c == '\\':
+			plain = false
+			n := escapeLen(s[i:])
+			if n == 0 {
+				return -1, 0, false
+			}
+			i += n
+		case c < 0x20:
+			return -1, 0, false
+		default:
+			ascii = false
+			i++
+		}
+	}
+}
+
+// escapeLen returns the length of the valid escape sequence s starts with,
+// or 0.
+func escapeLen(s string) int {
+	if len(s) < 2 {
+		return 0
+	}
+	switch s[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if len(s) < 6 {
+			return 0
+		}
+		for _, c := range []byte(s[2:6]) {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return 0
+			}
+		}
+		return 6
+	}
+	return 0
+}
+
+// skip validates and moves past one value of any kind.
+func (d *decoder) skip() bool {
+	if d.i >= len(d.s) {
+		return false
+	}
+	switch c := d.s[d.i]; {
+	case c == '"':
+		start, _, _ := d.scanString()
+		return start >= 0
+	case c == '{':
+		return d.skipObject()
+	case c == '[':
+		return d.array()
+	case c == 't':
+		return d.literal("true")
+	case c == 'f':
+		return d.literal("false")
+	case c == 'n':
+		return d.literal("null")
+	case c == '-' || '0' <= c && c <= '9':
+		return d.number()
+	}
+	return false
+}
+
+// skipObject validates and moves past an object; unlike object, it takes
+// any member name, escaped or not.
+func (d *decoder) skipObject() bool {
+	if d.depth++; d.depth > maxDepth {
+		return false
+	}
+	d.i++ // '{'
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == '}' {
+		d.i++
+		d.depth--
+		return true
+	}
+	for {
+		d.ws()
+		if start, _, _ := d.scanString(); start < 0 {
+			return false
+		}
+		d.ws()
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
+			return false
+		}
+		d.i++
+		d.ws()
+		if !d.skip() {
+			return false
+		}
+		d.ws()
+		if d.i >= len(d.s) {
+			return false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			continue
+		case '}':
+			d.i++
+			d.depth--
+			return true
+		}
+		return false
+	}
+}
+
+func (d *decoder) array() bool {
+	if d.depth++; d.depth > maxDepth {
+		return false
+	}
+	d.i++ // '['
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == ']' {
+		d.i++
+		d.depth--
+		return true
+	}
+	for {
+		d.ws()
+		if !d.skip() {
+			return false
+		}
+		d.ws()
+		if d.i >= len(d.s) {
+			return false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			continue
+		case ']':
+			d.i++
+			d.depth--
+			return true
+		}
+		return false
+	}
+}
+
+// number validates a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *decoder) number() bool {
+	s, i := d.s, d.i
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		i = digits(s, i)
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		j := digits(s, i+1)
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := digits(s, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	d.i = i
+	return true
+}
+
+func digits(s string, i int) int {
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i
+}
