@@ -1,6 +1,7 @@
 // Package parquetio writes and reads keytrail's Parquet files with one set of
 // writer options, chosen for readers other than parquet-go (Athena/Trino,
-// DuckDB): data page v1, page statistics, zstd, bounded row groups.
+// DuckDB): data page v1, statistics in the footer and the page index,
+// zstd, bounded row groups.
 package parquetio
 
 import (
@@ -30,7 +31,12 @@ func Options(schema *parquet.Schema) []parquet.WriterOption {
 		// Version 1 data pages: engines have mis-read v2 pages from some
 		// writers (equality filters returning no rows).
 		parquet.DataPageVersion(1),
-		parquet.DataPageStatistics(true),
+		// Min/max per page go in the column index (the page index Trino and
+		// Athena read) and per row group in the footer. Repeating them in
+		// every page header is what parquet-mr and Arrow stopped doing once
+		// page indexes existed (PARQUET-1365); parquet-go would compute
+		// them a second time per page.
+		parquet.DataPageStatistics(false),
 		parquet.MaxRowsPerRowGroup(RowsPerRowGroup),
 		parquet.CreatedBy("keytrail", "", ""),
 	}

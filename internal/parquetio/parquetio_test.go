@@ -77,3 +77,33 @@ func TestWriteIsFresh(t *testing.T) {
 		}
 	}
 }
+
+// Readers prune with the footer's column statistics and the page index:
+// every column must carry both.
+func TestStatistics(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, rows(100, 3)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := f.Metadata().RowGroups[0]
+	indexes := f.ColumnIndexes()
+	if len(indexes) != len(rg.Columns) {
+		t.Fatalf("%d column indexes for %d columns", len(indexes), len(rg.Columns))
+	}
+	for i, c := range rg.Columns {
+		st := c.MetaData.Statistics
+		if st.MinValue == nil || st.MaxValue == nil {
+			t.Errorf("column %q: no min/max in the footer", c.MetaData.PathInSchema)
+		}
+		if len(indexes[i].MinValues) == 0 || len(indexes[i].MaxValues) == 0 {
+			t.Errorf("column %q: no min/max in the page index", c.MetaData.PathInSchema)
+		}
+	}
+	if got := string(rg.Columns[0].MetaData.Statistics.MinValue); got != "id-3-0" {
+		t.Errorf("min id = %q, want id-3-0", got)
+	}
+}
