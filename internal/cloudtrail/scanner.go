@@ -475,12 +475,18 @@ var structural = [256]bool{'"': true, ',': true, '{': true, '}': true, '[': true
 // On the way it notes where the top-level "eventSource" value is (as offsets
 // from mark, which fills keep stable), so callers can filter records
 // without decoding them.
+//
+// This loop is where ingest spends most of its time after inflating, so it
+// keeps its state in locals: the open brackets of the first 64 levels as
+// bits of one word (1 for an object), deeper ones on s.stack.
 func (s *Scanner) skipNested(index int) bool {
 	s.stack = s.stack[:0]
 	s.srcStart, s.srcEnd = -1, -1
 	// At depth 1 of an object, a string after '{' or ',' is a member name;
 	// after the name "eventSource", the next string is its value.
 	expectKey, wantValue := false, false
+	var objects uint64 // bit i: level depth-i is an object
+	depth := 0
 	// buf and p are local copies of s.buf[:s.end] and s.pos, stored back
 	// before each fill (which may move the bytes) and reloaded after.
 	buf, p := s.buf[:s.end], s.pos
@@ -503,6 +509,14 @@ func (s *Scanner) skipNested(index int) bool {
 			// An offset from mark: a fill may move buf.
 			startOff := p - s.mark
 			for {
+				q := bytes.IndexByte(buf[p:], '"')
+				if q >= 0 {
+					q += p
+					if buf[q-1] != '\\' {
+						p = q + 1
+						break
+					}
+				}
 				var ok bool
 				if p, ok = stringEnd(buf, p); ok {
 					break
@@ -513,7 +527,7 @@ func (s *Scanner) skipNested(index int) bool {
 				}
 				buf, p = s.buf[:s.end], s.pos
 			}
-			if len(s.stack) == 1 {
+			if depth == 1 {
 				switch {
 				case expectKey:
 					expectKey = false
@@ -524,25 +538,35 @@ func (s *Scanner) skipNested(index int) bool {
 				}
 			}
 		case ',':
-			if len(s.stack) == 1 {
+			if depth == 1 {
 				expectKey, wantValue = true, false
 			}
-		case '{':
-			s.stack = append(s.stack, '}')
-			expectKey = len(s.stack) == 1
-		case '[':
-			s.stack = append(s.stack, ']')
+		case '{', '[':
+			if depth >= 64 {
+				s.stack = append(s.stack, byte(objects>>63))
+			}
+			objects <<= 1
+			if c == '{' {
+				objects |= 1
+			}
+			depth++
+			expectKey = depth == 1 && c == '{'
 		case '}', ']':
-			if len(s.stack) == 0 || s.stack[len(s.stack)-1] != c {
+			if depth == 0 || (objects&1 == 1) != (c == '}') {
 				s.pos = p - 1
 				return s.fail(index, fmt.Errorf("mismatched %q", c), nil)
 			}
-			s.stack = s.stack[:len(s.stack)-1]
-			if len(s.stack) == 0 {
+			objects >>= 1
+			if depth > 64 {
+				objects |= uint64(s.stack[len(s.stack)-1]) << 63
+				s.stack = s.stack[:len(s.stack)-1]
+			}
+			depth--
+			switch depth {
+			case 0:
 				s.pos = p
 				return true
-			}
-			if len(s.stack) == 1 {
+			case 1:
 				wantValue = false
 			}
 		}

@@ -40,6 +40,7 @@ func TestScannerValid(t *testing.T) {
 		{"byte order mark", "\xEF\xBB\xBF{\"Records\":[{}]}", []string{`{}`}},
 		{"unicode", `{"Records":[{"ua":"Müller ☃ \u2028"}]}`, []string{`{"ua":"Müller ☃ \u2028"}`}},
 		{"empty records", `{"Records":[]}`, nil},
+		{"deep", `{"Records":[` + deep(150) + `,{}]}`, []string{deep(150), `{}`}},
 	}
 	for _, tt := range tests {
 		for _, oneByte := range []int{0, 1} {
@@ -71,6 +72,8 @@ func TestScannerErrors(t *testing.T) {
 		{"no Records", `{"foo":[1,2]}`, 0, ErrNotCloudTrail, -2, "no top-level Records"},
 		{"digest", `{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}`, 0, ErrDigest, -2, "digest"},
 		{"Records not array", `{"Records":{"a":1}}`, 0, ErrNotCloudTrail, -1, "Records member is not an array"},
+		{"mismatch deep", `{"Records":[{"a":1},` + strings.Replace(deep(100), "]", "}", 1) + `]}`, 1, nil, 1, "mismatched"},
+		{"mismatch past 64 levels", `{"Records":[{"a":1},` + deep(100)[:len(deep(100))-30] + "]" + `]}`, 1, nil, 1, "mismatched"},
 		{"truncated mid record", `{"Records":[{"a":1},{"b":"xy`, 1, nil, 1, "unexpected end of input"},
 		{"truncated between records", `{"Records":[{"a":1},`, 1, nil, 1, "unexpected end of input"},
 		{"truncated after array", `{"Records":[{"a":1}]`, 1, nil, -1, "unexpected end of input"},
@@ -221,4 +224,25 @@ func TestScannerEventSource(t *testing.T) {
 			t.Fatalf("oneByte=%v: sources %q, want %q", oneByte, got, want)
 		}
 	}
+}
+
+// deep returns a record nested n levels, objects and arrays alternating
+// irregularly, so the scanner's bracket stack goes past 64 levels.
+func deep(n int) string {
+	var open, close strings.Builder
+	for i := range n {
+		if i%3 == 0 {
+			open.WriteString(`{"k":`)
+		} else {
+			open.WriteString(`[`)
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		if i%3 == 0 {
+			close.WriteString("}")
+		} else {
+			close.WriteString("]")
+		}
+	}
+	return "{" + `"d":` + open.String() + `"x"` + close.String() + "}"
 }
