@@ -55,3 +55,37 @@ func BenchmarkScanner(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeRecord decodes the Secrets Manager and KMS records of a
+// generated corpus, as ingest does for the records it keeps.
+func BenchmarkDecodeRecord(b *testing.B) {
+	out := &memOutput{}
+	if _, err := gen.Corpus(gen.CorpusConfig{Seed: 1, Bytes: 16 << 20, Files: 1}, out); err != nil {
+		b.Fatal(err)
+	}
+	zr, err := gzip.NewReader(out.files[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs [][]byte
+	var size int64
+	s := NewScanner(zr)
+	for s.Next() {
+		switch string(s.EventSource()) {
+		case "kms.amazonaws.com", "secretsmanager.amazonaws.com":
+			recs = append(recs, bytes.Clone(s.Record()))
+			size += int64(len(s.Record()))
+		}
+	}
+	b.SetBytes(size)
+	b.ResetTimer()
+	var rec Record
+	for range b.N {
+		for _, r := range recs {
+			if !DecodeRecord(r, &rec) {
+				b.Fatalf("slow path for %s", r)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}

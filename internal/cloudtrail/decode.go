@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"encoding/json"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -462,8 +463,24 @@ func (d *decoder) scanString() (start, end int, plain bool) {
 		return -1, 0, false
 	}
 	start = d.i + 1
-	i, plain, ascii := start, true, true
+	i, plain := start, true
+	var high uint64 // bytes beyond ASCII seen eight at a time
+	ascii := true
 	for {
+		// Eight bytes at a time while none is a quote, a backslash or a
+		// control character (the lowest flagged byte is exact).
+		for i+8 <= len(s) {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			stop := zeroBytes(w^(ones*'"')) | zeroBytes(w^(ones*'\\')) | (w-ones*0x20)&^w&highs
+			if stop != 0 {
+				i += bits.TrailingZeros64(stop) >> 3
+				high |= w & highs
+				break
+			}
+			high |= w & highs
+			i += 8
+		}
 		for i < len(s) && !strClass[s[i]] {
 			i++
 		}
@@ -473,7 +490,7 @@ func (d *decoder) scanString() (start, end int, plain bool) {
 		switch c := s[i]; {
 		case c == '"':
 			d.i = i + 1
-			if !ascii && plain && !utf8.ValidString(s[start:i]) {
+			if (high != 0 || !ascii) && plain && !utf8.ValidString(s[start:i]) {
 				plain = false
 			}
 			return start, i, plain
@@ -492,6 +509,16 @@ func (d *decoder) scanString() (start, end int, plain bool) {
 		}
 	}
 }
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// zeroBytes flags the zero bytes of w in their high bits. Only the lowest
+// flag is sure (a borrow can flag the byte above a zero byte), which is all
+// scanString uses.
+func zeroBytes(w uint64) uint64 { return (w - ones) &^ w & highs }
 
 // escapeLen returns the length of the valid escape sequence s starts with,
 // or 0.
