@@ -69,7 +69,8 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // BenchmarkWriteParquet measures encoding one part (DefaultRowsPerPart
-// normalized rows from the generated corpus) as ingest writes it.
+// normalized rows from the generated corpus) as ingest writes it, and as
+// compaction does.
 func BenchmarkWriteParquet(b *testing.B) {
 	out := &memOutput{files: map[string]*bytes.Buffer{}}
 	if _, err := gen.Corpus(gen.CorpusConfig{Seed: 1, Bytes: 32 << 20, Files: 1}, out); err != nil {
@@ -98,14 +99,20 @@ func BenchmarkWriteParquet(b *testing.B) {
 		}
 	}
 	event.Sort(rows)
-	var buf bytes.Buffer
-	b.ResetTimer()
-	for range b.N {
-		buf.Reset()
-		if err := event.WriteParquet(&buf, rows); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name  string
+		write func(io.Writer, []event.Event) error
+	}{{"ingest", event.WriteParquetFast}, {"compact", event.WriteParquet}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for range b.N {
+				buf.Reset()
+				if err := bc.write(&buf, rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
+			b.ReportMetric(float64(buf.Len())/float64(len(rows)), "B/row")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
-	b.ReportMetric(float64(buf.Len())/float64(len(rows)), "B/row")
 }

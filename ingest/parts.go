@@ -55,7 +55,7 @@ func (w *partWriter) writeLoop() {
 		}
 		event.Sort(job.rows)
 		buf.Reset()
-		err := event.WriteParquet(buf, job.rows)
+		err := event.WriteParquetFast(buf, job.rows)
 		w.in.putRows(job.rows)
 		if err != nil {
 			err = fmt.Errorf("encode %s: %w", job.key, err)

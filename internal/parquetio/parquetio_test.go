@@ -42,10 +42,14 @@ func rows(n, seed int) []row {
 // and names each column chunk's path (parquet-go#602 loses it when a
 // writer is reused; Athena then fails with "not found in message").
 func TestWriteIsFresh(t *testing.T) {
-	for i, n := range []int{1000, 3, 1, 5000} {
+	for i, n := range []int{1000, 3, 1, 5000, 200, 2} {
 		in := rows(n, i+1)
 		var buf bytes.Buffer
-		if err := Write(&buf, in); err != nil {
+		write := Write[row]
+		if i%2 == 1 {
+			write = WriteFast[row]
+		}
+		if err := write(&buf, in); err != nil {
 			t.Fatal(err)
 		}
 		f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
