@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,8 +52,17 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 	workers := fs.Int("concurrency", 0, "files ingested at once (default 2, 8 for S3)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verbose := fs.Bool("v", false, "log every file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` (for performance work; see keytrail bench --profile)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+			return 2
+		}
+		defer stop()
 	}
 	if env.getenv("GOMEMLIMIT") == "" {
 		// Ingest streams: its live memory is a couple of Parquet parts. A
@@ -179,6 +190,22 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // ingestMemoryLimit is the Go memory ingest aims to stay under.
