@@ -323,6 +323,12 @@ func (d *decoder) unknown(key string, names []string) bool {
 // object reads an object, calling member for each member name with the
 // decoder at its value.
 func (d *decoder) object(member func(key string) bool) bool {
+	return d.members(false, member)
+}
+
+// members reads an object, calling member at each value. Escaped member
+// names are refused unless anyKey (then member gets "").
+func (d *decoder) members(anyKey bool, member func(key string) bool) bool {
 	if d.i >= len(d.s) || d.s[d.i] != '{' {
 		return false
 	}
@@ -338,9 +344,13 @@ func (d *decoder) object(member func(key string) bool) bool {
 	}
 	for {
 		d.ws()
-		key, ok := d.key()
-		if !ok {
+		start, end, plain := d.scanString()
+		if start < 0 || !plain && !anyKey {
 			return false
+		}
+		key := ""
+		if plain {
+			key = d.s[start:end]
 		}
 		d.ws()
 		if d.i >= len(d.s) || d.s[d.i] != ':' {
@@ -366,15 +376,6 @@ func (d *decoder) object(member func(key string) bool) bool {
 		}
 		return false
 	}
-}
-
-// key reads a member name; escaped names are left to encoding/json.
-func (d *decoder) key() (string, bool) {
-	start, end, plain := d.scanString()
-	if start < 0 || !plain {
-		return "", false
-	}
-	return d.s[start:end], true
 }
 
 // str decodes a string member; null leaves it unchanged.
@@ -553,7 +554,7 @@ func (d *decoder) skip() bool {
 		start, _, _ := d.scanString()
 		return start >= 0
 	case c == '{':
-		return d.skipObject()
+		return d.members(true, func(string) bool { return d.skip() })
 	case c == '[':
 		return d.array()
 	case c == 't':
@@ -566,50 +567,6 @@ func (d *decoder) skip() bool {
 		return d.number()
 	}
 	return false
-}
-
-// skipObject validates and moves past an object; unlike object, it takes
-// any member name, escaped or not.
-func (d *decoder) skipObject() bool {
-	if d.depth++; d.depth > maxDepth {
-		return false
-	}
-	d.i++ // '{'
-	d.ws()
-	if d.i < len(d.s) && d.s[d.i] == '}' {
-		d.i++
-		d.depth--
-		return true
-	}
-	for {
-		d.ws()
-		if start, _, _ := d.scanString(); start < 0 {
-			return false
-		}
-		d.ws()
-		if d.i >= len(d.s) || d.s[d.i] != ':' {
-			return false
-		}
-		d.i++
-		d.ws()
-		if !d.skip() {
-			return false
-		}
-		d.ws()
-		if d.i >= len(d.s) {
-			return false
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-			continue
-		case '}':
-			d.i++
-			d.depth--
-			return true
-		}
-		return false
-	}
 }
 
 func (d *decoder) array() bool {
