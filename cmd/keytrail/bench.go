@@ -43,8 +43,8 @@ Flags:
 func runBench(ctx context.Context, env *environ, args []string) int {
 	fs := newFlagSet(env, "bench", benchUsage)
 	out := fs.String("out", "bench-output", "`folder` for corpora and results")
-	total := fs.Int64("bytes", 1_000_000_000, "uncompressed `bytes` of the many-file corpus")
-	files := fs.Int("files", 40, "files in the many-file corpus")
+	total := fs.Int64("bytes", 1_000_000_000, "uncompressed `bytes` of each many-file corpus")
+	files := fs.String("files", "1000,40", "comma-separated file counts: a many-file corpus of --bytes for each (1000 files of about 1 MB are a busy account's 5-minute CloudTrail files)")
 	big := fs.Int64("big", 500_000_000, "uncompressed `bytes` of the one-file corpus (0 to skip)")
 	threads := fs.String("threads", "1,2", "comma-separated thread counts to compare")
 	noDuck := fs.Bool("no-duckdb", false, "skip the DuckDB peer")
@@ -66,6 +66,15 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 		fmt.Fprintln(env.stdout, n)
 		return 0
 	}
+	var fileCounts []int
+	for _, f := range splitList(*files) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fmt.Fprintf(env.stderr, "keytrail bench: --files %q: want whole numbers ≥ 1\n", *files)
+			return 2
+		}
+		fileCounts = append(fileCounts, n)
+	}
 	var counts []int
 	for _, t := range splitList(*threads) {
 		n, err := strconv.Atoi(t)
@@ -80,7 +89,7 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 		return 2
 	}
 	b := &bencher{env: env, out: *out, duck: !*noDuck, profile: *profile, runs: *runs}
-	if err := b.run(ctx, *seed, *total, *files, *big, counts); err != nil {
+	if err := b.run(ctx, *seed, *total, fileCounts, *big, counts); err != nil {
 		fmt.Fprintf(env.stderr, "keytrail bench: %v\n", err)
 		return 1
 	}
@@ -242,7 +251,7 @@ func gunzipDiscard(p string) (int64, error) {
 	return io.Copy(io.Discard, zr)
 }
 
-func (b *bencher) run(ctx context.Context, seed, total int64, files int, big int64, threads []int) error {
+func (b *bencher) run(ctx context.Context, seed, total int64, fileCounts []int, big int64, threads []int) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -251,63 +260,69 @@ func (b *bencher) run(ctx context.Context, seed, total int64, files int, big int
 	if err := os.MkdirAll(b.out, 0o755); err != nil {
 		return err
 	}
-	many, err := b.corpusFor("corpus-many", seed, total, files)
-	if err != nil {
-		return err
-	}
 	w := b.env.stdout
 	fmt.Fprintf(w, "keytrail bench — %s/%s, %d CPUs, Go %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(w, "corpus: %d files, %.0f MB of JSON, %d records, %d Secrets Manager/KMS (%.0f %%)\n\n",
-		many.sum.Files, float64(many.sum.Bytes)/1e6, many.sum.Records, many.sum.Kept, 100*float64(many.sum.Kept)/float64(many.sum.Records))
-	fmt.Fprintf(w, "floor and ingest: fastest of %d runs each, alternating; duckdb: one run\n\n", b.runs)
-	fmt.Fprintf(w, "%-8s %12s %12s %12s %14s %14s\n", "threads", "floor MB/s", "ingest MB/s", "duckdb MB/s", "ingest/duckdb", "ingest/floor")
-	type row struct{ floor, ingest, duck float64 }
+	fmt.Fprintf(w, "floor and ingest: fastest of %d runs each, alternating; duckdb: one run\n", b.runs)
+	type row struct {
+		files, threads      int
+		floor, ingest, duck float64
+	}
 	var rows []row
-	for _, t := range threads {
-		lakeDir := filepath.Join(b.out, "lake")
-		fm, im, err := b.fastest(func() (measure, error) {
-			m, n, err := floor(many.files, t)
-			if err == nil && n != many.sum.Bytes {
-				err = fmt.Errorf("read %d bytes, corpus has %d", n, many.sum.Bytes)
-			}
-			return m, err
-		}, func() (measure, error) {
-			os.RemoveAll(lakeDir)
-			im, out, err := b.sub(ctx, t, b.ingestArgs(fmt.Sprintf("ingest-many-%dt", t), "--json", "--lake", lakeDir, "--concurrency", strconv.Itoa(t), filepath.Join(many.dir, "logs"))...)
-			if err != nil {
-				return im, err
-			}
-			var sum ingest.Summary
-			if err := json.Unmarshal(out, &sum); err != nil {
-				return im, fmt.Errorf("ingest summary: %w", err)
-			}
-			if int64(sum.Kept) != many.sum.Kept || int64(sum.Records) != many.sum.Records {
-				return im, fmt.Errorf("ingest kept %d of %d records, corpus has %d of %d", sum.Kept, sum.Records, many.sum.Kept, many.sum.Records)
-			}
-			return im, nil
-		})
+	for _, files := range fileCounts {
+		many, err := b.corpusFor(fmt.Sprintf("corpus-%d-files", files), seed, total, files)
 		if err != nil {
 			return err
 		}
-		r := row{floor: fm.mbps(many.sum.Bytes), ingest: im.mbps(many.sum.Bytes)}
-		duck := "-"
-		if b.duck {
-			dm, n, err := b.peer(ctx, t, many.files)
+		fmt.Fprintf(w, "\ncorpus: %d files of about %.1f MB, %.0f MB of JSON, %d records, %d Secrets Manager/KMS (%.0f %%)\n",
+			many.sum.Files, float64(many.sum.Bytes)/1e6/float64(many.sum.Files), float64(many.sum.Bytes)/1e6,
+			many.sum.Records, many.sum.Kept, 100*float64(many.sum.Kept)/float64(many.sum.Records))
+		fmt.Fprintf(w, "%-8s %12s %12s %12s %14s %14s\n", "threads", "floor MB/s", "ingest MB/s", "duckdb MB/s", "ingest/duckdb", "ingest/floor")
+		for _, t := range threads {
+			lakeDir := filepath.Join(b.out, "lake")
+			fm, im, err := b.fastest(func() (measure, error) {
+				m, n, err := floor(many.files, t)
+				if err == nil && n != many.sum.Bytes {
+					err = fmt.Errorf("read %d bytes, corpus has %d", n, many.sum.Bytes)
+				}
+				return m, err
+			}, func() (measure, error) {
+				os.RemoveAll(lakeDir)
+				im, out, err := b.sub(ctx, t, b.ingestArgs(fmt.Sprintf("ingest-%d-files-%dt", files, t), "--json", "--lake", lakeDir, "--concurrency", strconv.Itoa(t), filepath.Join(many.dir, "logs"))...)
+				if err != nil {
+					return im, err
+				}
+				var sum ingest.Summary
+				if err := json.Unmarshal(out, &sum); err != nil {
+					return im, fmt.Errorf("ingest summary: %w", err)
+				}
+				if int64(sum.Kept) != many.sum.Kept || int64(sum.Records) != many.sum.Records {
+					return im, fmt.Errorf("ingest kept %d of %d records, corpus has %d of %d", sum.Kept, sum.Records, many.sum.Kept, many.sum.Records)
+				}
+				return im, nil
+			})
 			if err != nil {
 				return err
 			}
-			if n != many.sum.Kept {
-				return fmt.Errorf("duckdb wrote %d rows, corpus has %d", n, many.sum.Kept)
+			r := row{files: files, threads: t, floor: fm.mbps(many.sum.Bytes), ingest: im.mbps(many.sum.Bytes)}
+			duck := "-"
+			if b.duck {
+				dm, n, err := b.peer(ctx, t, many.files)
+				if err != nil {
+					return err
+				}
+				if n != many.sum.Kept {
+					return fmt.Errorf("duckdb wrote %d rows, corpus has %d", n, many.sum.Kept)
+				}
+				r.duck = dm.mbps(many.sum.Bytes)
+				duck = fmt.Sprintf("%.0f", r.duck)
 			}
-			r.duck = dm.mbps(many.sum.Bytes)
-			duck = fmt.Sprintf("%.0f", r.duck)
+			rows = append(rows, r)
+			ratio := "-"
+			if r.duck > 0 {
+				ratio = fmt.Sprintf("%.2f×", r.ingest/r.duck)
+			}
+			fmt.Fprintf(w, "%-8d %12.0f %12.0f %12s %14s %14.2f\n", t, r.floor, r.ingest, duck, ratio, r.ingest/r.floor)
 		}
-		rows = append(rows, r)
-		ratio := "-"
-		if r.duck > 0 {
-			ratio = fmt.Sprintf("%.2f×", r.ingest/r.duck)
-		}
-		fmt.Fprintf(w, "%-8d %12.0f %12.0f %12s %14s %14.2f\n", t, r.floor, r.ingest, duck, ratio, r.ingest/r.floor)
 	}
 	if big > 0 {
 		one, err := b.corpusFor("corpus-one", seed, big, 1)
@@ -340,11 +355,12 @@ func (b *bencher) run(ctx context.Context, seed, total int64, files int, big int
 		check(w, "peak RSS under 200 MB on one large file", im.maxRSS > 0 && im.maxRSS < 200e6)
 		check(w, "one large file: at least half the decompression-only floor", im.mbps(one.sum.Bytes) >= fm.mbps(one.sum.Bytes)/2)
 	}
-	for i, r := range rows {
+	for _, r := range rows {
+		what := fmt.Sprintf("%d files, %d thread(s)", r.files, r.threads)
 		if r.duck > 0 {
-			check(w, fmt.Sprintf("%d thread(s): at least 2× DuckDB", threads[i]), r.ingest >= 2*r.duck)
+			check(w, what+": at least 2× DuckDB", r.ingest >= 2*r.duck)
 		}
-		check(w, fmt.Sprintf("%d thread(s): at least half the decompression-only floor", threads[i]), r.ingest >= r.floor/2)
+		check(w, what+": at least half the decompression-only floor", r.ingest >= r.floor/2)
 	}
 	return nil
 }

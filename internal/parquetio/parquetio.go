@@ -66,7 +66,8 @@ func Write[T any](w io.Writer, rows []T) error { return write(w, rows, codec) }
 func WriteFast[T any](w io.Writer, rows []T) error { return write(w, rows, fastCodec) }
 
 func write[T any](w io.Writer, rows []T, codec *zstd.Codec) error {
-	pw := parquet.NewGenericWriter[T](w, options(parquet.SchemaOf(new(T)), codec)...)
+	opts := append(options(parquet.SchemaOf(new(T)), codec), parquet.PageBufferSize(pageBufferSize(len(rows))))
+	pw := parquet.NewGenericWriter[T](w, opts...)
 	if _, err := pw.Write(rows); err != nil {
 		return fmt.Errorf("write rows: %w", err)
 	}
@@ -74,6 +75,14 @@ func write[T any](w io.Writer, rows []T, codec *zstd.Codec) error {
 		return fmt.Errorf("close parquet writer: %w", err)
 	}
 	return nil
+}
+
+// pageBufferSize sizes each column's page buffer for n rows. parquet-go
+// allocates (and zeroes) a full buffer per column per writer: at the default
+// 256 KiB that is megabytes for a part of a few rows, most of ingest's cost
+// on small CloudTrail files. Large files keep the default page size.
+func pageBufferSize(n int) int {
+	return min(parquet.DefaultPageBufferSize, max(16<<10, 256*n))
 }
 
 // Read reads every row of a Parquet file into T.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,8 +43,15 @@ func rows(n, seed int) []row {
 // and names each column chunk's path (parquet-go#602 loses it when a
 // writer is reused; Athena then fails with "not found in message").
 func TestWriteIsFresh(t *testing.T) {
-	for i, n := range []int{1000, 3, 1, 5000, 200, 2} {
+	for i, n := range []int{1000, 3, 1, 5000, 200, 2, 40} {
 		in := rows(n, i+1)
+		if n == 40 {
+			// Values far larger than a small part's page buffer: several
+			// pages per column.
+			for j := range in {
+				in[j].ID = strings.Repeat(fmt.Sprint(j), 4000)
+			}
+		}
 		var buf bytes.Buffer
 		write := Write[row]
 		if i%2 == 1 {
