@@ -69,6 +69,13 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 		// soft limit keeps the garbage collector from letting the heap
 		// double past that on large files (GOMEMLIMIT overrides).
 		debug.SetMemoryLimit(ingestMemoryLimit)
+		if env.getenv("GOGC") == "" {
+			// Under that limit, collect less often: with a live heap of a
+			// few MB, the default (collect when it doubles) runs the
+			// collector every few small files, about a tenth of the work
+			// on a trail of 1 MB files. The limit still bounds the heap.
+			debug.SetGCPercent(400)
+		}
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(env.stderr, "keytrail ingest: name at least one file or folder to ingest")
