@@ -109,6 +109,9 @@ func (d *Dir) PutIfAbsent(ctx context.Context, key string, body io.Reader) error
 		if errors.Is(err, fs.ErrExist) {
 			return ErrPrecondition
 		}
+		if err == nil {
+			os.Remove(tmp) // the object keeps its own name
+		}
 		return err
 	})
 }
@@ -132,7 +135,7 @@ func (d *Dir) PutIfMatch(ctx context.Context, key string, body io.Reader, etag s
 }
 
 // commit writes body to a temporary file, then runs publish(tmp, path)
-// under the key's lock.
+// under the key's lock; publish moves or removes tmp when it succeeds.
 func (d *Dir) commit(ctx context.Context, key string, body io.Reader, publish func(tmp, p string) error) error {
 	p, err := d.Path(key)
 	if err != nil {
@@ -142,13 +145,14 @@ func (d *Dir) commit(ctx context.Context, key string, body io.Reader, publish fu
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	defer os.Remove(tmp) // after a rename this finds nothing to remove
 	unlock, err := d.lock(ctx, key)
 	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	defer unlock()
 	if err := publish(tmp, p); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil

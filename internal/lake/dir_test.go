@@ -60,3 +60,35 @@ func TestDirHidesBookkeeping(t *testing.T) {
 		t.Errorf("Get of a folder = %v, want ErrNotFound", err)
 	}
 }
+
+// Every way of writing leaves no temporary file behind, whether it wins or
+// loses its precondition.
+func TestDirLeavesNoTemporaryFiles(t *testing.T) {
+	d, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	put(t, d, "k/a", "1")
+	put(t, d, "k/a", "2")
+	if err := d.PutIfAbsent(ctx, "k/b", strings.NewReader("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.PutIfAbsent(ctx, "k/b", strings.NewReader("b2")); !errors.Is(err, lake.ErrPrecondition) {
+		t.Fatalf("second PutIfAbsent = %v, want ErrPrecondition", err)
+	}
+	if err := d.PutIfMatch(ctx, "k/a", strings.NewReader("3"), "wrong"); !errors.Is(err, lake.ErrPrecondition) {
+		t.Fatalf("PutIfMatch with a stale ETag = %v, want ErrPrecondition", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(d.Root(), "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"a", "b"}) {
+		t.Fatalf("folder holds %q, want only the objects a and b", names)
+	}
+}
