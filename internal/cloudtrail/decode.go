@@ -21,13 +21,14 @@ func (r *RawJSON) UnmarshalJSON(b []byte) error {
 
 // DecodeRecord decodes one record's JSON into rec, exactly as json.Unmarshal
 // would, for the shapes CloudTrail writes. It makes one copy of raw and
-// points every decoded string into it, so a kept record costs one
-// allocation instead of one per field.
+// points every decoded string into it (strings with escapes aside), so a
+// kept record's text costs one allocation instead of one per field, and it
+// uses no reflection.
 //
 // It reports false, leaving rec in an unspecified state, for anything it does
 // not handle just as encoding/json does: invalid JSON, a member name that is
 // escaped, repeated, or matches a field only case-insensitively, a value of
-// an unexpected type, nesting deeper than encoding/json allows. The caller
+// an unexpected type, nesting deeper than maxDepth. The caller
 // then decodes with encoding/json, which names the problem; a test compares
 // the two on every record it can find.
 func DecodeRecord(raw []byte, rec *Record) bool {
