@@ -29,11 +29,7 @@ var (
 	fastCodec = &zstd.Codec{Level: zstd.SpeedFastest}
 )
 
-// Options are the writer options for schema.
-func Options(schema *parquet.Schema) []parquet.WriterOption {
-	return options(schema, codec)
-}
-
+// options are the writer options for schema with codec.
 func options(schema *parquet.Schema, codec *zstd.Codec) []parquet.WriterOption {
 	return []parquet.WriterOption{
 		schema,
