@@ -166,75 +166,40 @@ func (d *decoder) sessionContext(c *SessionContext) bool {
 	})
 }
 
-var attributesNames = []string{"creationDate", "mfaAuthenticated"}
+var (
+	attributesNames    = []string{"creationDate", "mfaAuthenticated"}
+	sessionIssuerNames = []string{"type", "principalId", "arn", "accountId", "userName"}
+	onBehalfOfNames    = []string{"userId", "identityStoreArn"}
+	resourceNames      = []string{"ARN", "arn", "aRN", "accountId", "type"}
+)
 
 func (d *decoder) attributes(a *SessionAttributes) bool {
-	var seen uint64
-	return d.object(func(key string) bool {
-		switch key {
-		case "creationDate":
-			return once(&seen, 0) && d.str(&a.CreationDate)
-		case "mfaAuthenticated":
-			return once(&seen, 1) && d.str(&a.MFAAuthenticated)
-		}
-		return d.unknown(key, attributesNames)
-	})
+	return d.stringFields(attributesNames, &a.CreationDate, &a.MFAAuthenticated)
 }
-
-var sessionIssuerNames = []string{"type", "principalId", "arn", "accountId", "userName"}
 
 func (d *decoder) sessionIssuer(s *SessionIssuer) bool {
-	var seen uint64
-	return d.object(func(key string) bool {
-		switch key {
-		case "type":
-			return once(&seen, 0) && d.str(&s.Type)
-		case "principalId":
-			return once(&seen, 1) && d.str(&s.PrincipalID)
-		case "arn":
-			return once(&seen, 2) && d.str(&s.ARN)
-		case "accountId":
-			return once(&seen, 3) && d.str(&s.AccountID)
-		case "userName":
-			return once(&seen, 4) && d.str(&s.UserName)
-		}
-		return d.unknown(key, sessionIssuerNames)
-	})
+	return d.stringFields(sessionIssuerNames, &s.Type, &s.PrincipalID, &s.ARN, &s.AccountID, &s.UserName)
 }
-
-var onBehalfOfNames = []string{"userId", "identityStoreArn"}
 
 func (d *decoder) onBehalfOf(o *OnBehalfOf) bool {
-	var seen uint64
-	return d.object(func(key string) bool {
-		switch key {
-		case "userId":
-			return once(&seen, 0) && d.str(&o.UserID)
-		case "identityStoreArn":
-			return once(&seen, 1) && d.str(&o.IdentityStoreARN)
-		}
-		return d.unknown(key, onBehalfOfNames)
-	})
+	return d.stringFields(onBehalfOfNames, &o.UserID, &o.IdentityStoreARN)
 }
 
-var resourceNames = []string{"ARN", "arn", "aRN", "accountId", "type"}
-
 func (d *decoder) resource(r *Resource) bool {
+	return d.stringFields(resourceNames, &r.ARN, &r.ARNLower, &r.ARNOdd, &r.AccountID, &r.Type)
+}
+
+// stringFields decodes an object whose fields are all strings: the member
+// named names[i] goes to fields[i].
+func (d *decoder) stringFields(names []string, fields ...*string) bool {
 	var seen uint64
 	return d.object(func(key string) bool {
-		switch key {
-		case "ARN":
-			return once(&seen, 0) && d.str(&r.ARN)
-		case "arn":
-			return once(&seen, 1) && d.str(&r.ARNLower)
-		case "aRN":
-			return once(&seen, 2) && d.str(&r.ARNOdd)
-		case "accountId":
-			return once(&seen, 3) && d.str(&r.AccountID)
-		case "type":
-			return once(&seen, 4) && d.str(&r.Type)
+		for i, n := range names {
+			if key == n {
+				return once(&seen, uint(i)) && d.str(fields[i])
+			}
 		}
-		return d.unknown(key, resourceNames)
+		return d.unknown(key, names)
 	})
 }
 
