@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,23 +67,15 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 		fmt.Fprintln(env.stdout, n)
 		return 0
 	}
-	var fileCounts []int
-	for _, f := range splitList(*files) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			fmt.Fprintf(env.stderr, "keytrail bench: --files %q: want whole numbers ≥ 1\n", *files)
-			return 2
-		}
-		fileCounts = append(fileCounts, n)
+	fileCounts, err := positiveInts(*files)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "keytrail bench: --files %q: %v\n", *files, err)
+		return 2
 	}
-	var counts []int
-	for _, t := range splitList(*threads) {
-		n, err := strconv.Atoi(t)
-		if err != nil || n < 1 {
-			fmt.Fprintf(env.stderr, "keytrail bench: --threads %q: want whole numbers ≥ 1\n", *threads)
-			return 2
-		}
-		counts = append(counts, n)
+	counts, err := positiveInts(*threads)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "keytrail bench: --threads %q: %v\n", *threads, err)
+		return 2
 	}
 	if *runs < 1 {
 		fmt.Fprintf(env.stderr, "keytrail bench: --runs %d: want at least 1\n", *runs)
@@ -94,6 +87,22 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// positiveInts parses a comma-separated list of whole numbers ≥ 1.
+func positiveInts(list string) ([]int, error) {
+	var ns []int
+	for _, f := range splitList(list) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, errors.New("want whole numbers ≥ 1, separated by commas")
+		}
+		ns = append(ns, n)
+	}
+	if len(ns) == 0 {
+		return nil, errors.New("want at least one number")
+	}
+	return ns, nil
 }
 
 type bencher struct {
