@@ -106,6 +106,8 @@ func BenchmarkWriteParquet(b *testing.B) {
 	}{
 		{"ingest", event.WriteParquetFast, rows},
 		{"compact", event.WriteParquet, rows},
+		// The kept rows of one 1 MB log file, the most common size.
+		{"ingest-150-rows", event.WriteParquetFast, rows[:150]},
 		// A part of one row: what every object costs however small.
 		{"ingest-1-row", event.WriteParquetFast, rows[:1]},
 	} {

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
+	"reflect"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -49,21 +52,48 @@ func options(schema *parquet.Schema, codec *zstd.Codec) []parquet.WriterOption {
 }
 
 // Write writes rows as one Parquet file with the schema of T.
-//
-// Each call builds a new writer. Reusing one with GenericWriter.Reset would
-// save its allocations, but in parquet-go v0.32.0 every file after the first
-// then loses its columns' path_in_schema, which Athena cannot read
-// (parquet-go/parquet-go#602); TestWriteIsFresh guards against a change
-// that reuses writers before that is fixed.
 func Write[T any](w io.Writer, rows []T) error { return write(w, rows, codec) }
 
 // WriteFast is Write with zstd's fastest level, for files that are soon
 // rewritten: ingest's parts, which compaction merges within the hour.
 func WriteFast[T any](w io.Writer, rows []T) error { return write(w, rows, fastCodec) }
 
+// Building a parquet-go writer (column buffers, dictionaries, page
+// buffers for every column) costs about as much as writing a few hundred
+// rows, and ingest writes one small file per CloudTrail object. So writers
+// are pooled and reused with Reset, per row type, codec and page buffer
+// size.
+var writers sync.Map // writerKey → *sync.Pool of *parquet.GenericWriter[T]
+
+type writerKey struct {
+	row   reflect.Type
+	codec *zstd.Codec
+	page  int
+}
+
 func write[T any](w io.Writer, rows []T, codec *zstd.Codec) error {
-	opts := append(options(parquet.SchemaOf(new(T)), codec), parquet.PageBufferSize(pageBufferSize(len(rows))))
-	pw := parquet.NewGenericWriter[T](w, opts...)
+	key := writerKey{reflect.TypeFor[T](), codec, pageBufferSize(len(rows))}
+	p, ok := writers.Load(key)
+	if !ok {
+		p, _ = writers.LoadOrStore(key, new(sync.Pool))
+	}
+	pool := p.(*sync.Pool)
+	pw, _ := pool.Get().(*parquet.GenericWriter[T])
+	if pw == nil {
+		pw = newWriter[T](w, codec, key.page)
+	} else {
+		pw.Reset(w)
+	}
+	if err := writeFile(pw, rows); err != nil {
+		return err // the writer is dropped, not reused
+	}
+	recycle(pw)
+	pool.Put(pw)
+	return nil
+}
+
+// writeFile writes rows with pw and closes the file.
+func writeFile[T any](pw *parquet.GenericWriter[T], rows []T) error {
 	if _, err := pw.Write(rows); err != nil {
 		return fmt.Errorf("write rows: %w", err)
 	}
@@ -73,12 +103,39 @@ func write[T any](w io.Writer, rows []T, codec *zstd.Codec) error {
 	return nil
 }
 
-// pageBufferSize sizes each column's page buffer for n rows. parquet-go
-// allocates (and zeroes) a full buffer per column per writer: at the default
-// 256 KiB that is megabytes for a part of a few rows, most of ingest's cost
-// on small CloudTrail files. Large files keep the default page size.
+// recycle readies a writer that has written a file for the next one.
+func recycle[T any](pw *parquet.GenericWriter[T]) {
+	detachPaths(pw.File())
+	pw.Reset(io.Discard) // and drops the reference to the last output
+}
+
+func newWriter[T any](w io.Writer, codec *zstd.Codec, pageBufferSize int) *parquet.GenericWriter[T] {
+	opts := append(options(parquet.SchemaOf(new(T)), codec), parquet.PageBufferSize(pageBufferSize))
+	return parquet.NewGenericWriter[T](w, opts...)
+}
+
+// detachPaths works around parquet-go/parquet-go#602 (v0.32.0): the column
+// chunks of a written file's footer share their path_in_schema with the
+// writer's own column paths, and Reset clears the footer's in place, so
+// every file after the first would name its columns "" (Athena: "not found
+// in message"). Dropping the footer's references first leaves the writer's
+// paths intact. TestReusedWriterMatchesFresh fails if a parquet-go release
+// changes this.
+func detachPaths(f parquet.FileView) {
+	for _, rg := range f.Metadata().RowGroups {
+		for i := range rg.Columns {
+			rg.Columns[i].MetaData.PathInSchema = nil
+		}
+	}
+}
+
+// pageBufferSize sizes each column's page buffer for n rows, rounded up to
+// a power of two so that few pools of writers serve every size. parquet-go
+// allocates a full buffer per column per writer: at the default 256 KiB that
+// is megabytes for a part of a few rows. Large files keep the default.
 func pageBufferSize(n int) int {
-	return min(parquet.DefaultPageBufferSize, max(16<<10, 256*n))
+	size := min(parquet.DefaultPageBufferSize, max(16<<10, 256*n))
+	return 1 << bits.Len(uint(size-1))
 }
 
 // Read reads every row of a Parquet file into T.

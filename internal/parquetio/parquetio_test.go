@@ -3,12 +3,14 @@ package parquetio
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 type row struct {
@@ -39,9 +41,10 @@ func rows(n, seed int) []row {
 	return out
 }
 
-// Every file Write produces, however many came before, reads back whole
-// and names each column chunk's path (parquet-go#602 loses it when a
-// writer is reused; Athena then fails with "not found in message").
+// Write reuses writers: every file it produces, however many came before,
+// reads back whole and names each column chunk's path (parquet-go#602
+// loses it when a writer is reused without detachPaths; Athena then fails
+// with "not found in message").
 func TestWriteIsFresh(t *testing.T) {
 	for i, n := range []int{1000, 3, 1, 5000, 200, 2, 40} {
 		in := rows(n, i+1)
@@ -85,6 +88,38 @@ func TestWriteIsFresh(t *testing.T) {
 				(a.Flag == nil) != (b.Flag == nil) || (a.Flag != nil && *a.Flag != *b.Flag) ||
 				len(a.Names)+len(b.Names) > 0 && !slices.Equal(a.Names, b.Names) {
 				t.Fatalf("file %d row %d: read %+v, wrote %+v", i, j, a, b)
+			}
+		}
+	}
+}
+
+// A writer that has written other files writes the same bytes as a new
+// one: nothing of an earlier file (column paths, statistics, dictionaries,
+// page indexes, row counts) leaks into the next.
+func TestReusedWriterMatchesFresh(t *testing.T) {
+	for _, c := range []*zstd.Codec{codec, fastCodec} {
+		for _, page := range []int{16 << 10, parquet.DefaultPageBufferSize} {
+			reused := newWriter[row](io.Discard, c, page)
+			for i, n := range []int{1000, 3, 1, 5000, 200, 40} {
+				in := rows(n, i+1)
+				if n == 40 {
+					for j := range in {
+						in[j].ID = strings.Repeat(fmt.Sprint(j), 4000)
+					}
+				}
+				var got, want bytes.Buffer
+				reused.Reset(&got)
+				if err := writeFile(reused, in); err != nil {
+					t.Fatal(err)
+				}
+				recycle(reused)
+				if err := writeFile(newWriter[row](&want, c, page), in); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Fatalf("level %v, page buffer %d, file %d (%d rows): the reused writer wrote %d bytes that differ from a new writer's %d",
+						c.Level, page, i, n, got.Len(), want.Len())
+				}
 			}
 		}
 	}
