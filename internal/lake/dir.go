@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -270,19 +272,18 @@ func (d *Dir) lockPath(key string) string {
 	return filepath.Join(d.root, metaDir, "locks", hex.EncodeToString(sum[:1]))
 }
 
+// writeTemp writes body to a new temporary file beside p, creating p's
+// folder when it is missing, and returns the temporary file's path.
 func writeTemp(p string, body io.Reader) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return "", err
+	dir := filepath.Dir(p)
+	f, err := createTemp(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		f, err = createTemp(dir)
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), tmpPrefix)
 	if err != nil {
-		return "", err
-	}
-	// CreateTemp makes the file private; a lake object is as readable as
-	// any file the user writes (the umask still applies to the folder).
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
 		return "", err
 	}
 	if _, err := io.Copy(f, body); err != nil {
@@ -295,6 +296,19 @@ func writeTemp(p string, body io.Reader) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// createTemp creates a file in dir that List does not see, readable like
+// any file the user writes (0644 less the umask; os.CreateTemp's files are
+// private).
+func createTemp(dir string) (*os.File, error) {
+	for {
+		name := filepath.Join(dir, tmpPrefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
 
 func fileETag(p string) (string, error) {

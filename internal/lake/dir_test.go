@@ -92,3 +92,28 @@ func TestDirLeavesNoTemporaryFiles(t *testing.T) {
 		t.Fatalf("folder holds %q, want only the objects a and b", names)
 	}
 }
+
+// An object is as readable as any file the user writes, not private like a
+// temporary file, however deep its folder.
+func TestDirObjectsAreReadableLikeUserFiles(t *testing.T) {
+	d, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, d, "a/b/c/object", "x")
+	ref := filepath.Join(t.TempDir(), "reference")
+	if err := os.WriteFile(ref, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.Stat(filepath.Join(d.Root(), "a", "b", "c", "object"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.Stat(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Mode() != want.Mode() {
+		t.Fatalf("object mode %v, want %v (os.WriteFile with 0644)", got.Mode(), want.Mode())
+	}
+}

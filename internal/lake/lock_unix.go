@@ -5,6 +5,7 @@ package lake
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -18,10 +19,13 @@ import (
 // process dying, releases it.
 func (d *Dir) lock(ctx context.Context, key string) (func(), error) {
 	p := d.lockPath(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return nil, err
-	}
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		f, err = os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	}
 	if err != nil {
 		return nil, err
 	}
