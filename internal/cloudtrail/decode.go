@@ -437,8 +437,11 @@ func (d *decoder) scanString() (start, end int, plain bool) {
 		// Eight bytes at a time while none is a quote, a backslash or a
 		// control character (the lowest flagged byte is exact).
 		for i+8 <= len(s) {
-			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			// One bounds check for eight bytes lets the compiler make them
+			// one load.
+			t := s[i : i+8]
+			w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
 			stop := zeroBytes(w^(ones*'"')) | zeroBytes(w^(ones*'\\')) | (w-ones*0x20)&^w&highs
 			if stop != 0 {
 				i += bits.TrailingZeros64(stop) >> 3
