@@ -24,7 +24,7 @@ func (m *memOutput) Create(string) (io.WriteCloser, error) {
 
 // BenchmarkScanner splits a generated 32 MB log file (already decompressed)
 // into records and reads each record's eventSource, as ingest does before
-// deciding whether to decode. MB/s is JSON bytes.
+// deciding whether to decode, with each splitter. MB/s is JSON bytes.
 func BenchmarkScanner(b *testing.B) {
 	out := &memOutput{}
 	sum, err := gen.Corpus(gen.CorpusConfig{Seed: 1, Bytes: 32 << 20, Files: 1}, out)
@@ -39,20 +39,33 @@ func BenchmarkScanner(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for range b.N {
-		s := NewScanner(bytes.NewReader(data))
-		var n, src int64
-		for s.Next() {
-			n++
-			if len(s.EventSource()) > 0 {
-				src++
+	for _, blocks := range []bool{false, true} {
+		name := "bytes"
+		if blocks {
+			name = "blocks"
+			if !haveClassify {
+				b.Log("no vectorised classify here: the block splitter is not used")
+				continue
 			}
 		}
-		if s.Err() != nil || n != sum.Records || src != n {
-			b.Fatalf("%d records (%d with eventSource), want %d: %v", n, src, sum.Records, s.Err())
-		}
+		b.Run(name, func(b *testing.B) {
+			defer func(old bool) { useBlocks = old }(useBlocks)
+			useBlocks = blocks
+			b.SetBytes(int64(len(data)))
+			for range b.N {
+				s := NewScanner(bytes.NewReader(data))
+				var n, src int64
+				for s.Next() {
+					n++
+					if len(s.EventSource()) > 0 {
+						src++
+					}
+				}
+				if s.Err() != nil || n != sum.Records || src != n {
+					b.Fatalf("%d records (%d with eventSource), want %d: %v", n, src, sum.Records, s.Err())
+				}
+			}
+		})
 	}
 }
 

@@ -78,6 +78,10 @@ type Scanner struct {
 	// srcStart and srcEnd bound the current record's top-level eventSource
 	// value, relative to mark; -1 when it has none.
 	srcStart, srcEnd int
+	// srcKeys are where the current record's top-level "eventSource"
+	// member names end, relative to mark (skipNestedBlocks).
+	srcKeys []int
+	pad     [64]byte // the last, short block of a value (skipNestedBlocks)
 }
 
 const (
@@ -328,21 +332,10 @@ func (s *Scanner) fill() bool {
 	if s.eof {
 		return false
 	}
-	if s.mark > 0 {
-		n := copy(s.buf, s.buf[s.mark:s.end])
-		s.base += int64(s.mark)
-		s.pos -= s.mark
-		s.end = n
-		s.mark = 0
-	}
-	if s.end == len(s.buf) || s.end >= s.max {
-		if s.end >= s.max {
-			s.fail(s.errIndex(), fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.max), nil)
-			return false
-		}
-		nb := make([]byte, min(2*len(s.buf), s.max))
-		copy(nb, s.buf[:s.end])
-		s.buf = nb
+	s.makeRoom()
+	if s.end >= s.max {
+		s.fail(s.errIndex(), fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.max), nil)
+		return false
 	}
 	if s.readErr != nil {
 		s.eof = true
@@ -374,6 +367,23 @@ func (s *Scanner) fill() bool {
 	return false
 }
 
+// makeRoom moves buf[mark:end] to the front of buf and, when that leaves
+// no room, grows buf up to the size limit.
+func (s *Scanner) makeRoom() {
+	if s.mark > 0 {
+		n := copy(s.buf, s.buf[s.mark:s.end])
+		s.base += int64(s.mark)
+		s.pos -= s.mark
+		s.end = n
+		s.mark = 0
+	}
+	if s.end == len(s.buf) && s.end < s.max {
+		nb := make([]byte, min(2*len(s.buf), s.max))
+		copy(nb, s.buf[:s.end])
+		s.buf = nb
+	}
+}
+
 // errIndex is the record index to report for an error met now.
 func (s *Scanner) errIndex() int {
 	if s.state == stateArray {
@@ -397,7 +407,11 @@ func (s *Scanner) value(index int) (start, end int, ok bool) {
 			return 0, 0, false
 		}
 	case '{', '[':
-		if !s.skipNested(index) {
+		if useBlocks {
+			if !s.skipNestedBlocks(index) {
+				return 0, 0, false
+			}
+		} else if !s.skipNested(index) {
 			return 0, 0, false
 		}
 	default:
@@ -477,7 +491,7 @@ var structural = [256]bool{'"': true, ',': true, '{': true, '}': true, '[': true
 // without decoding them.
 //
 // This loop is where ingest spends most of its time after inflating, so it
-// keeps its state in locals: the open brackets of the first 64 levels as
+// keeps its state in locals (and skipNestedBlocks replaces it where it can): the open brackets of the first 64 levels as
 // bits of one word (1 for an object), deeper ones on s.stack.
 func (s *Scanner) skipNested(index int) bool {
 	s.stack = s.stack[:0]

@@ -1,0 +1,149 @@
+package cloudtrail
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/keytrail/keytrail/internal/gen"
+)
+
+// escapedBytes agrees with counting backslashes byte by byte, across block
+// boundaries.
+func TestEscapedBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		blocks := make([]uint64, 1+rng.IntN(4))
+		for i := range blocks {
+			switch rng.IntN(4) {
+			case 0:
+				blocks[i] = 0
+			case 1:
+				blocks[i] = ^uint64(0) << rng.IntN(64) // a run to the end
+			default:
+				blocks[i] = rng.Uint64() & rng.Uint64()
+			}
+		}
+		// Byte by byte: a byte is escaped when the run of backslashes
+		// before it is odd.
+		var want []uint64
+		run := 0
+		for _, b := range blocks {
+			var e uint64
+			for i := range 64 {
+				if run%2 == 1 {
+					e |= 1 << i
+				}
+				if b>>i&1 == 1 && run%2 == 0 {
+					run++
+				} else if b>>i&1 == 1 {
+					run = 0 // an escaped backslash ends the run
+				} else {
+					run = 0
+				}
+			}
+			want = append(want, e)
+		}
+		var carry uint64
+		for i, b := range blocks {
+			if got := escapedBytes(b, &carry); got != want[i] {
+				t.Fatalf("blocks %064b: block %d escaped %064b, want %064b", blocks, i, got, want[i])
+			}
+		}
+	}
+}
+
+// chunkReader returns its data in reads of the given sizes, cycling, so
+// records straddle refills at every offset.
+type chunkReader struct {
+	data  []byte
+	sizes []int
+	n     int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := c.sizes[c.n%len(c.sizes)]
+	c.n++
+	k = min(k, len(p), len(c.data))
+	copy(p, c.data[:k])
+	c.data = c.data[k:]
+	return k, nil
+}
+
+// describeScan describes everything a Scanner reports on data.
+func describeScan(data []byte, sizes []int, max int, blocks bool) string {
+	defer func(old bool) { useBlocks = old }(useBlocks)
+	useBlocks = blocks
+	s := NewScanner(&chunkReader{data: data, sizes: sizes})
+	if max > 0 {
+		s.SetMaxRecordSize(max)
+	}
+	var b strings.Builder
+	for s.Next() {
+		fmt.Fprintf(&b, "%d %q %q\n", s.Index(), s.Record(), s.EventSource())
+	}
+	fmt.Fprintf(&b, "err: %v", s.Err())
+	return b.String()
+}
+
+// The block splitter returns the same records, eventSource values and
+// errors (at the same offsets) as the byte-at-a-time one, however the
+// input arrives.
+func FuzzBlockSplitter(f *testing.F) {
+	for _, s := range []string{
+		`{"Records":[{"a":1},{"b":"x\"]}"}]}`,
+		`{"Records":[]}`,
+		`{"k":"v","Records":[{"n":[1,{"o":null}]}]}`,
+		`{"Records":[{"a":"\\"}]}`,
+		`{"Records":[{"eventSource":"kms.amazonaws.com","x":{"eventSource":"no"}},{"eventSource" : "a\"b", "eventSource":1}]}`,
+		`{"Records":[{"a":"\\\"eventSource\":\"x","eventSource":"y"}]}`,
+		`{"Records":[{"a":[}]}`,
+		`{"Records":[{"a":"` + strings.Repeat(`\\`, 40) + `\"` + strings.Repeat("x", 70) + `"}]}`,
+		`{"Records":[` + deep(200) + `]}`,
+	} {
+		f.Add([]byte(s), uint16(7), uint16(64), uint16(0))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, a, b, max uint16) {
+		sizes := []int{1 + int(a)%300, 1 + int(b)%300}
+		m := 0
+		if max%4 == 0 {
+			m = 16 + int(max)%512
+		}
+		want := describeScan(data, sizes, m, false)
+		if got := describeScan(data, sizes, m, true); got != want {
+			t.Fatalf("input %q, reads of %v, limit %d:\nblocks:\n%s\nbytes:\n%s", data, sizes, m, got, want)
+		}
+	})
+}
+
+// A generated corpus, the shapes ingest meets most, splits the same way
+// with both splitters, read in chunks of several sizes.
+func TestBlockSplitterCorpus(t *testing.T) {
+	out := &memOutput{}
+	if _, err := gen.Corpus(gen.CorpusConfig{Seed: 7, Bytes: 2 << 20, Files: 1}, out); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(out.files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sizes := range [][]int{{1 << 20}, {4096}, {63, 65, 80}, {1, 7, 300}} {
+		want := describeScan(data, sizes, 0, false)
+		if got := describeScan(data, sizes, 0, true); got != want {
+			t.Fatalf("reads of %v: the splitters differ (%d and %d bytes of description)", sizes, len(got), len(want))
+		}
+		if !strings.HasSuffix(want, "err: <nil>") || strings.Count(want, "\n") < 1000 || !strings.Contains(want, `"kms.amazonaws.com"`) {
+			t.Fatalf("reads of %v: the corpus did not split into records with sources: %.300s", sizes, want)
+		}
+	}
+}
