@@ -107,7 +107,13 @@ func (s *Scanner) skipNestedBlocks(index int) bool {
 			valid = 1<<uint(avail) - 1
 		}
 		classify(blk, &m)
-		quote := m.quote &^ escapedBytes(m.backslash&valid, &escape) & valid
+		escaped := escapedBytes(m.backslash&valid, &escape)
+		if avail < 64 {
+			// The next block starts after the last valid byte, not at
+			// the 64th: carry whether that next byte is escaped.
+			escape = escaped >> uint(avail) & 1
+		}
+		quote := m.quote &^ escaped & valid
 		str := prefixXor(quote) ^ inString
 		if m.backslash&valid&^str != 0 {
 			// A backslash outside a string (invalid JSON): the masks took

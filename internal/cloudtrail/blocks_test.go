@@ -57,7 +57,8 @@ func TestEscapedBytes(t *testing.T) {
 }
 
 // chunkReader returns its data in reads of the given sizes, cycling, so
-// records straddle refills at every offset.
+// records straddle refills at every offset; a size of 0 is a read that
+// returns nothing (and no error), which io.Reader allows.
 type chunkReader struct {
 	data  []byte
 	sizes []int
@@ -103,14 +104,21 @@ func FuzzBlockSplitter(f *testing.F) {
 		`{"Records":[{"a":"\\"}]}`,
 		`{"Records":[{"eventSource":"kms.amazonaws.com","x":{"eventSource":"no"}},{"eventSource" : "a\"b", "eventSource":1}]}`,
 		`{"Records":[{"a":"\\\"eventSource\":\"x","eventSource":"y"}]}`,
+		// Invalid JSON the splitters still agree on: a value named like
+		// the member, followed by a string.
+		`{"Records":[{"a":"eventSource" "kms.amazonaws.com"},{"eventSource" "s3"}]}`,
 		`{"Records":[{"a":[}]}`,
 		`{"Records":[{"a":"` + strings.Repeat(`\\`, 40) + `\"` + strings.Repeat("x", 70) + `"}]}`,
 		`{"Records":[` + deep(200) + `]}`,
+		// A member name across the 300-byte reads that follow empty ones.
+		`{"Records":[{"a":"` + strings.Repeat("x", 275) + `","eventSource":"kms.amazonaws.com"}]}`,
 	} {
-		f.Add([]byte(s), uint16(7), uint16(64), uint16(0))
+		f.Add([]byte(s), uint16(7), uint16(64), uint16(1))  // no size limit
+		f.Add([]byte(s), uint16(7), uint16(64), uint16(0))  // a limit of 16 bytes
+		f.Add([]byte(s), uint16(0), uint16(299), uint16(1)) // empty reads, then 300 bytes
 	}
 	f.Fuzz(func(t *testing.T, data []byte, a, b, max uint16) {
-		sizes := []int{1 + int(a)%300, 1 + int(b)%300}
+		sizes := []int{int(a) % 300, 1 + int(b)%300}
 		m := 0
 		if max%4 == 0 {
 			m = 16 + int(max)%512
@@ -120,6 +128,38 @@ func FuzzBlockSplitter(f *testing.F) {
 			t.Fatalf("input %q, reads of %v, limit %d:\nblocks:\n%s\nbytes:\n%s", data, sizes, m, got, want)
 		}
 	})
+}
+
+// The splitters agree on random inputs made of the bytes that matter to
+// them: the fuzz target's property, on every architecture the tests run
+// on (the fuzzer itself does not run under emulation).
+func TestBlockSplitterRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	pieces := []string{`"`, `\`, `\\`, `{`, `}`, `[`, `]`, `,`, `:`, ` `, "\n", `a`, `0`, `é`,
+		`"eventSource"`, `"kms.amazonaws.com"`, `{"Records":[`, `]}`, `{"eventSource":"x"}`, `\"`}
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for range n {
+		var b strings.Builder
+		if rng.IntN(4) > 0 {
+			b.WriteString(`{"Records":[`)
+		}
+		for range rng.IntN(200) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		data := []byte(b.String())
+		sizes := []int{rng.IntN(100), 1 + rng.IntN(300)}
+		limit := 0
+		if rng.IntN(4) == 0 {
+			limit = 16 + rng.IntN(200)
+		}
+		want := describeScan(data, sizes, limit, false)
+		if got := describeScan(data, sizes, limit, true); got != want {
+			t.Fatalf("input %q, reads of %v, limit %d:\nblocks:\n%s\nbytes:\n%s", data, sizes, limit, got, want)
+		}
+	}
 }
 
 // A generated corpus, the shapes ingest meets most, splits the same way
