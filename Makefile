@@ -30,8 +30,15 @@ $(BIN)/staticcheck:
 ## (no test may reach AWS: the instance metadata service is off for them)
 test: tools
 	AWS_EC2_METADATA_DISABLED=true $(GO) test -count=1 -timeout 25m ./...
-	@# The record splitter again without its AVX2 kernel, as on arm64.
+	@# The record splitter again without its vector kernels, then with the
+	@# arm64 one (the Lambda functions' architecture) under emulation.
 	$(GO) test -count=1 -tags purego ./internal/cloudtrail/
+	@if command -v qemu-aarch64 >/dev/null; then \
+		echo "GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64 ./internal/cloudtrail/"; \
+		GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64 ./internal/cloudtrail/; \
+	else \
+		echo "qemu-aarch64 not found: the arm64 splitter kernel is not tested here (Debian: apt-get install qemu-user)"; \
+	fi
 
 ## bench: throughput and memory benchmarks (see README, Performance)
 bench: build tools
