@@ -22,23 +22,31 @@ func (m *memOutput) Create(string) (io.WriteCloser, error) {
 	return memFile{b}, nil
 }
 
+// generatedLog is one generated CloudTrail log file of about size bytes,
+// decompressed.
+func generatedLog(tb testing.TB, seed, size int64) ([]byte, gen.CorpusSummary) {
+	tb.Helper()
+	out := &memOutput{}
+	sum, err := gen.Corpus(gen.CorpusConfig{Seed: seed, Bytes: size, Files: 1}, out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	zr, err := gzip.NewReader(out.files[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data, sum
+}
+
 // BenchmarkScanner splits a generated 32 MB log file (already decompressed)
 // into records and reads each record's eventSource, as ingest does before
 // deciding whether to decode, with each splitter. MB/s is JSON bytes.
 func BenchmarkScanner(b *testing.B) {
-	out := &memOutput{}
-	sum, err := gen.Corpus(gen.CorpusConfig{Seed: 1, Bytes: 32 << 20, Files: 1}, out)
-	if err != nil {
-		b.Fatal(err)
-	}
-	zr, err := gzip.NewReader(out.files[0])
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		b.Fatal(err)
-	}
+	data, sum := generatedLog(b, 1, 32<<20)
 	for _, blocks := range []bool{false, true} {
 		name := "bytes"
 		if blocks {

@@ -63,8 +63,7 @@ func (s *Scanner) skipNestedBlocks(index int) bool {
 	s.srcStart, s.srcEnd = -1, -1
 	s.srcKeys = s.srcKeys[:0]
 	var (
-		objects  uint64 // bit i: level depth-i is an object
-		depth    int
+		levels   bracketStack
 		inString uint64 // all ones when the last block ended inside a string
 		escape   uint64 // 1 when the last block's last byte escapes the next
 		m        blockMasks
@@ -132,7 +131,7 @@ func (s *Scanner) skipNestedBlocks(index int) bool {
 			if brackets != 0 {
 				i = bits.TrailingZeros64(brackets)
 			}
-			if depth == 1 {
+			if levels.depth == 1 {
 				// Top-level strings in [seg, i): note where an
 				// "eventSource" member name ends.
 				for q := opening & (^uint64(0) << uint(seg)) & (1<<uint(i) - 1); q != 0; q &= q - 1 {
@@ -150,26 +149,13 @@ func (s *Scanner) skipNestedBlocks(index int) bool {
 			brackets &= brackets - 1
 			c := blk[i]
 			if open>>uint(i)&1 == 1 {
-				if depth >= 64 {
-					s.stack = append(s.stack, byte(objects>>63))
-				}
-				objects <<= 1
-				if c == '{' {
-					objects |= 1
-				}
-				depth++
+				levels.push(c, &s.stack)
 			} else {
-				if depth == 0 || (objects&1 == 1) != (c == '}') {
+				if !levels.pop(c, &s.stack) {
 					s.pos = p + i
 					return s.fail(index, fmt.Errorf("mismatched %q", c), nil)
 				}
-				objects >>= 1
-				if depth > 64 {
-					objects |= uint64(s.stack[len(s.stack)-1]) << 63
-					s.stack = s.stack[:len(s.stack)-1]
-				}
-				depth--
-				if depth == 0 {
+				if levels.depth == 0 {
 					s.pos = p + i + 1
 					s.findSource()
 					return true

@@ -1,14 +1,11 @@
 package cloudtrail
 
 import (
-	"compress/gzip"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/keytrail/keytrail/internal/gen"
 )
 
 // escapedBytes agrees with counting backslashes byte by byte, across block
@@ -165,18 +162,7 @@ func TestBlockSplitterRandom(t *testing.T) {
 // A generated corpus, the shapes ingest meets most, splits the same way
 // with both splitters, read in chunks of several sizes.
 func TestBlockSplitterCorpus(t *testing.T) {
-	out := &memOutput{}
-	if _, err := gen.Corpus(gen.CorpusConfig{Seed: 7, Bytes: 2 << 20, Files: 1}, out); err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(out.files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, _ := generatedLog(t, 7, 2<<20)
 	for _, sizes := range [][]int{{1 << 20}, {4096}, {63, 65, 80}, {1, 7, 300}} {
 		want := describeScan(data, sizes, 0, false)
 		if got := describeScan(data, sizes, 0, true); got != want {

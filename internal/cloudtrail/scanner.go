@@ -485,22 +485,57 @@ func stringEnd(buf []byte, p int) (int, bool) {
 // structural marks the bytes skipNested must look at outside strings.
 var structural = [256]bool{'"': true, ',': true, '{': true, '}': true, '[': true, ']': true}
 
+// bracketStack is the brackets open around a scan: whether each level is
+// an object, as bits of one word for the innermost 64 levels (1 for an
+// object), outer ones spilled onto a slice.
+type bracketStack struct {
+	objects uint64 // bit i: level depth-i is an object
+	depth   int
+}
+
+// push opens a level with c, '{' or '['.
+func (b *bracketStack) push(c byte, spill *[]byte) {
+	if b.depth >= 64 {
+		*spill = append(*spill, byte(b.objects>>63))
+	}
+	b.objects <<= 1
+	if c == '{' {
+		b.objects |= 1
+	}
+	b.depth++
+}
+
+// pop closes the innermost level with c, '}' or ']', and reports whether
+// c matches it.
+func (b *bracketStack) pop(c byte, spill *[]byte) bool {
+	if b.depth == 0 || (b.objects&1 == 1) != (c == '}') {
+		return false
+	}
+	b.objects >>= 1
+	if b.depth > 64 {
+		st := *spill
+		b.objects |= uint64(st[len(st)-1]) << 63
+		*spill = st[:len(st)-1]
+	}
+	b.depth--
+	return true
+}
+
 // skipNested advances past an object or array, checking that brackets match.
 // On the way it notes where the top-level "eventSource" value is (as offsets
 // from mark, which fills keep stable), so callers can filter records
 // without decoding them.
 //
 // This loop is where ingest spends most of its time after inflating, so it
-// keeps its state in locals (and skipNestedBlocks replaces it where it can): the open brackets of the first 64 levels as
-// bits of one word (1 for an object), deeper ones on s.stack.
+// keeps its state in locals, the open brackets in a bracketStack
+// (skipNestedBlocks replaces it where classify is vectorised).
 func (s *Scanner) skipNested(index int) bool {
 	s.stack = s.stack[:0]
 	s.srcStart, s.srcEnd = -1, -1
 	// At depth 1 of an object, a string after '{' or ',' is a member name;
 	// after the name "eventSource", the next string is its value.
 	expectKey, wantValue := false, false
-	var objects uint64 // bit i: level depth-i is an object
-	depth := 0
+	var open bracketStack
 	// buf and p are local copies of s.buf[:s.end] and s.pos, stored back
 	// before each fill (which may move the bytes) and reloaded after.
 	buf, p := s.buf[:s.end], s.pos
@@ -541,7 +576,7 @@ func (s *Scanner) skipNested(index int) bool {
 				}
 				buf, p = s.buf[:s.end], s.pos
 			}
-			if depth == 1 {
+			if open.depth == 1 {
 				switch {
 				case expectKey:
 					expectKey = false
@@ -552,31 +587,18 @@ func (s *Scanner) skipNested(index int) bool {
 				}
 			}
 		case ',':
-			if depth == 1 {
+			if open.depth == 1 {
 				expectKey, wantValue = true, false
 			}
 		case '{', '[':
-			if depth >= 64 {
-				s.stack = append(s.stack, byte(objects>>63))
-			}
-			objects <<= 1
-			if c == '{' {
-				objects |= 1
-			}
-			depth++
-			expectKey = depth == 1 && c == '{'
+			open.push(c, &s.stack)
+			expectKey = open.depth == 1 && c == '{'
 		case '}', ']':
-			if depth == 0 || (objects&1 == 1) != (c == '}') {
+			if !open.pop(c, &s.stack) {
 				s.pos = p - 1
 				return s.fail(index, fmt.Errorf("mismatched %q", c), nil)
 			}
-			objects >>= 1
-			if depth > 64 {
-				objects |= uint64(s.stack[len(s.stack)-1]) << 63
-				s.stack = s.stack[:len(s.stack)-1]
-			}
-			depth--
-			switch depth {
+			switch open.depth {
 			case 0:
 				s.pos = p
 				return true
