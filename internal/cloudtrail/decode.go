@@ -50,6 +50,29 @@ type decoder struct {
 	s     string
 	i     int
 	depth int
+	// objects holds the record's nested objects, allocated together on
+	// first use.
+	objects *nested
+}
+
+// nested is room for every object a record can nest, each used at most
+// once (a repeated member takes the slow path): one allocation instead of
+// one per object.
+type nested struct {
+	user     UserIdentity
+	session  SessionContext
+	issuer   SessionIssuer
+	attrs    SessionAttributes
+	onBehalf OnBehalfOf
+	readOnly bool
+	mgmt     bool
+}
+
+func (d *decoder) nested() *nested {
+	if d.objects == nil {
+		d.objects = new(nested)
+	}
+	return d.objects
 }
 
 var recordNames = []string{"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName",
@@ -65,7 +88,7 @@ func (d *decoder) record(r *Record) bool {
 		case "eventVersion":
 			return once(&seen, 0) && d.str(&r.EventVersion)
 		case "userIdentity":
-			return once(&seen, 1) && ptr(d, &r.UserIdentity, d.userIdentity)
+			return once(&seen, 1) && into(d, &r.UserIdentity, &d.nested().user, d.userIdentity)
 		case "eventTime":
 			return once(&seen, 2) && d.str(&r.EventTime)
 		case "eventSource":
@@ -95,13 +118,13 @@ func (d *decoder) record(r *Record) bool {
 		case "eventID":
 			return once(&seen, 15) && d.str(&r.EventID)
 		case "readOnly":
-			return once(&seen, 16) && d.boolPtr(&r.ReadOnly)
+			return once(&seen, 16) && d.boolPtr(&r.ReadOnly, &d.nested().readOnly)
 		case "resources":
 			return once(&seen, 17) && d.resources(&r.Resources)
 		case "eventType":
 			return once(&seen, 18) && d.str(&r.EventType)
 		case "managementEvent":
-			return once(&seen, 19) && d.boolPtr(&r.ManagementEvent)
+			return once(&seen, 19) && d.boolPtr(&r.ManagementEvent, &d.nested().mgmt)
 		case "recipientAccountId":
 			return once(&seen, 20) && d.str(&r.RecipientAccountID)
 		case "sharedEventID":
@@ -141,9 +164,9 @@ func (d *decoder) userIdentity(u *UserIdentity) bool {
 		case "identityProvider":
 			return once(&seen, 7) && d.str(&u.IdentityProvider)
 		case "sessionContext":
-			return once(&seen, 8) && ptr(d, &u.SessionContext, d.sessionContext)
+			return once(&seen, 8) && into(d, &u.SessionContext, &d.nested().session, d.sessionContext)
 		case "onBehalfOf":
-			return once(&seen, 9) && ptr(d, &u.OnBehalfOf, d.onBehalfOf)
+			return once(&seen, 9) && into(d, &u.OnBehalfOf, &d.nested().onBehalf, d.onBehalfOf)
 		}
 		return d.unknown(key, userIdentityNames)
 	})
@@ -156,9 +179,9 @@ func (d *decoder) sessionContext(c *SessionContext) bool {
 	return d.object(func(key string) bool {
 		switch key {
 		case "sessionIssuer":
-			return once(&seen, 0) && ptr(d, &c.SessionIssuer, d.sessionIssuer)
+			return once(&seen, 0) && into(d, &c.SessionIssuer, &d.nested().issuer, d.sessionIssuer)
 		case "attributes":
-			return once(&seen, 1) && ptr(d, &c.Attributes, d.attributes)
+			return once(&seen, 1) && into(d, &c.Attributes, &d.nested().attrs, d.attributes)
 		case "sourceIdentity":
 			return once(&seen, 2) && d.str(&c.SourceIdentity)
 		}
@@ -256,13 +279,13 @@ func once(seen *uint64, n uint) bool {
 	return true
 }
 
-// ptr decodes an object into a new T (JSON null leaves *p nil).
-func ptr[T any](d *decoder, p **T, decode func(*T) bool) bool {
+// into decodes an object into *v and points *p at it (JSON null leaves *p
+// nil).
+func into[T any](d *decoder, p **T, v *T, decode func(*T) bool) bool {
 	if d.literal("null") {
 		*p = nil
 		return true
 	}
-	v := new(T)
 	if !decode(v) {
 		return false
 	}
@@ -371,19 +394,19 @@ func (d *decoder) raw(p *RawJSON) bool {
 	return true
 }
 
-func (d *decoder) boolPtr(p **bool) bool {
-	var v bool
+func (d *decoder) boolPtr(p **bool, v *bool) bool {
 	switch {
 	case d.literal("null"):
 		*p = nil
 		return true
 	case d.literal("true"):
-		v = true
+		*v = true
 	case d.literal("false"):
+		*v = false
 	default:
 		return false
 	}
-	*p = &v
+	*p = v
 	return true
 }
 
