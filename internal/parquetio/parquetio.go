@@ -55,8 +55,9 @@ func options(schema *parquet.Schema, codec compress.Codec) []parquet.WriterOptio
 // Write writes rows as one Parquet file with the schema of T.
 func Write[T any](w io.Writer, rows []T) error { return write(w, rows, codec) }
 
-// WriteFast is Write with zstd's fastest level, for files that are soon
-// rewritten: ingest's parts, which compaction merges within the hour.
+// WriteFast is Write with partCodec (zstd's fastest level, small pages
+// without entropy coding), for files that are soon rewritten: ingest's
+// parts, which compaction merges within the hour.
 func WriteFast[T any](w io.Writer, rows []T) error { return write(w, rows, fastCodec) }
 
 // Building a parquet-go writer (column buffers, dictionaries, page
