@@ -78,8 +78,9 @@ type Scanner struct {
 	// srcStart and srcEnd bound the current record's top-level eventSource
 	// value, relative to mark; -1 when it has none.
 	srcStart, srcEnd int
-	// srcKeys are where the current record's top-level "eventSource"
-	// member names end, relative to mark (skipNestedBlocks).
+	// srcKeys are where the current record's top-level strings that may
+	// be the member name "eventSource" open, relative to mark
+	// (skipNestedBlocks; findSource checks them).
 	srcKeys []int
 	pad     [64]byte // the last, short block of a value (skipNestedBlocks)
 }
