@@ -129,3 +129,70 @@ func TestTruncatedKeepsPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestIngesterReusesReaders ingests good and broken objects one after the
+// other with one Ingester, which reuses its readers, gzip state and
+// scanner from object to object, and checks that each object gives the
+// result a new Ingester gives it and that the lake holds every kept row
+// once.
+func TestIngesterReusesReaders(t *testing.T) {
+	records := func(from int) []json.RawMessage {
+		var recs []json.RawMessage
+		for i := from; i < from+30; i++ {
+			recs = append(recs, kmsRecord(i), s3Record(i))
+		}
+		return recs
+	}
+	gz := gzipBytes(t, logFile(t, records(0), false))
+	cut := gzipBytes(t, logFile(t, records(400), false))
+	objects := []struct {
+		key  string
+		body []byte
+	}{
+		{"truncated.json.gz", cut[:len(cut)/2]},
+		{"good-1.json.gz", gz},
+		{"html.json.gz", gzipBytes(t, []byte("<html>denied</html>"))},
+		{"empty.json.gz", nil},
+		{"cut.json", logFile(t, records(100), false)[:900]},
+		{"good-2.json", logFile(t, records(200), false)},
+		{"not-gzip.json.gz", append([]byte{0x1f, 0x8b, 0}, "garbage"...)},
+		{"digest.json.gz", gzipBytes(t, []byte(`{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}`))},
+		{"good-3.json.gz", gzipBytes(t, logFile(t, records(300), false))},
+	}
+	shared := newLake(t)
+	in := New(shared, Config{})
+	kept := 0
+	for round := range 2 { // the second round replaces the first's rows
+		for _, o := range objects {
+			got, err := in.Ingest(context.Background(), o.key, bytes.NewReader(o.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := New(newLake(t), Config{}).Ingest(context.Background(), o.key, bytes.NewReader(o.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != want.Status || got.Reason != want.Reason || got.Records != want.Records || got.Kept != want.Kept || got.Bytes != want.Bytes {
+				t.Errorf("round %d, %s after other objects: %s %q, %d records, %d kept, %d bytes; alone: %s %q, %d, %d, %d",
+					round, o.key, got.Status, got.Reason, got.Records, got.Kept, got.Bytes, want.Status, want.Reason, want.Records, want.Kept, want.Bytes)
+			}
+			if round == 0 {
+				kept += got.Kept
+			}
+		}
+	}
+	if kept < 90 {
+		t.Fatalf("kept %d rows in all, want at least the three good files' 90", kept)
+	}
+	rows := readLake(t, shared)
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.EventID] {
+			t.Errorf("row %s written twice", r.EventID)
+		}
+		seen[r.EventID] = true
+	}
+	if len(rows) != kept {
+		t.Errorf("lake has %d rows, the results say %d", len(rows), kept)
+	}
+}

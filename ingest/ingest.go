@@ -74,9 +74,10 @@ type Ingester struct {
 	rowsPerPart int
 	log         *slog.Logger
 
-	active atomic.Int32 // objects being ingested
-	rows   sync.Pool    // of *[]event.Event, see getRows
-	bufs   sync.Pool    // of *bytes.Buffer, a part's encoded bytes
+	active  atomic.Int32 // objects being ingested
+	rows    sync.Pool    // of *[]event.Event, see getRows
+	bufs    sync.Pool    // of *bytes.Buffer, a part's encoded bytes
+	readers sync.Pool    // of *objectReader
 }
 
 // New returns an Ingester writing to sink.
@@ -180,7 +181,9 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	// as many files in flight as cores, every core is already busy.
 	active := in.active.Add(1)
 	defer in.active.Add(-1)
-	body, err := decompress(r, int(active) < runtime.GOMAXPROCS(0))
+	or := in.getReader()
+	defer in.putReader(or)
+	body, err := or.open(r, int(active) < runtime.GOMAXPROCS(0))
 	if err != nil {
 		res.Status, res.Reason = StatusFailed, err.Error()
 		return res, nil
@@ -189,7 +192,8 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	counter := &countingReader{r: body}
 
 	w := in.newPartWriter(ctx, key)
-	s := cloudtrail.NewScanner(counter)
+	s := or.scanner
+	s.Reset(counter)
 	var rec cloudtrail.Record
 	for s.Next() {
 		res.Records++
@@ -295,10 +299,37 @@ func (in *Ingester) mayKeep(src []byte) bool {
 	return false
 }
 
-// decompress returns the object's JSON stream, gunzipping when the content
+// objectReader is what reading one object takes: a buffered reader, a gzip
+// reader and a record scanner, about 400 KB of buffers and tables. Most
+// CloudTrail files are small, and allocating (and zeroing) these for each
+// one cost about as much as a tenth of reading it, so an Ingester keeps
+// them for the next object.
+type objectReader struct {
+	br      *bufio.Reader
+	zr      *gzip.Reader // nil until the first gzip object
+	scanner *cloudtrail.Scanner
+}
+
+func (in *Ingester) getReader() *objectReader {
+	if or, ok := in.readers.Get().(*objectReader); ok {
+		return or
+	}
+	return &objectReader{br: bufio.NewReaderSize(nil, 64<<10), scanner: cloudtrail.NewScanner(nil)}
+}
+
+// putReader keeps or for the next object, without references to this one.
+func (in *Ingester) putReader(or *objectReader) {
+	or.br.Reset(nil)
+	or.scanner.Reset(nil)
+	in.readers.Put(or)
+}
+
+// open returns the object's JSON stream, gunzipping when the content
 // starts with the gzip magic number (the key's extension is not trusted).
-func decompress(r io.Reader, readAhead bool) (io.ReadCloser, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+// The stream must be closed before or is used again.
+func (or *objectReader) open(r io.Reader, readAhead bool) (io.ReadCloser, error) {
+	br := or.br
+	br.Reset(r)
 	magic, err := br.Peek(2)
 	if err != nil && len(magic) == 0 {
 		if errors.Is(err, io.EOF) {
@@ -307,8 +338,11 @@ func decompress(r io.Reader, readAhead bool) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
+		if or.zr == nil {
+			or.zr = new(gzip.Reader)
+		}
+		zr := or.zr
+		if err := zr.Reset(br); err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		if !readAhead {

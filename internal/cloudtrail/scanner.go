@@ -94,7 +94,24 @@ const (
 
 // NewScanner returns a Scanner reading from r.
 func NewScanner(r io.Reader) *Scanner {
-	return &Scanner{r: r, max: MaxRecordSize, buf: make([]byte, 256<<10)}
+	return &Scanner{r: r, max: MaxRecordSize, buf: make([]byte, bufSize)}
+}
+
+// bufSize is the scanner's buffer at first; it grows for a larger record.
+const bufSize = 256 << 10
+
+// Reset makes s read a new log file from r, as NewScanner(r) would, but
+// keeps its buffers: a caller reading many small files (most CloudTrail
+// files are) then allocates and clears them once. The maximum record size
+// is kept too.
+// A buffer that grew for one large record is dropped.
+func (s *Scanner) Reset(r io.Reader) {
+	buf := s.buf
+	if len(buf) != bufSize {
+		buf = make([]byte, bufSize)
+	}
+	*s = Scanner{r: r, max: s.max, buf: buf, keys: s.keys[:0],
+		stack: s.stack[:0], srcKeys: s.srcKeys[:0]}
 }
 
 // SetMaxRecordSize changes the largest record the scanner accepts.

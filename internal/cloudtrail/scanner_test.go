@@ -246,3 +246,52 @@ func deep(n int) string {
 	}
 	return "{" + `"d":` + open.String() + `"x"` + close.String() + "}"
 }
+
+// TestScannerReset reads a sequence of files, good, broken and one with a
+// record that grows the buffer, with one Scanner reset between them, and
+// checks each gives what a new Scanner gives: state from one file must not
+// leak into the next.
+func TestScannerReset(t *testing.T) {
+	inputs := []string{
+		`{"Records":[{"a":1},{"b":"xy`, // truncated, mid-string
+		`{"Records":[{"eventSource":"kms.amazonaws.com","x":[1,{"y":"]"}]}]}`,
+		`{"Records":[{"a":[1}]}`, // mismatched, mid-array
+		`{"Records":[{"eventSource":"` + strings.Repeat("s", 600<<10) + `"},{"eventSource":"a"}]}`,
+		`{"awsAccountId":"1","digestStartTime":"x","logFiles":[]}`,
+		`{"Records":[{"a":"q\"}]\\","eventSource":"secretsmanager.amazonaws.com"}]}`,
+		"hello",
+		`{"Records":[{"eventSource":"kms.amazonaws.com"},7]}`,
+		`{"Records":[` + deep(150) + `,{"eventSource":"b"}]}`,
+	}
+	type result struct {
+		recs, sources []string
+		err           string
+	}
+	scan := func(s *Scanner) result {
+		var r result
+		for s.Next() {
+			r.recs = append(r.recs, string(s.Record()))
+			r.sources = append(r.sources, string(s.EventSource()))
+		}
+		if s.Err() != nil {
+			r.err = s.Err().Error()
+		}
+		return r
+	}
+	reused := NewScanner(nil)
+	for round := range 2 {
+		for i, in := range inputs {
+			want := scan(NewScanner(strings.NewReader(in)))
+			reused.Reset(strings.NewReader(in))
+			got := scan(reused)
+			if strings.Join(got.recs, "|") != strings.Join(want.recs, "|") ||
+				strings.Join(got.sources, "|") != strings.Join(want.sources, "|") || got.err != want.err {
+				t.Errorf("round %d, input %d after Reset: records %d, sources %q, err %q; a new Scanner gives %d, %q, %q",
+					round, i, len(got.recs), got.sources, got.err, len(want.recs), want.sources, want.err)
+			}
+		}
+	}
+	if len(reused.buf) != bufSize {
+		t.Errorf("after Reset the buffer is %d bytes, want %d: a grown buffer is kept", len(reused.buf), bufSize)
+	}
+}
