@@ -10,6 +10,12 @@
 // in the record"; timestamps are UTC with millisecond precision; open-ended
 // CloudTrail objects (requestParameters, additionalEventData, the KMS
 // encryption context) are kept as JSON text so nothing the caller sent is lost.
+//
+// Encodings: a column whose values repeat within a file is dictionary
+// encoded ("dict"): names, accounts, ARNs, and every column of the caller's
+// identity, since one session makes many calls. Columns that are unique per
+// row or nearly so (event and request ids, request parameters, the
+// encryption context) are not: a dictionary would repeat them.
 package event
 
 import "time"
@@ -48,18 +54,18 @@ type Event struct {
 	SharedEventID   string    `parquet:"shared_event_id" json:"shared_event_id,omitempty"`
 	Failed          bool      `parquet:"failed" json:"failed"`
 	ErrorCode       string    `parquet:"error_code,dict" json:"error_code,omitempty"`
-	ErrorMessage    string    `parquet:"error_message" json:"error_message,omitempty"`
+	ErrorMessage    string    `parquet:"error_message,dict" json:"error_message,omitempty"`
 
 	// Principal: who made the call.
 	IdentityType     string `parquet:"identity_type,dict" json:"identity_type"`
 	CallerKind       string `parquet:"caller_kind,dict" json:"caller_kind"`
 	PrincipalARN     string `parquet:"principal_arn,dict" json:"principal_arn"`
-	PrincipalID      string `parquet:"principal_id" json:"principal_id,omitempty"`
+	PrincipalID      string `parquet:"principal_id,dict" json:"principal_id,omitempty"`
 	PrincipalAccount string `parquet:"principal_account_id,dict" json:"principal_account_id"`
 	PrincipalName    string `parquet:"principal_name,dict" json:"principal_name"`
-	SessionName      string `parquet:"session_name" json:"session_name,omitempty"`
-	CallerARN        string `parquet:"caller_arn" json:"caller_arn,omitempty"`
-	AccessKeyID      string `parquet:"access_key_id" json:"access_key_id,omitempty"`
+	SessionName      string `parquet:"session_name,dict" json:"session_name,omitempty"`
+	CallerARN        string `parquet:"caller_arn,dict" json:"caller_arn,omitempty"`
+	AccessKeyID      string `parquet:"access_key_id,dict" json:"access_key_id,omitempty"`
 	MFAAuthenticated *bool  `parquet:"mfa_authenticated,optional" json:"mfa_authenticated,omitempty"`
 	SessionIssuerARN string `parquet:"session_issuer_arn,dict" json:"session_issuer_arn,omitempty"`
 	InvokedBy        string `parquet:"invoked_by,dict" json:"invoked_by,omitempty"`
