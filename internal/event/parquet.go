@@ -20,11 +20,29 @@ func Sort(rows []Event) {
 	if IsSorted(rows) {
 		return
 	}
-	perm := make([]int32, len(rows))
-	for i := range perm {
-		perm[i] = int32(i)
+	// The keys hold each row's time, so most comparisons do not touch
+	// the rows; ties fall back to the full order, then to the position.
+	keys := make([]sortKey, len(rows))
+	for i := range rows {
+		t := rows[i].EventTime
+		keys[i] = sortKey{sec: t.Unix(), nsec: int32(t.Nanosecond()), row: int32(i)}
 	}
-	slices.SortStableFunc(perm, func(i, j int32) int { return compare(&rows[i], &rows[j]) })
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if c := cmp.Compare(a.sec, b.sec); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.nsec, b.nsec); c != 0 {
+			return c
+		}
+		if c := compare(&rows[a.row], &rows[b.row]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.row, b.row)
+	})
+	perm := make([]int32, len(rows))
+	for i, k := range keys {
+		perm[i] = k.row
+	}
 	// rows[k] must become the old rows[perm[k]]: follow each cycle once,
 	// marking placed positions with -1.
 	for start := range perm {
@@ -44,6 +62,12 @@ func Sort(rows []Event) {
 			k = src
 		}
 	}
+}
+
+type sortKey struct {
+	sec  int64
+	nsec int32
+	row  int32
 }
 
 // IsSorted reports whether rows are in Sort's order.

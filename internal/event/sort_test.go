@@ -10,6 +10,9 @@ import (
 
 func TestSort(t *testing.T) {
 	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	// Whole and fractional seconds, either side of 1970.
+	times := []time.Time{base, base.Add(time.Second), base.Add(1500 * time.Millisecond),
+		base.Add(-time.Millisecond), time.Unix(-2, 0).UTC(), time.Unix(-2, 5e8).UTC(), time.Unix(-1, 0).UTC()}
 	for _, n := range []int{0, 1, 2, 3, 10, 257, 5000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(n), 7))
@@ -17,7 +20,7 @@ func TestSort(t *testing.T) {
 			for i := range rows {
 				// Few distinct times and ids, so the later keys decide too.
 				rows[i] = Event{
-					EventTime:    base.Add(time.Duration(rng.IntN(5)) * time.Second),
+					EventTime:    times[rng.IntN(len(times))],
 					EventID:      fmt.Sprint(rng.IntN(3)),
 					SourceObject: fmt.Sprint(rng.IntN(2)),
 					SourceIndex:  int64(i),
