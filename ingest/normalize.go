@@ -3,11 +3,8 @@ package ingest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"strings"
 	"unicode/utf8"
-
-	gojson "github.com/goccy/go-json"
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
@@ -64,16 +61,14 @@ func Normalize(rec *cloudtrail.Record, raw []byte) (event.Event, error) {
 	part := partitionOf(rec)
 	setPrincipal(&e, rec, part)
 	var p requestRefs
-	if len(rec.RequestParameters) > 0 && rec.RequestParameters[0] == '{' {
-		_ = gojson.UnmarshalNoEscape([]byte(rec.RequestParameters), &p) // best effort: shapes vary by call
-	}
+	p.decode(rec.RequestParameters)
 	setResources(&e, rec, &p, part)
 	e.RequestParameters = jsonText(rec.RequestParameters)
 	e.ResponseElements = jsonText(rec.ResponseElements)
 	e.AdditionalEventData = jsonText(rec.AdditionalEventData)
 	// For a KMS call the encryption context says which S3 object, secret
 	// or volume the data key protected.
-	e.EncryptionContext = jsonText(cloudtrail.RawJSON(p.EncryptionContext))
+	e.EncryptionContext = jsonText(p.EncryptionContext)
 	return e, nil
 }
 
@@ -318,15 +313,9 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 		}
 	}
 	var resp responseRefs
-	if len(rec.ResponseElements) > 0 && rec.ResponseElements[0] == '{' {
-		_ = gojson.UnmarshalNoEscape([]byte(rec.ResponseElements), &resp)
-	}
-	var extra struct {
-		SecretID string `json:"SecretId"`
-	}
-	if len(rec.AdditionalEventData) > 0 && rec.AdditionalEventData[0] == '{' {
-		_ = gojson.UnmarshalNoEscape([]byte(rec.AdditionalEventData), &extra)
-	}
+	resp.decode(rec.ResponseElements)
+	var extra extraRefs
+	extra.decode(rec.AdditionalEventData)
 	if e.EventSource == SourceSecretsManager {
 		addRef(resp.ARN)
 		addRef(p.SecretID)
@@ -372,27 +361,6 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 		e.ResourceType = event.ResourceAlias
 		e.ResourceName = aliasName(e.ResourceARN)
 	}
-}
-
-type requestRefs struct {
-	SecretID         string   `json:"secretId"`
-	SecretIDList     []string `json:"secretIdList"`
-	Name             string   `json:"name"`
-	KeyID            string   `json:"keyId"`
-	SourceKeyID      string   `json:"sourceKeyId"`
-	DestinationKeyID string   `json:"destinationKeyId"`
-	TargetKeyID      string   `json:"targetKeyId"`
-	PrimaryKeyARN    string   `json:"primaryKeyArn"`
-	AliasName        string   `json:"aliasName"`
-
-	EncryptionContext json.RawMessage `json:"encryptionContext"`
-}
-
-type responseRefs struct {
-	ARN         string `json:"arn"`
-	KeyMetadata *struct {
-		ARN string `json:"arn"`
-	} `json:"keyMetadata"`
 }
 
 // trimSecretSuffix drops the hyphen and six random letters or digits

@@ -233,39 +233,19 @@ func (d *decoder) resources(p *[]Resource) bool {
 		*p = nil
 		return true
 	}
-	if d.i >= len(d.s) || d.s[d.i] != '[' {
-		return false
-	}
-	d.i++
 	rs := []Resource{}
-	d.ws()
-	if d.i < len(d.s) && d.s[d.i] == ']' {
-		d.i++
-		*p = rs
-		return true
-	}
-	for {
-		d.ws()
+	if !d.elements(func() bool {
 		var r Resource
 		if !d.literal("null") && !d.resource(&r) {
 			return false
 		}
 		rs = append(rs, r)
-		d.ws()
-		if d.i >= len(d.s) {
-			return false
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-			continue
-		case ']':
-			d.i++
-			*p = rs
-			return true
-		}
+		return true
+	}) {
 		return false
 	}
+	*p = rs
+	return true
 }
 
 // once records that member n was seen and reports whether it is the first
@@ -309,6 +289,57 @@ func (d *decoder) unknown(key string, names []string) bool {
 	return d.skip()
 }
 
+// Members calls member with the name and the JSON text of the value of
+// each member of the JSON object text, in order, as encoding/json would
+// see them: names with escapes decoded, a repeated name given each time.
+// It reports whether text is one valid JSON object; for one that is not,
+// member may have been called for the members before the fault.
+//
+// It is how ingest picks the few fields it needs out of request
+// parameters and response elements, whose shapes vary by call, without
+// decoding the rest.
+func Members(text RawJSON, member func(name string, value RawJSON)) bool {
+	d := decoder{s: string(text)}
+	d.ws()
+	ok := d.members(true, func(name string) bool {
+		start := d.i
+		if !d.skip() {
+			return false
+		}
+		member(name, RawJSON(d.s[start:d.i]))
+		return true
+	})
+	d.ws()
+	return ok && d.i == len(d.s)
+}
+
+// Elements calls element with the JSON text of each value of the JSON
+// array text, in order. It reports whether text is one valid JSON array.
+func Elements(text RawJSON, element func(value RawJSON)) bool {
+	d := decoder{s: string(text)}
+	d.ws()
+	ok := d.elements(func() bool {
+		start := d.i
+		if !d.skip() {
+			return false
+		}
+		element(RawJSON(d.s[start:d.i]))
+		return true
+	})
+	d.ws()
+	return ok && d.i == len(d.s)
+}
+
+// StringValue returns the string that value, a JSON value's text, holds,
+// with escapes decoded; ok is false for any other value, null included.
+func StringValue(value RawJSON) (s string, ok bool) {
+	d := decoder{s: string(value)}
+	if !strings.HasPrefix(d.s, `"`) || !d.str(&s) {
+		return "", false
+	}
+	return s, d.i == len(d.s)
+}
+
 // object reads an object, calling member for each member name with the
 // decoder at its value.
 func (d *decoder) object(member func(key string) bool) bool {
@@ -316,7 +347,8 @@ func (d *decoder) object(member func(key string) bool) bool {
 }
 
 // members reads an object, calling member at each value. Escaped member
-// names are refused unless anyKey (then member gets "").
+// names (and names that are not UTF-8) are refused unless anyKey; then
+// member gets them decoded as encoding/json decodes them.
 func (d *decoder) members(anyKey bool, member func(key string) bool) bool {
 	if d.i >= len(d.s) || d.s[d.i] != '{' {
 		return false
@@ -337,9 +369,9 @@ func (d *decoder) members(anyKey bool, member func(key string) bool) bool {
 		if start < 0 || !plain && !anyKey {
 			return false
 		}
-		key := ""
-		if plain {
-			key = d.s[start:end]
+		key := d.s[start:end]
+		if !plain && json.Unmarshal([]byte(d.s[start-1:end+1]), &key) != nil {
+			return false
 		}
 		d.ws()
 		if d.i >= len(d.s) || d.s[d.i] != ':' {
@@ -561,11 +593,17 @@ func (d *decoder) skip() bool {
 	return false
 }
 
-func (d *decoder) array() bool {
+func (d *decoder) array() bool { return d.elements(d.skip) }
+
+// elements reads an array, calling element at each value.
+func (d *decoder) elements(element func() bool) bool {
+	if d.i >= len(d.s) || d.s[d.i] != '[' {
+		return false
+	}
 	if d.depth++; d.depth > maxDepth {
 		return false
 	}
-	d.i++ // '['
+	d.i++
 	d.ws()
 	if d.i < len(d.s) && d.s[d.i] == ']' {
 		d.i++
@@ -574,7 +612,7 @@ func (d *decoder) array() bool {
 	}
 	for {
 		d.ws()
-		if !d.skip() {
+		if !element() {
 			return false
 		}
 		d.ws()
