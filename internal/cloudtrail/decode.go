@@ -235,17 +235,21 @@ func (d *decoder) resources(p *[]Resource) bool {
 	}
 	rs := []Resource{}
 	if !d.elements(func() bool {
-		var r Resource
-		if !d.literal("null") && !d.resource(&r) {
-			return false
-		}
-		rs = append(rs, r)
-		return true
+		rs = append(rs, Resource{})
+		return d.literal("null") || d.resource(&rs[len(rs)-1])
 	}) {
 		return false
 	}
 	*p = rs
 	return true
+}
+
+// unquote decodes a JSON string literal with escapes, or that is not
+// UTF-8, as encoding/json does.
+func unquote(quoted string) (string, bool) {
+	var s string
+	err := json.Unmarshal([]byte(quoted), &s)
+	return s, err == nil
 }
 
 // once records that member n was seen and reports whether it is the first
@@ -332,12 +336,16 @@ func Elements(text RawJSON, element func(value RawJSON)) bool {
 
 // StringValue returns the string that value, a JSON value's text, holds,
 // with escapes decoded; ok is false for any other value, null included.
-func StringValue(value RawJSON) (s string, ok bool) {
+func StringValue(value RawJSON) (string, bool) {
 	d := decoder{s: string(value)}
-	if !strings.HasPrefix(d.s, `"`) || !d.str(&s) {
+	start, end, plain := d.scanString()
+	switch {
+	case start < 0 || d.i != len(d.s):
 		return "", false
+	case plain:
+		return d.s[start:end], true
 	}
-	return s, d.i == len(d.s)
+	return unquote(d.s[start-1 : end+1])
 }
 
 // object reads an object, calling member for each member name with the
@@ -370,8 +378,10 @@ func (d *decoder) members(anyKey bool, member func(key string) bool) bool {
 			return false
 		}
 		key := d.s[start:end]
-		if !plain && json.Unmarshal([]byte(d.s[start-1:end+1]), &key) != nil {
-			return false
+		if !plain {
+			if key, plain = unquote(d.s[start-1 : end+1]); !plain {
+				return false
+			}
 		}
 		d.ws()
 		if d.i >= len(d.s) || d.s[d.i] != ':' {
