@@ -284,28 +284,24 @@ func callerKind(rec *cloudtrail.Record, ui *cloudtrail.UserIdentity, issuer *clo
 // them and picks the primary one.
 func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part string) {
 	region, account := rec.AWSRegion, rec.RecipientAccountID
-	var keys, aliases, secrets []string
-	add := func(list *[]string, v string) {
-		if v == "" {
+	// Records name one or two; the list stays on the stack, and the row
+	// gets one slice of them, secrets first, then keys, then aliases.
+	type named struct{ kind, arn string }
+	var buf [8]named
+	refs := buf[:0]
+	var counts [3]int // secrets, keys, aliases
+	addRef := func(ref string) {
+		kind, canon := canonicalRef(e.EventSource, ref, part, region, account)
+		if kind == "" {
 			return
 		}
-		for _, x := range *list {
-			if x == v {
+		for _, r := range refs {
+			if r.arn == canon {
 				return
 			}
 		}
-		*list = append(*list, v)
-	}
-	addRef := func(ref string) {
-		kind, canon := canonicalRef(e.EventSource, ref, part, region, account)
-		switch kind {
-		case event.ResourceSecret:
-			add(&secrets, canon)
-		case event.ResourceKey:
-			add(&keys, canon)
-		case event.ResourceAlias:
-			add(&aliases, canon)
-		}
+		refs = append(refs, named{kind, canon})
+		counts[kindOrder(kind)]++
 	}
 	for _, r := range rec.Resources {
 		if a := r.Arn(); strings.HasPrefix(a, "arn:") {
@@ -334,17 +330,24 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 			addRef(ref)
 		}
 	}
-	if len(aliases) > 0 {
-		e.KeyAlias = aliasName(aliases[0])
-	}
-	all := append(append(append([]string{}, secrets...), keys...), aliases...)
 	// An alias resolves to the key when the record names exactly one key.
-	if len(keys) == 1 {
-		all = append(append([]string{}, keys...), aliases...)
+	first := 0
+	if counts[1] == 1 {
+		first, counts[0] = 1, 0
+	}
+	all := make([]string, 0, counts[0]+counts[1]+counts[2])
+	for k := first; k < len(counts); k++ {
+		for _, r := range refs {
+			if kindOrder(r.kind) == k {
+				all = append(all, r.arn)
+			}
+		}
+	}
+	if counts[2] > 0 {
+		e.KeyAlias = aliasName(all[len(all)-counts[2]])
 	}
 	e.ResourceARNs = all
 	if len(all) == 0 {
-		e.ResourceARNs = []string{}
 		return
 	}
 	e.ResourceARN = all[0]
@@ -361,6 +364,17 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 		e.ResourceType = event.ResourceAlias
 		e.ResourceName = aliasName(e.ResourceARN)
 	}
+}
+
+// kindOrder orders resource kinds in resource_arns: secrets, keys, aliases.
+func kindOrder(kind string) int {
+	switch kind {
+	case event.ResourceSecret:
+		return 0
+	case event.ResourceKey:
+		return 1
+	}
+	return 2
 }
 
 // trimSecretSuffix drops the hyphen and six random letters or digits
@@ -394,11 +408,9 @@ func canonicalRef(source, ref, part, region, account string) (kind, canon string
 	if a, ok := ParseARN(ref); ok {
 		switch {
 		case a.Service == "secretsmanager" && strings.HasPrefix(a.Resource, "secret:"):
-			if trimmed := trimSecretSuffix(a.Resource); trimmed != a.Resource {
-				a.Resource = trimmed
-				return event.ResourceSecret, a.String()
-			}
-			return event.ResourceSecret, ref
+			// The name ends ref: dropping its suffix shortens ref.
+			trimmed := trimSecretSuffix(a.Resource)
+			return event.ResourceSecret, ref[:len(ref)-len(a.Resource)+len(trimmed)]
 		case a.Service == "kms" && strings.HasPrefix(a.Resource, "key/"):
 			return event.ResourceKey, ref
 		case a.Service == "kms" && strings.HasPrefix(a.Resource, "alias/"):
