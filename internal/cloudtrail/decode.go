@@ -306,12 +306,11 @@ func Members(text RawJSON, member func(name string, value RawJSON)) bool {
 	d := decoder{s: string(text)}
 	d.ws()
 	ok := d.members(true, func(name string) bool {
-		start := d.i
-		if !d.skip() {
-			return false
+		v, ok := d.valueText()
+		if ok {
+			member(name, v)
 		}
-		member(name, RawJSON(d.s[start:d.i]))
-		return true
+		return ok
 	})
 	d.ws()
 	return ok && d.i == len(d.s)
@@ -323,12 +322,11 @@ func Elements(text RawJSON, element func(value RawJSON)) bool {
 	d := decoder{s: string(text)}
 	d.ws()
 	ok := d.elements(func() bool {
-		start := d.i
-		if !d.skip() {
-			return false
+		v, ok := d.valueText()
+		if ok {
+			element(v)
 		}
-		element(RawJSON(d.s[start:d.i]))
-		return true
+		return ok
 	})
 	d.ws()
 	return ok && d.i == len(d.s)
@@ -428,12 +426,18 @@ func (d *decoder) str(p *string) bool {
 
 // raw keeps a value's text, as json.RawMessage would.
 func (d *decoder) raw(p *RawJSON) bool {
-	start := d.i
-	if !d.skip() {
-		return false
+	v, ok := d.valueText()
+	if ok {
+		*p = v
 	}
-	*p = RawJSON(d.s[start:d.i])
-	return true
+	return ok
+}
+
+// valueText moves past the value at d.i and returns its text.
+func (d *decoder) valueText() (RawJSON, bool) {
+	start := d.i
+	ok := d.skip()
+	return RawJSON(d.s[start:d.i]), ok
 }
 
 func (d *decoder) boolPtr(p **bool, v *bool) bool {
