@@ -49,17 +49,19 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 	big := fs.Int64("big", 500_000_000, "uncompressed `bytes` of the one-file corpus (0 to skip)")
 	threads := fs.String("threads", "1,2", "comma-separated thread counts to compare")
 	noDuck := fs.Bool("no-duckdb", false, "skip the DuckDB peer")
+	perObject := fs.Bool("duckdb-per-object", false, "also run the DuckDB peer once per file, one output each, as ingest writes (about a minute per 1,000 files)")
 	seed := fs.Int64("seed", 1, "corpus seed")
 	runs := fs.Int("runs", 3, "measure the floor and ingest this many times each, alternating, and keep the fastest")
 	profile := fs.Bool("profile", false, "also write CPU profiles of the ingest runs to --out (go tool pprof bin/keytrail FILE)")
 	peer := fs.Bool("peer-duckdb", false, "(internal) run the DuckDB peer on the named files")
 	peerThreads := fs.Int("peer-threads", 1, "(internal) DuckDB threads")
-	peerOut := fs.String("peer-out", "", "(internal) DuckDB output file")
+	peerOut := fs.String("peer-out", "", "(internal) DuckDB output file, or folder with --peer-per-object")
+	peerPerObject := fs.Bool("peer-per-object", false, "(internal) one DuckDB query and output per file")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if *peer {
-		n, err := duckdbPeer(ctx, *peerThreads, *peerOut, fs.Args())
+		n, err := duckdbPeer(ctx, *peerThreads, *peerOut, *peerPerObject, fs.Args())
 		if err != nil {
 			fmt.Fprintf(env.stderr, "duckdb peer: %v\n", err)
 			return 1
@@ -81,7 +83,7 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 		fmt.Fprintf(env.stderr, "keytrail bench: --runs %d: want at least 1\n", *runs)
 		return 2
 	}
-	b := &bencher{env: env, out: *out, duck: !*noDuck, profile: *profile, runs: *runs}
+	b := &bencher{env: env, out: *out, duck: !*noDuck, duckPerObject: !*noDuck && *perObject, profile: *profile, runs: *runs}
 	if err := b.run(ctx, *seed, *total, fileCounts, *big, counts); err != nil {
 		fmt.Fprintf(env.stderr, "keytrail bench: %v\n", err)
 		return 1
@@ -106,12 +108,13 @@ func positiveInts(list string) ([]int, error) {
 }
 
 type bencher struct {
-	env     *environ
-	out     string
-	duck    bool
-	profile bool // --cpuprofile for each ingest run
-	runs    int  // measurements of the floor and of ingest, fastest kept
-	self    string
+	env           *environ
+	out           string
+	duck          bool
+	duckPerObject bool // also the peer with one query and output per file
+	profile       bool // --cpuprofile for each ingest run
+	runs          int  // measurements of the floor and of ingest, fastest kept
+	self          string
 }
 
 // fastest runs floor and ingest b.runs times each, alternating so both see
@@ -332,6 +335,22 @@ func (b *bencher) run(ctx context.Context, seed, total int64, fileCounts []int, 
 			}
 			fmt.Fprintf(w, "%-8d %12.0f %12.0f %12s %14s %14.2f\n", t, r.floor, r.ingest, duck, ratio, r.ingest/r.floor)
 		}
+		if b.duckPerObject {
+			// Exactly-once by object means one output per input object:
+			// the peer doing that too.
+			these := rows[len(rows)-len(threads):]
+			for i, t := range threads {
+				m, n, err := b.peerRun(ctx, t, true, many.files)
+				if err != nil {
+					return err
+				}
+				if n != many.sum.Kept {
+					return fmt.Errorf("duckdb per object wrote %d rows, corpus has %d", n, many.sum.Kept)
+				}
+				mbps := m.mbps(many.sum.Bytes)
+				fmt.Fprintf(w, "duckdb, one output per file, %d thread(s): %.0f MB/s (ingest %.1f×)\n", t, mbps, these[i].ingest/mbps)
+			}
+		}
 	}
 	if big > 0 {
 		one, err := b.corpusFor("corpus-one", seed, big, 1)
@@ -384,14 +403,25 @@ func check(w io.Writer, what string, ok bool) {
 
 // peer runs the DuckDB peer in its own process.
 func (b *bencher) peer(ctx context.Context, threads int, files []string) (measure, int64, error) {
-	outFile := filepath.Join(b.out, "duckdb-peer.parquet")
-	os.Remove(outFile)
-	args := append([]string{"bench", "--peer-duckdb", "--peer-threads", strconv.Itoa(threads), "--peer-out", outFile}, files...)
-	m, out, err := b.sub(ctx, threads, args...)
+	return b.peerRun(ctx, threads, false, files)
+}
+
+// peerRun runs the DuckDB peer in its own process, with one query and one
+// output per file if perObject.
+func (b *bencher) peerRun(ctx context.Context, threads int, perObject bool, files []string) (measure, int64, error) {
+	out := filepath.Join(b.out, "duckdb-peer.parquet")
+	args := []string{"bench", "--peer-duckdb", "--peer-threads", strconv.Itoa(threads)}
+	if perObject {
+		out = filepath.Join(b.out, "duckdb-peer-per-object")
+		args = append(args, "--peer-per-object")
+	}
+	os.RemoveAll(out)
+	args = append(append(args, "--peer-out", out), files...)
+	m, outText, err := b.sub(ctx, threads, args...)
 	if err != nil {
 		return m, 0, err
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	n, err := strconv.ParseInt(strings.TrimSpace(string(outText)), 10, 64)
 	return m, n, err
 }
 
@@ -399,7 +429,7 @@ func (b *bencher) peer(ctx context.Context, threads int, files []string) (measur
 // files with an explicit schema (auto-detection rejects real CloudTrail,
 // whose resources carry both "ARN" and "arn"), keep the Secrets Manager
 // and KMS records, and write them as zstd Parquet.
-func duckdbPeer(ctx context.Context, threads int, out string, files []string) (int64, error) {
+func duckdbPeer(ctx context.Context, threads int, out string, perObject bool, files []string) (int64, error) {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return 0, err
@@ -408,6 +438,25 @@ func duckdbPeer(ctx context.Context, threads int, out string, files []string) (i
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", threads)); err != nil {
 		return 0, err
 	}
+	if !perObject {
+		return peerCopy(ctx, db, files, out)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return 0, err
+	}
+	var rows int64
+	for i, f := range files {
+		n, err := peerCopy(ctx, db, []string{f}, filepath.Join(out, fmt.Sprintf("part-%05d.parquet", i)))
+		if err != nil {
+			return rows, err
+		}
+		rows += n
+	}
+	return rows, nil
+}
+
+// peerCopy runs the peer's query on files, writing to out.
+func peerCopy(ctx context.Context, db *sql.DB, files []string, out string) (int64, error) {
 	quoted := make([]string, len(files))
 	for i, f := range files {
 		quoted[i] = "'" + strings.ReplaceAll(f, "'", "''") + "'"
