@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
@@ -40,6 +41,9 @@ var refsCases = []string{
 	`{"arn":1,"arn":"two"}`,
 	`{"SecretId":"additional","secretid":"last"}`,
 	`{"outer":{"keyId":"nested, not ours"},"list":[{"secretId":"nor this"}]}`,
+	// Deeper than the record decoder goes, as deep as encoding/json does.
+	`{"deep":` + strings.Repeat("[", 1500) + strings.Repeat("]", 1500) + `,"keyId":"after"}`,
+	`{"deep":` + strings.Repeat(`{"a":`, 9999) + `1` + strings.Repeat("}", 9999) + `,"keyId":"after"}`,
 	`[{"keyId":"an array"}]`,
 	`"a string"`,
 	`null`,

@@ -33,7 +33,7 @@ func (r *RawJSON) UnmarshalJSON(b []byte) error {
 // the two on every record it can find.
 func DecodeRecord(raw []byte, rec *Record) bool {
 	*rec = Record{}
-	d := decoder{s: string(raw)}
+	d := decoder{s: string(raw), limit: maxDepth}
 	d.ws()
 	if !d.record(rec) {
 		return false
@@ -42,14 +42,20 @@ func DecodeRecord(raw []byte, rec *Record) bool {
 	return d.i == len(d.s)
 }
 
-// maxDepth bounds nesting, well inside encoding/json's own limit (10000):
-// deeper records take the slow path, whose error names the problem.
-const maxDepth = 1000
+// maxDepth bounds a record's nesting, well inside encoding/json's own
+// limit: deeper records take the slow path, whose error names the problem.
+// Members and Elements have no slow path, so they allow what encoding/json
+// allows.
+const (
+	maxDepth     = 1000
+	jsonMaxDepth = 10000
+)
 
 type decoder struct {
 	s     string
 	i     int
 	depth int
+	limit int // the deepest nesting accepted
 	// objects holds the record's nested objects, allocated together on
 	// first use.
 	objects *nested
@@ -303,7 +309,7 @@ func (d *decoder) unknown(key string, names []string) bool {
 // parameters and response elements, whose shapes vary by call, without
 // decoding the rest.
 func Members(text RawJSON, member func(name string, value RawJSON)) bool {
-	d := decoder{s: string(text)}
+	d := decoder{s: string(text), limit: jsonMaxDepth}
 	d.ws()
 	ok := d.members(true, func(name string) bool {
 		v, ok := d.valueText()
@@ -319,7 +325,7 @@ func Members(text RawJSON, member func(name string, value RawJSON)) bool {
 // Elements calls element with the JSON text of each value of the JSON
 // array text, in order. It reports whether text is one valid JSON array.
 func Elements(text RawJSON, element func(value RawJSON)) bool {
-	d := decoder{s: string(text)}
+	d := decoder{s: string(text), limit: jsonMaxDepth}
 	d.ws()
 	ok := d.elements(func() bool {
 		v, ok := d.valueText()
@@ -335,7 +341,7 @@ func Elements(text RawJSON, element func(value RawJSON)) bool {
 // StringValue returns the string that value, a JSON value's text, holds,
 // with escapes decoded; ok is false for any other value, null included.
 func StringValue(value RawJSON) (string, bool) {
-	d := decoder{s: string(value)}
+	d := decoder{s: string(value), limit: jsonMaxDepth}
 	start, end, plain := d.scanString()
 	switch {
 	case start < 0 || d.i != len(d.s):
@@ -359,7 +365,7 @@ func (d *decoder) members(anyKey bool, member func(key string) bool) bool {
 	if d.i >= len(d.s) || d.s[d.i] != '{' {
 		return false
 	}
-	if d.depth++; d.depth > maxDepth {
+	if d.depth++; d.depth > d.limit {
 		return false
 	}
 	d.i++
@@ -614,7 +620,7 @@ func (d *decoder) elements(element func() bool) bool {
 	if d.i >= len(d.s) || d.s[d.i] != '[' {
 		return false
 	}
-	if d.depth++; d.depth > maxDepth {
+	if d.depth++; d.depth > d.limit {
 		return false
 	}
 	d.i++
