@@ -362,17 +362,10 @@ func (d *decoder) object(member func(key string) bool) bool {
 // names (and names that are not UTF-8) are refused unless anyKey; then
 // member gets them decoded as encoding/json decodes them.
 func (d *decoder) members(anyKey bool, member func(key string) bool) bool {
-	if d.i >= len(d.s) || d.s[d.i] != '{' {
+	if !d.open('{') {
 		return false
 	}
-	if d.depth++; d.depth > d.limit {
-		return false
-	}
-	d.i++
-	d.ws()
-	if d.i < len(d.s) && d.s[d.i] == '}' {
-		d.i++
-		d.depth--
+	if d.ws(); d.closes('}') {
 		return true
 	}
 	for {
@@ -396,21 +389,41 @@ func (d *decoder) members(anyKey bool, member func(key string) bool) bool {
 		if !member(key) {
 			return false
 		}
-		d.ws()
-		if d.i >= len(d.s) {
-			return false
+		if more, ok := d.next('}'); !more {
+			return ok
 		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-			continue
-		case '}':
-			d.i++
-			d.depth--
-			return true
-		}
+	}
+}
+
+// open enters the object or array that c opens at d.i.
+func (d *decoder) open(c byte) bool {
+	if d.i >= len(d.s) || d.s[d.i] != c {
 		return false
 	}
+	d.i++
+	d.depth++
+	return d.depth <= d.limit
+}
+
+// closes leaves the object or array if c closes it at d.i.
+func (d *decoder) closes(c byte) bool {
+	if d.i < len(d.s) && d.s[d.i] == c {
+		d.i++
+		d.depth--
+		return true
+	}
+	return false
+}
+
+// next moves past the ',' or the close that follows a member or an
+// element; more reports a ','.
+func (d *decoder) next(close byte) (more, ok bool) {
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == ',' {
+		d.i++
+		return true, true
+	}
+	return false, d.closes(close)
 }
 
 // str decodes a string member; null leaves it unchanged.
@@ -617,17 +630,10 @@ func (d *decoder) array() bool { return d.elements(d.skip) }
 
 // elements reads an array, calling element at each value.
 func (d *decoder) elements(element func() bool) bool {
-	if d.i >= len(d.s) || d.s[d.i] != '[' {
+	if !d.open('[') {
 		return false
 	}
-	if d.depth++; d.depth > d.limit {
-		return false
-	}
-	d.i++
-	d.ws()
-	if d.i < len(d.s) && d.s[d.i] == ']' {
-		d.i++
-		d.depth--
+	if d.ws(); d.closes(']') {
 		return true
 	}
 	for {
@@ -635,20 +641,9 @@ func (d *decoder) elements(element func() bool) bool {
 		if !element() {
 			return false
 		}
-		d.ws()
-		if d.i >= len(d.s) {
-			return false
+		if more, ok := d.next(']'); !more {
+			return ok
 		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-			continue
-		case ']':
-			d.i++
-			d.depth--
-			return true
-		}
-		return false
 	}
 }
 
