@@ -3,6 +3,7 @@ package ingest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -284,24 +285,18 @@ func callerKind(rec *cloudtrail.Record, ui *cloudtrail.UserIdentity, issuer *clo
 // them and picks the primary one.
 func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part string) {
 	region, account := rec.AWSRegion, rec.RecipientAccountID
-	// Records name one or two; the list stays on the stack, and the row
-	// gets one slice of them, secrets first, then keys, then aliases.
-	type named struct{ kind, arn string }
-	var buf [8]named
-	refs := buf[:0]
-	var counts [3]int // secrets, keys, aliases
+	// Records name one or two of each kind; the lists stay on the stack,
+	// and the row gets one slice of them all.
+	var bufs [3][4]string
+	lists := [3][]string{bufs[0][:0], bufs[1][:0], bufs[2][:0]} // by kindOrder
 	addRef := func(ref string) {
 		kind, canon := canonicalRef(e.EventSource, ref, part, region, account)
 		if kind == "" {
 			return
 		}
-		for _, r := range refs {
-			if r.arn == canon {
-				return
-			}
+		if k := kindOrder(kind); !slices.Contains(lists[k], canon) {
+			lists[k] = append(lists[k], canon)
 		}
-		refs = append(refs, named{kind, canon})
-		counts[kindOrder(kind)]++
 	}
 	for _, r := range rec.Resources {
 		if a := r.Arn(); strings.HasPrefix(a, "arn:") {
@@ -330,21 +325,17 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 			addRef(ref)
 		}
 	}
+	secrets, keys, aliases := lists[0], lists[1], lists[2]
+	if len(aliases) > 0 {
+		e.KeyAlias = aliasName(aliases[0])
+	}
 	// An alias resolves to the key when the record names exactly one key.
-	first := 0
-	if counts[1] == 1 {
-		first, counts[0] = 1, 0
+	if len(keys) == 1 {
+		secrets = nil
 	}
-	all := make([]string, 0, counts[0]+counts[1]+counts[2])
-	for k := first; k < len(counts); k++ {
-		for _, r := range refs {
-			if kindOrder(r.kind) == k {
-				all = append(all, r.arn)
-			}
-		}
-	}
-	if counts[2] > 0 {
-		e.KeyAlias = aliasName(all[len(all)-counts[2]])
+	all := slices.Concat(secrets, keys, aliases)
+	if all == nil {
+		all = []string{}
 	}
 	e.ResourceARNs = all
 	if len(all) == 0 {
