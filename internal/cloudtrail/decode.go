@@ -251,7 +251,7 @@ func (d *decoder) resources(p *[]Resource) bool {
 }
 
 // unquote decodes a JSON string literal with escapes, or that is not
-// UTF-8, as encoding/json does.
+// UTF-8, by encoding/json's rules.
 func unquote(quoted string) (string, bool) {
 	var s string
 	err := json.Unmarshal([]byte(quoted), &s)
@@ -341,15 +341,12 @@ func Elements(text RawJSON, element func(value RawJSON)) bool {
 // StringValue returns the string that value, a JSON value's text, holds,
 // with escapes decoded; ok is false for any other value, null included.
 func StringValue(value RawJSON) (string, bool) {
-	d := decoder{s: string(value), limit: jsonMaxDepth}
-	start, end, plain := d.scanString()
-	switch {
-	case start < 0 || d.i != len(d.s):
+	d := decoder{s: string(value)}
+	var s string
+	if !strings.HasPrefix(d.s, `"`) || !d.str(&s) || d.i != len(d.s) {
 		return "", false
-	case plain:
-		return d.s[start:end], true
 	}
-	return unquote(d.s[start-1 : end+1])
+	return s, true
 }
 
 // object reads an object, calling member for each member name with the
@@ -439,8 +436,11 @@ func (d *decoder) str(p *string) bool {
 		*p = d.s[start:end]
 		return true
 	}
-	// Escapes or bytes that are not UTF-8: encoding/json's rules.
-	return json.Unmarshal([]byte(d.s[start-1:end+1]), p) == nil
+	s, ok := unquote(d.s[start-1 : end+1])
+	if ok {
+		*p = s
+	}
+	return ok
 }
 
 // raw keeps a value's text, as json.RawMessage would.
