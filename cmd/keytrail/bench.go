@@ -49,7 +49,7 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 	big := fs.Int64("big", 500_000_000, "uncompressed `bytes` of the one-file corpus (0 to skip)")
 	threads := fs.String("threads", "1,2", "comma-separated thread counts to compare")
 	noDuck := fs.Bool("no-duckdb", false, "skip the DuckDB peer")
-	perObject := fs.Bool("duckdb-per-object", false, "also run the DuckDB peer once per file, one output each, as ingest writes (about a minute per 1,000 files)")
+	perObject := fs.Bool("duckdb-per-object", false, "also run the DuckDB peer once per file, one output each, as ingest writes (about a minute per thread count on 1,000 files)")
 	seed := fs.Int64("seed", 1, "corpus seed")
 	runs := fs.Int("runs", 3, "measure the floor and ingest this many times each, alternating, and keep the fastest")
 	profile := fs.Bool("profile", false, "also write CPU profiles of the ingest runs to --out (go tool pprof bin/keytrail FILE)")
@@ -318,7 +318,7 @@ func (b *bencher) run(ctx context.Context, seed, total int64, fileCounts []int, 
 			r := row{files: files, threads: t, floor: fm.mbps(many.sum.Bytes), ingest: im.mbps(many.sum.Bytes)}
 			duck := "-"
 			if b.duck {
-				dm, n, err := b.peer(ctx, t, many.files)
+				dm, n, err := b.peer(ctx, t, false, many.files)
 				if err != nil {
 					return err
 				}
@@ -340,7 +340,7 @@ func (b *bencher) run(ctx context.Context, seed, total int64, fileCounts []int, 
 			// the peer doing that too.
 			these := rows[len(rows)-len(threads):]
 			for i, t := range threads {
-				m, n, err := b.peerRun(ctx, t, true, many.files)
+				m, n, err := b.peer(ctx, t, true, many.files)
 				if err != nil {
 					return err
 				}
@@ -374,7 +374,7 @@ func (b *bencher) run(ctx context.Context, seed, total int64, fileCounts []int, 
 		fmt.Fprintf(w, "  floor   %6.0f MB/s\n", fm.mbps(one.sum.Bytes))
 		fmt.Fprintf(w, "  ingest  %6.0f MB/s   peak RSS %5.0f MB   %.2f of the floor\n", im.mbps(one.sum.Bytes), float64(im.maxRSS)/1e6, im.mbps(one.sum.Bytes)/fm.mbps(one.sum.Bytes))
 		if b.duck {
-			dm, _, err := b.peer(ctx, t, one.files)
+			dm, _, err := b.peer(ctx, t, false, one.files)
 			if err != nil {
 				return err
 			}
@@ -401,14 +401,9 @@ func check(w io.Writer, what string, ok bool) {
 	fmt.Fprintf(w, "%s %s\n", mark, what)
 }
 
-// peer runs the DuckDB peer in its own process.
-func (b *bencher) peer(ctx context.Context, threads int, files []string) (measure, int64, error) {
-	return b.peerRun(ctx, threads, false, files)
-}
-
-// peerRun runs the DuckDB peer in its own process, with one query and one
+// peer runs the DuckDB peer in its own process, with one query and one
 // output per file if perObject.
-func (b *bencher) peerRun(ctx context.Context, threads int, perObject bool, files []string) (measure, int64, error) {
+func (b *bencher) peer(ctx context.Context, threads int, perObject bool, files []string) (measure, int64, error) {
 	out := filepath.Join(b.out, "duckdb-peer.parquet")
 	args := []string{"bench", "--peer-duckdb", "--peer-threads", strconv.Itoa(threads)}
 	if perObject {
