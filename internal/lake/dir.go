@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -153,11 +154,40 @@ func (d *Dir) commit(ctx context.Context, key string, body io.Reader, publish fu
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	defer unlock()
+	if err := stampAfter(tmp, p); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("put %s: %w", key, err)
+	}
 	if err := publish(tmp, p); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil
+}
+
+// stampAfter makes tmp's modification time later than that of the object
+// at p, if there is one. An ETag is a file's size and modification time,
+// and file systems stamp times from a clock that ticks every few
+// milliseconds: two commits of the same size to one key within a tick
+// would share an ETag, and a PutIfMatch holding the first would replace
+// the second. Commits to a key hold its lock, so its times only increase.
+// (A file system that keeps whole seconds only still has the problem.)
+func stampAfter(tmp, p string) error {
+	cur, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
+		return nil // publish says what is wrong, if anything
+	}
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(tmp)
+	if err != nil {
+		return err
+	}
+	if st.ModTime().After(cur.ModTime()) {
+		return nil
+	}
+	return os.Chtimes(tmp, time.Time{}, cur.ModTime().Add(time.Nanosecond))
 }
 
 // Get opens the object at key.

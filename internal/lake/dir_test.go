@@ -2,6 +2,7 @@ package lake_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -115,5 +116,25 @@ func TestDirObjectsAreReadableLikeUserFiles(t *testing.T) {
 	}
 	if got.Mode() != want.Mode() {
 		t.Fatalf("object mode %v, want %v (os.WriteFile with 0644)", got.Mode(), want.Mode())
+	}
+}
+
+// TestDirETagChangesOnEveryPut writes the same key over and over with
+// bodies of one size, faster than the file system's clock ticks: each
+// write must still get an ETag of its own, or a PutIfMatch holding an old
+// ETag would replace a newer object.
+func TestDirETagChangesOnEveryPut(t *testing.T) {
+	d, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for i := range 50 {
+		put(t, d, "state/k", fmt.Sprintf("%02d", i))
+		_, info := get(t, d, "state/k")
+		if j, ok := seen[info.ETag]; ok {
+			t.Fatalf("writes %d and %d have the same ETag %s", j, i, info.ETag)
+		}
+		seen[info.ETag] = i
 	}
 }
