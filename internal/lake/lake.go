@@ -25,6 +25,11 @@ const (
 	EventsPrefix   = "events/"
 	FindingsPrefix = "findings/"
 	StatePrefix    = "state/"
+	// QuarantinePrefix holds rows kept apart because their event time is
+	// implausible for the object that delivered them (an eventTime years
+	// from its delivery): same schema as events, partitioned by the day of
+	// delivery, never read by detection or the library's queries.
+	QuarantinePrefix = "quarantine/"
 )
 
 // DayLayout is the partition value format.
@@ -43,6 +48,11 @@ func PartitionPrefix(table, day string) string {
 // extension, deterministic for its input so that re-ingesting replaces.
 func EventKey(day, name string) string {
 	return PartitionPrefix(EventsPrefix, day) + name + ".parquet"
+}
+
+// QuarantineKey names a quarantine object; day is the delivery day.
+func QuarantineKey(day, name string) string {
+	return PartitionPrefix(QuarantinePrefix, day) + name + ".parquet"
 }
 
 // FindingKey names a findings object.
