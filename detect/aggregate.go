@@ -12,7 +12,7 @@ import (
 
 // AggregateVersion changes when the meaning of an Aggregate changes; stored
 // aggregates of another version are recomputed.
-const AggregateVersion = 2
+const AggregateVersion = 3
 
 // Aggregate is one UTC day of events reduced to what baselines need: per
 // principal and resource, the successful uses (reads, crypto operations) in
@@ -75,6 +75,7 @@ type dayIndex struct {
 	pairs    map[pairKey]*[24]uint32
 	active   map[uint32]*[24]uint32 // principal → accesses per hour
 	distinct map[uint32]*[24]uint16 // principal → distinct resources per hour
+	res      map[uint32]*[24]uint32 // resource → accesses per hour, all principals
 	policies map[uint32]policySnap  // resource → last policy
 }
 
@@ -89,6 +90,7 @@ func newDayIndex() *dayIndex {
 		pairs:    map[pairKey]*[24]uint32{},
 		active:   map[uint32]*[24]uint32{},
 		distinct: map[uint32]*[24]uint16{},
+		res:      map[uint32]*[24]uint32{},
 		policies: map[uint32]policySnap{},
 	}
 }
@@ -132,6 +134,12 @@ func (ix *dayIndex) addPair(k pairKey, h int, n uint32) {
 		ix.distinct[k.p] = new([24]uint16)
 	}
 	act[h] += n
+	rc := ix.res[k.r]
+	if rc == nil {
+		rc = new([24]uint32)
+		ix.res[k.r] = rc
+	}
+	rc[h] += n
 	if first {
 		ix.distinct[k.p][h]++
 	}

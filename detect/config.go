@@ -94,13 +94,32 @@ func (r Rule) On() bool { return r.Enabled == nil || *r.Enabled }
 
 // Rules configures each rule.
 type Rules struct {
-	OffHours     OffHoursRule     `yaml:"off_hours"`
-	FailedAccess FailedAccessRule `yaml:"failed_access"`
-	Frequency    FrequencyRule    `yaml:"frequency"`
-	FirstSeen    FirstSeenRule    `yaml:"first_seen"`
-	Destructive  DestructiveRule  `yaml:"destructive"`
-	PolicyChange PolicyChangeRule `yaml:"policy_change"`
-	CrossAccount CrossAccountRule `yaml:"cross_account"`
+	OffHours      OffHoursRule      `yaml:"off_hours"`
+	FailedAccess  FailedAccessRule  `yaml:"failed_access"`
+	Frequency     FrequencyRule     `yaml:"frequency"`
+	FirstSeen     FirstSeenRule     `yaml:"first_seen"`
+	Destructive   DestructiveRule   `yaml:"destructive"`
+	PolicyChange  PolicyChangeRule  `yaml:"policy_change"`
+	CrossAccount  CrossAccountRule  `yaml:"cross_account"`
+	BulkRetrieval BulkRetrievalRule `yaml:"bulk_retrieval"`
+}
+
+// BulkRetrievalRule: secrets fetched wholesale. A BatchGetSecretValue whose
+// filters match every secret (only negated or empty values, no id list) is
+// reported at Severity; BatchMinCalls batches by one principal in a UTC day
+// at BatchSeverity; retrieval in MinRegions regions within Window at
+// Severity. None needs a baseline.
+type BulkRetrievalRule struct {
+	Rule `yaml:",inline"`
+	// BatchMinCalls is the number of BatchGetSecretValue calls in a UTC day
+	// that is reported. Default 5.
+	BatchMinCalls int    `yaml:"batch_min_calls"`
+	BatchSeverity string `yaml:"batch_severity"`
+	// MinRegions distinct regions within Window. Defaults 5 and 10m.
+	MinRegions int    `yaml:"min_regions"`
+	Window     string `yaml:"window"`
+
+	window int64 // ms
 }
 
 // OffHoursRule: access outside business hours. People always; workloads only
@@ -129,6 +148,17 @@ type FailedAccessRule struct {
 	// quiet. Default 0.
 	RetryMinFailures int    `yaml:"retry_min_failures"`
 	RetrySeverity    string `yaml:"retry_severity"`
+	// PersonMinFailures failures by a person in an hour, on however few
+	// resources, make a Severity finding (denials while trying to read a
+	// secret). Default 10.
+	PersonMinFailures int `yaml:"person_min_failures"`
+	// BrokenMinFailures failures of a workload on one resource in an hour,
+	// at least BrokenShare of its calls there, make a BrokenSeverity
+	// finding: a dependency that broke (a disabled key, a deleted secret, a
+	// changed policy). Default 5; BrokenShare default 0.9; severity low.
+	BrokenMinFailures int     `yaml:"broken_min_failures"`
+	BrokenShare       float64 `yaml:"broken_share"`
+	BrokenSeverity    string  `yaml:"broken_severity"`
 	// IgnoreErrorCodes are not failures of access (default: throttling).
 	IgnoreErrorCodes []string `yaml:"ignore_error_codes"`
 }
@@ -149,14 +179,23 @@ type FrequencyRule struct {
 	// MinSamples of the same day type (business/non-business) are needed,
 	// else all baseline days are used. Default 3.
 	MinSamples int `yaml:"min_samples"`
+	// ColdMinDistinct distinct resources in an hour by a principal with no
+	// history is reported without a baseline (Severity; high from twice
+	// as many). Default 10.
+	ColdMinDistinct int `yaml:"cold_min_distinct"`
+	// HabitSeverity is the severity of a volume jump by a workload that
+	// reads only what it always reads, at an hour it is usually active
+	// (releases, scale-outs). Default low.
+	HabitSeverity string `yaml:"habit_severity"`
 }
 
 // FirstSeenRule: a principal touching a secret or key it never touched in
 // HistoryDays.
 type FirstSeenRule struct {
 	Rule `yaml:",inline"`
-	// NewPrincipals also reports principals with no history at all.
-	NewPrincipals bool `yaml:"new_principals"`
+	// NewPrincipals also reports principals with no history at all (a
+	// new role or access key is where attacks start). Default true.
+	NewPrincipals *bool `yaml:"new_principals"`
 	// WorkloadSeverity is the severity for a workload. Default low.
 	WorkloadSeverity string `yaml:"workload_severity"`
 }
@@ -178,8 +217,12 @@ type PolicyChangeRule struct {
 	// Events replaces the default list of policy-changing event names.
 	Events []string `yaml:"events"`
 	// OpenSeverity is used when a change adds a principal outside the known
-	// accounts, or everyone. Default high.
+	// accounts. Default high.
 	OpenSeverity string `yaml:"open_severity"`
+	// PublicSeverity is used when a change lets in everyone: a wildcard
+	// principal that no condition confines to an organization, account,
+	// network or service. Default critical.
+	PublicSeverity string `yaml:"public_severity"`
 }
 
 // CrossAccountRule: a principal of another account using a secret or key, or
@@ -189,6 +232,11 @@ type CrossAccountRule struct {
 	// KnownSeverity is used for principals of known accounts; empty keeps
 	// them quiet. Default empty.
 	KnownSeverity string `yaml:"known_severity"`
+	// DepartSeverity is used for a principal of an outside account that
+	// used the resource throughout the baseline (a partner) when its volume
+	// departs from its own baseline; within its baseline it is quiet.
+	// Default medium.
+	DepartSeverity string `yaml:"depart_severity"`
 	// PolicyOpenings also reports a policy or grant opening a resource to
 	// another account as a cross_account finding. Off by default: the
 	// policy_change finding already names the accounts, at open_severity.
@@ -206,6 +254,7 @@ var (
 	defaultPolicy   = []string{
 		"PutResourcePolicy", "DeleteResourcePolicy", "PutKeyPolicy", "CreateGrant",
 		"RotateSecret", "UpdateSecret", "ReplicateSecretToRegions", "UpdatePrimaryRegion", "ReplicateKey",
+		"ImportKeyMaterial",
 	}
 )
 
@@ -326,7 +375,7 @@ func (s *Suppression) validate(loc *time.Location) error {
 
 var ruleNames = []string{
 	finding.KindOffHours, finding.KindFailedAccess, finding.KindFrequency, finding.KindFirstSeen,
-	finding.KindDestructive, finding.KindPolicyChange, finding.KindCrossAccount,
+	finding.KindDestructive, finding.KindPolicyChange, finding.KindCrossAccount, finding.KindBulkRetrieval,
 }
 
 func (r *Rules) validate() error {
@@ -343,6 +392,7 @@ func (r *Rules) validate() error {
 		{finding.KindDestructive, &r.Destructive.Rule, finding.SeverityHigh},
 		{finding.KindPolicyChange, &r.PolicyChange.Rule, finding.SeverityMedium},
 		{finding.KindCrossAccount, &r.CrossAccount.Rule, finding.SeverityHigh},
+		{finding.KindBulkRetrieval, &r.BulkRetrieval.Rule, finding.SeverityHigh},
 	} {
 		if err := severity("rules."+b.name+".severity", &b.r.Severity, b.def, false); err != nil {
 			return err
@@ -372,6 +422,21 @@ func (r *Rules) validate() error {
 	if err := severity("rules.failed_access.retry_severity", &f.RetrySeverity, finding.SeverityLow, false); err != nil {
 		return err
 	}
+	if err := defaultInt("rules.failed_access.person_min_failures", &f.PersonMinFailures, 10, 1, 1e6); err != nil {
+		return err
+	}
+	if err := defaultInt("rules.failed_access.broken_min_failures", &f.BrokenMinFailures, 5, 1, 1e6); err != nil {
+		return err
+	}
+	if err := defaultFloat("rules.failed_access.broken_share", &f.BrokenShare, 0.9); err != nil {
+		return err
+	}
+	if f.BrokenShare > 1 {
+		return fmt.Errorf("config: rules.failed_access.broken_share: %v is above 1", f.BrokenShare)
+	}
+	if err := severity("rules.failed_access.broken_severity", &f.BrokenSeverity, finding.SeverityLow, false); err != nil {
+		return err
+	}
 	if f.IgnoreErrorCodes == nil {
 		f.IgnoreErrorCodes = []string{"ThrottlingException", "LimitExceededException", "RequestLimitExceeded", "InternalServiceError", "KMSInternalException", "InternalFailure"}
 	}
@@ -385,11 +450,21 @@ func (r *Rules) validate() error {
 	if err := defaultInt("rules.frequency.min_samples", &q.MinSamples, 3, 1, 90); err != nil {
 		return err
 	}
+	if err := defaultInt("rules.frequency.cold_min_distinct", &q.ColdMinDistinct, 10, 1, 1e6); err != nil {
+		return err
+	}
+	if err := severity("rules.frequency.habit_severity", &q.HabitSeverity, finding.SeverityLow, false); err != nil {
+		return err
+	}
 	if err := defaultFloat("rules.frequency.ratio", &q.Ratio, 3); err != nil {
 		return err
 	}
 	if err := defaultFloat("rules.frequency.mads", &q.MADs, 6); err != nil {
 		return err
+	}
+	if r.FirstSeen.NewPrincipals == nil {
+		t := true
+		r.FirstSeen.NewPrincipals = &t
 	}
 	if err := severity("rules.first_seen.workload_severity", &r.FirstSeen.WorkloadSeverity, finding.SeverityLow, false); err != nil {
 		return err
@@ -406,6 +481,30 @@ func (r *Rules) validate() error {
 		p.Events = defaultPolicy
 	}
 	if err := severity("rules.policy_change.open_severity", &p.OpenSeverity, finding.SeverityHigh, false); err != nil {
+		return err
+	}
+	if err := severity("rules.policy_change.public_severity", &p.PublicSeverity, finding.SeverityCritical, false); err != nil {
+		return err
+	}
+	b := &r.BulkRetrieval
+	if err := defaultInt("rules.bulk_retrieval.batch_min_calls", &b.BatchMinCalls, 5, 1, 1e6); err != nil {
+		return err
+	}
+	if err := severity("rules.bulk_retrieval.batch_severity", &b.BatchSeverity, finding.SeverityLow, false); err != nil {
+		return err
+	}
+	if err := defaultInt("rules.bulk_retrieval.min_regions", &b.MinRegions, 5, 2, 40); err != nil {
+		return err
+	}
+	if b.Window == "" {
+		b.Window = "10m"
+	}
+	w, err := time.ParseDuration(b.Window)
+	if err != nil || w <= 0 || w > 24*time.Hour {
+		return fmt.Errorf("config: rules.bulk_retrieval.window: %q is not a duration between 0 and 24h", b.Window)
+	}
+	b.window = w.Milliseconds()
+	if err := severity("rules.cross_account.depart_severity", &r.CrossAccount.DepartSeverity, finding.SeverityMedium, false); err != nil {
 		return err
 	}
 	return severity("rules.cross_account.known_severity", &r.CrossAccount.KnownSeverity, "", true)

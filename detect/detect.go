@@ -149,7 +149,7 @@ func (d *Detector) DetectStream(in Stream) ([]finding.Finding, error) {
 	r := &run{
 		cfg: cfg, now: now(), names: newInterner(),
 		days: map[int64]*dayIndex{}, present: map[int64]bool{}, pairSeen: map[pairKey]int64{}, prinSeen: map[uint32]int64{},
-		policies: map[uint32]policySnap{}, pinfo: map[uint32]*principalInfo{},
+		policies: map[uint32]policySnap{}, pinfo: map[uint32]*principalInfo{}, changes: map[uint32]change1{},
 		destructive: set(cfg.Rules.Destructive.Events), critical: set(cfg.Rules.Destructive.CriticalEvents),
 		policyEvents: set(cfg.Rules.PolicyChange.Events), ignoreErr: set(cfg.Rules.FailedAccess.IgnoreErrorCodes),
 		known: set(cfg.KnownAccounts),
@@ -182,7 +182,7 @@ func (d *Detector) DetectStream(in Stream) ([]finding.Finding, error) {
 		j := sort.Search(len(p.acc), func(i int) bool { return p.acc[i].t >= de })
 		r.day(ds, p.acc[i:j], evalFrom)
 	}
-	out := r.out
+	out := r.merge(r.out)
 	if d.Query != nil {
 		for i := range out {
 			q, err := d.Query(out[i])
@@ -194,6 +194,100 @@ func (d *Detector) DetectStream(in Stream) ([]finding.Finding, error) {
 	}
 	Sort(out)
 	return out, nil
+}
+
+// mergeGap is the largest gap between two findings of one incident.
+const mergeGap = time.Hour
+
+// mergeable are the kinds whose findings cover an hour, so that one
+// incident that lasts several hours comes out as several findings unless
+// merged. Destructive calls and policy changes are single calls: each is
+// news of its own.
+var mergeable = map[string]bool{
+	finding.KindOffHours: true, finding.KindFailedAccess: true, finding.KindFrequency: true,
+	finding.KindCrossAccount: true, finding.KindBulkRetrieval: true,
+}
+
+// merge joins the findings of one incident: the same kind, principal,
+// title and resource, each starting within mergeGap of the previous one's
+// end, and none more severe than the first (a rise in severity is news and
+// stays a finding of its own). The merged finding keeps the first one's id
+// and start, so the alerter, which has posted the first, does not post
+// the continuation again; its count, end and context cover the whole span.
+func (r *run) merge(fs []finding.Finding) []finding.Finding {
+	type key struct{ kind, principal, title, resource string }
+	slices.SortStableFunc(fs, func(a, b finding.Finding) int { return a.Start.Compare(b.Start) })
+	open := map[key]int{}   // index in out of the incident being extended
+	merged := map[int]int{} // index in out → findings merged into it
+	out := fs[:0:0]
+	for _, f := range fs {
+		if !mergeable[f.Kind] {
+			out = append(out, f)
+			continue
+		}
+		k := key{f.Kind, f.Principal, f.Title, f.Resource}
+		if i, ok := open[k]; ok {
+			m := &out[i]
+			near := f.Start.Sub(m.End) <= mergeGap
+			if f.Kind == finding.KindCrossAccount {
+				near = DayStart(f.Start).Equal(DayStart(m.Start)) // one finding per pair and day
+			}
+			if near && finding.SeverityRank(f.Severity) <= finding.SeverityRank(m.Severity) && f.Shadow == m.Shadow {
+				mergeInto(m, f)
+				merged[i]++
+				continue
+			}
+		}
+		open[k] = len(out)
+		out = append(out, f)
+	}
+	for i, n := range merged {
+		f := &out[i]
+		f.Reason = strings.TrimSuffix(f.Reason, ".") + fmt.Sprintf("; it went on in %d more %s until %s, %d calls in all.",
+			n, plural1(n, "hour", "hours"), f.End.In(r.cfg.loc).Format("Mon 2006-01-02 15:04"), f.Count)
+	}
+	return out
+}
+
+func plural1(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// mergeInto extends m with the evidence of f.
+func mergeInto(m *finding.Finding, f finding.Finding) {
+	if f.End.After(m.End) {
+		m.End = f.End
+	}
+	m.Count += f.Count
+	union := func(dst *[]string, src []string, limit int) {
+		for _, v := range src {
+			if !slices.Contains(*dst, v) {
+				*dst = append(*dst, v)
+			}
+		}
+		slices.Sort(*dst)
+		if len(*dst) > limit {
+			*dst = (*dst)[:limit]
+		}
+	}
+	if len(m.EventIDs) < MaxEventIDs {
+		m.EventIDs = append(m.EventIDs, f.EventIDs[:min(len(f.EventIDs), MaxEventIDs-len(m.EventIDs))]...)
+	}
+	union(&m.Resources, f.Resources, len(m.Resources)+len(f.Resources))
+	if len(m.Resources) == 1 {
+		m.Resource = m.Resources[0]
+	} else {
+		m.Resource = ""
+	}
+	for _, p := range []struct{ dst, src *[]string }{
+		{&m.SessionNames, &f.SessionNames}, {&m.EventNames, &f.EventNames}, {&m.SourceIPs, &f.SourceIPs},
+		{&m.UserAgents, &f.UserAgents}, {&m.VPCEndpoints, &f.VPCEndpoints}, {&m.Regions, &f.Regions}, {&m.ErrorCodes, &f.ErrorCodes},
+	} {
+		union(p.dst, *p.src, MaxEventIDs)
+	}
 }
 
 // Sort orders findings by severity (highest first), start and id.
@@ -235,6 +329,7 @@ type run struct {
 	prinSeen map[uint32]int64    // last day start a principal was counted
 	policies map[uint32]policySnap
 	pinfo    map[uint32]*principalInfo
+	changes  map[uint32]change1 // the last management call on each resource, in this run's events
 
 	destructive, critical, policyEvents, ignoreErr, known map[string]bool
 
@@ -283,6 +378,13 @@ func (r *run) suppressed(pi *principalInfo, rule string, a *access) bool {
 		return true
 	}
 	return false
+}
+
+// change1 is one management call on a resource, kept to explain the
+// failures that follow it.
+type change1 struct {
+	name, by string
+	t        int64
 }
 
 // historyLoader takes the aggregates of the days before first, oldest
@@ -376,6 +478,7 @@ func (r *run) day(ds int64, acc []access, evalFrom int64) {
 		}
 		i = j
 	}
+	r.bulkDay(ds, acc, evalFrom)
 	r.addDay(ds, today)
 }
 
@@ -480,12 +583,15 @@ func (r *run) trackPolicies(slot []access, report bool) {
 		if source != sourceSM && source != sourceKMS {
 			continue
 		}
+		if a.r != 0 && (r.destructive[name] || r.policyEvents[name]) {
+			r.changes[a.r] = change1{name: name, by: r.names.str(a.p), t: a.t}
+		}
 		if r.policyEvents[name] || name == "CreateKey" {
 			var prev []string
 			if snap, ok := r.policies[a.r]; ok {
 				prev = snap.principals
 			}
-			if report && a.p != 0 && r.policyEvents[name] {
+			if report && a.p != 0 {
 				r.policyFinding(a, e, prev)
 			}
 		}

@@ -92,8 +92,25 @@ func score(t *testing.T, fs []finding.Finding, labels []gen.Label, from time.Tim
 			}
 		}
 	}
+	// A function retrying a secret that does not exist was a decoy when the
+	// generator was written; since issue #15 a workload failing every call
+	// on one resource is a low finding by design (broken permissions are
+	// what the team asked to see), so low failed_access findings on such a
+	// decoy are neither false positives nor decoy failures.
+	brokenOK := func(f finding.Finding) bool {
+		for _, d := range decoys {
+			if d.DecoyKind() == gen.DecoyRetryingApp && f.Principal == d.Principal && f.Kind == finding.KindFailedAccess &&
+				f.Severity == finding.SeverityLow && f.Resource == d.Resource && !f.Start.After(d.End) && !d.Start.After(f.End) {
+				return true
+			}
+		}
+		return false
+	}
 	var fps []string
 	for _, f := range fs {
+		if brokenOK(f) {
+			continue
+		}
 		c := get(f.Kind)
 		ok := false
 		for _, l := range incidents {
@@ -111,7 +128,7 @@ func score(t *testing.T, fs []finding.Finding, labels []gen.Label, from time.Tim
 	}
 	for _, d := range decoys {
 		for _, f := range fs {
-			if f.Principal == d.Principal && !f.Start.After(d.End) && !d.Start.After(f.End) {
+			if f.Principal == d.Principal && !f.Start.After(d.End) && !d.Start.After(f.End) && !brokenOK(f) {
 				t.Errorf("decoy %s (%s) produced %s finding: %s", d.DecoyKind(), d.Principal, f.Kind, f.Reason)
 			}
 		}

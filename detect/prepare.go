@@ -217,6 +217,11 @@ func prepare(t *table) *prepared {
 		}
 		ms := e.ms
 		if e.name == batchName && e.source == t.sm && e.flags&rFailed == 0 {
+			if e.x == nil || len(e.x.resources) == 0 {
+				// A batch whose response was not logged: the call itself.
+				p.acc = append(p.acc, access{t: ms, ev: int32(k), p: e.principal, flags: fl})
+				continue
+			}
 			if e.x != nil {
 				for _, r := range e.x.resources {
 					if coveredBy(batchGSV[pairKey{e.principal, r}], ms) {

@@ -196,12 +196,18 @@ func (t *table) convert(e *event.Event, id string) row {
 		rw.flags |= rOwner
 	}
 	if e.PrincipalARN == "" && e.InvokedBy == "" {
-		rw.flags |= rNoCaller
+		if unidentified(e) {
+			// A call with no identity at all is somebody's: count it as an
+			// unknown caller of the account, never as a quiet service event.
+			rw.principal = in.id(unknownCaller(e.RecipientAcct))
+		} else {
+			rw.flags |= rNoCaller
+		}
 	}
 	if e.RecipientAcct != "" {
 		t.recipients[in.id(e.RecipientAcct)] = true
 	}
-	shared, params, batch := e.SharedEventID != "", e.RequestParameters != "" && !useEvents[e.EventName],
+	shared, params, batch := e.SharedEventID != "", e.RequestParameters != "" && (!useEvents[e.EventName] || e.EventName == "BatchGetSecretValue"),
 		e.EventName == "BatchGetSecretValue" && len(e.ResourceARNs) > 0
 	if shared || params || batch {
 		x := &rowExtra{}
@@ -220,6 +226,22 @@ func (t *table) convert(e *event.Event, id string) row {
 		rw.x = x
 	}
 	return rw
+}
+
+// unidentified reports an API call whose record names no caller at all:
+// no principal, no invoking service, no identity type. CloudTrail writes an
+// identity for every API call; hand-made and edited records drop it.
+func unidentified(e *event.Event) bool {
+	return e.PrincipalARN == "" && e.InvokedBy == "" && e.IdentityType == "" &&
+		(e.CallerKind == "" || e.CallerKind == event.CallerUnknown) && e.EventType != "AwsServiceEvent"
+}
+
+// unknownCaller names the principal of an unidentified call.
+func unknownCaller(account string) string {
+	if account == "" {
+		return "(unknown caller)"
+	}
+	return "(unknown caller in account " + account + ")"
 }
 
 // knownAccounts returns the recipient accounts of the events read.

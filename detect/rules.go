@@ -43,7 +43,7 @@ func (pr *principalRun) evaluate() {
 		offHours = pr.offHours(person)
 	}
 	if rules.FailedAccess.On() {
-		pr.failed()
+		pr.failed(person)
 	}
 	breadth := false
 	if rules.Frequency.On() {
@@ -60,6 +60,9 @@ func (pr *principalRun) evaluate() {
 	}
 	if rules.CrossAccount.On() {
 		pr.crossAccount()
+	}
+	if rules.BulkRetrieval.On() {
+		pr.bulk()
 	}
 }
 
@@ -141,22 +144,27 @@ func (pr *principalRun) activeAround() bool {
 	return false
 }
 
-func (pr *principalRun) failed() {
-	rule := pr.r.cfg.Rules.FailedAccess
+func (pr *principalRun) failed(person bool) {
+	r := pr.r
+	rule := r.cfg.Rules.FailedAccess
 	var ev []access
-	distinct := 0
+	distinct, outside := 0, false
 	for i := range pr.acc {
 		a := &pr.acc[i]
 		if a.flags&fFailed == 0 || a.flags&fService != 0 && !rule.IncludeServices ||
-			pr.r.ignoreErr[pr.r.names.str(pr.r.p.ev(a.ev).errCode)] || pr.r.suppressed(pr.pi, finding.KindFailedAccess, a) {
+			r.ignoreErr[r.names.str(r.p.ev(a.ev).errCode)] || r.suppressed(pr.pi, finding.KindFailedAccess, a) {
 			continue
 		}
 		if len(ev) == 0 || ev[len(ev)-1].r != a.r {
 			distinct++
 		}
+		if r.outsider(a) {
+			outside = true
+		}
 		ev = append(ev, *a)
 	}
 	var sev, what string
+	var idParts []string
 	switch {
 	case len(ev) == 0:
 		return
@@ -164,16 +172,77 @@ func (pr *principalRun) failed() {
 		sev, what = rule.EnumerationSeverity, "possible enumeration"
 	case distinct >= rule.MinResources:
 		sev, what = rule.Severity, "failures across several resources"
+	case outside:
+		sev, what = rule.Severity, "calls from an outside account denied"
+	case person && len(ev) >= rule.PersonMinFailures:
+		sev, what = rule.Severity, "repeated denials"
 	case rule.RetryMinFailures > 0 && len(ev) >= rule.RetryMinFailures:
 		sev, what = rule.RetrySeverity, "repeated failures"
 	default:
+		pr.brokenAccess(ev)
 		return
 	}
-	f := pr.r.build(finding.KindFailedAccess, sev, rule.Rule, pr.p, ev, slotID(pr.s))
+	f := r.build(finding.KindFailedAccess, sev, rule.Rule, pr.p, ev, append(idParts, slotID(pr.s))...)
 	f.Title = fmt.Sprintf("Failed access by %s: %s", shortName(f.Principal), what)
 	f.Reason = fmt.Sprintf("%s had %d failed calls (%s) on %d different secrets or keys %s.",
-		f.Principal, f.Count, strings.Join(f.ErrorCodes, ", "), distinct, pr.r.localSpan(f.Start, f.End))
-	pr.r.emit(f)
+		f.Principal, f.Count, strings.Join(f.ErrorCodes, ", "), distinct, r.localSpan(f.Start, f.End))
+	r.emit(f)
+}
+
+// outsider reports an access by a principal of an account that is neither
+// the resource's nor a known one.
+func (r *run) outsider(a *access) bool {
+	e := r.p.ev(a.ev)
+	acct := r.names.str(e.prinAcct)
+	ra := arnAccount(r.names.str(a.r))
+	if ra == "" {
+		ra = r.names.str(e.resAcct)
+	}
+	return acct != "" && ra != "" && acct != ra && !r.known[acct]
+}
+
+// brokenAccess reports a workload that fails (nearly) every call on one
+// resource for the hour: a permission or a resource it depends on is
+// broken. The hours of one outage share the finding's id with its first
+// hour, so one incident is one finding (see merge).
+func (pr *principalRun) brokenAccess(failed []access) {
+	r := pr.r
+	rule := r.cfg.Rules.FailedAccess
+	if rule.BrokenMinFailures == 0 {
+		return
+	}
+	for i := 0; i < len(failed); {
+		j := i
+		for j < len(failed) && failed[j].r == failed[i].r {
+			j++
+		}
+		res, n := failed[i].r, j-i
+		i = j
+		if res == 0 || n < rule.BrokenMinFailures {
+			continue
+		}
+		total := 0
+		for k := range pr.acc {
+			if pr.acc[k].r == res && pr.acc[k].flags&fService == 0 {
+				total++
+			}
+		}
+		if float64(n) < rule.BrokenShare*float64(total) {
+			continue
+		}
+		ev := failed[i-n : i]
+		f := r.build(finding.KindFailedAccess, rule.BrokenSeverity, rule.Rule, pr.p, ev, "broken", r.names.str(res), slotID(pr.s))
+		f.Title = fmt.Sprintf("%s keeps failing on %s", shortName(f.Principal), shortName(f.Resource))
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s failed %d of its %d calls on %s (%s) %s: something it depends on is broken or was removed",
+			f.Principal, n, total, f.Resource, strings.Join(f.ErrorCodes, ", "), r.localSpan(f.Start, f.End))
+		if c, ok := r.changes[res]; ok && c.t <= ev[0].t && ev[0].t-c.t <= 7*24*hourMs {
+			fmt.Fprintf(&b, "; before it, %s called %s on it at %s", c.by, c.name, time.UnixMilli(c.t).In(r.cfg.loc).Format("Mon 2006-01-02 15:04 MST"))
+		}
+		b.WriteString(".")
+		f.Reason = b.String()
+		r.emit(f)
+	}
 }
 
 // frequency reports unusual volume per resource and unusual breadth; it
@@ -182,6 +251,9 @@ func (pr *principalRun) failed() {
 func (pr *principalRun) frequency() bool {
 	r := pr.r
 	rule := r.cfg.Rules.Frequency
+	last, seen := r.prinSeen[pr.p]
+	newPrincipal := !seen || pr.ds-last > int64(r.cfg.HistoryDays)*24*hourMs
+	known := pr.knownHabit()
 	var all []access
 	for i := 0; i < len(pr.acc); {
 		j := i
@@ -193,7 +265,9 @@ func (pr *principalRun) frequency() bool {
 			}
 		}
 		all = append(all, ev...)
-		if len(ev) >= rule.MinCount {
+		if len(ev) >= rule.MinCount && newPrincipal && pr.warm {
+			pr.coldVolume(ev)
+		} else if len(ev) >= rule.MinCount {
 			k := pairKey{pr.p, pr.acc[i].r}
 			if last, ok := r.pairSeen[k]; ok && pr.ds-last <= int64(r.cfg.BaselineDays)*24*hourMs {
 				samples := r.baseline(pr.s, func(ix *dayIndex, h int) float64 {
@@ -208,10 +282,14 @@ func (pr *principalRun) frequency() bool {
 					if n >= thr {
 						// Several resources may spike in one hour: each is its
 						// own finding, so the resource is part of the id.
-						f := r.build(finding.KindFrequency, rule.freqSeverity(n, thr), rule.Rule, pr.p, ev, "pair", r.names.str(k.r), slotID(pr.s))
+						sev, habit := rule.freqSeverity(n, thr), ""
+						if known {
+							sev, habit = rule.HabitSeverity, "; it read only secrets and keys it uses every week, at an hour it is usually active (a release or scale-out looks like this)"
+						}
+						f := r.build(finding.KindFrequency, sev, rule.Rule, pr.p, ev, "pair", r.names.str(k.r), slotID(pr.s))
 						f.Title = fmt.Sprintf("Unusual access volume by %s", shortName(f.Principal))
-						f.Reason = fmt.Sprintf("%s called %s %d times %s; its baseline at this hour is a median of %s (MAD %s) over %d comparable days, threshold %s.",
-							f.Principal, f.Resource, len(ev), r.localSpan(f.Start, f.End), num(med), num(mad), len(samples), num(thr))
+						f.Reason = fmt.Sprintf("%s called %s %d times %s; its baseline at this hour is a median of %s (MAD %s) over %d comparable days, threshold %s%s.",
+							f.Principal, f.Resource, len(ev), r.localSpan(f.Start, f.End), num(med), num(mad), len(samples), num(thr), habit)
 						r.emit(f)
 					}
 				}
@@ -230,6 +308,18 @@ func (pr *principalRun) frequency() bool {
 				fresh++
 			}
 		}
+	}
+	if newPrincipal && pr.warm && distinct >= rule.ColdMinDistinct {
+		sev := rule.Severity
+		if distinct >= 2*rule.ColdMinDistinct {
+			sev = finding.SeverityHigh
+		}
+		f := r.build(finding.KindFrequency, sev, rule.Rule, pr.p, all, "distinct", slotID(pr.s))
+		f.Title = fmt.Sprintf("%s, new, touched many secrets or keys", shortName(f.Principal))
+		f.Reason = fmt.Sprintf("%s, with no activity in the previous %d days, used %d different secrets or keys %s; a principal without history is reported from %d (no baseline needed).",
+			f.Principal, r.cfg.HistoryDays, distinct, r.localSpan(f.Start, f.End), rule.ColdMinDistinct)
+		r.emit(f)
+		return true
 	}
 	if distinct < rule.MinDistinct {
 		return false
@@ -250,12 +340,81 @@ func (pr *principalRun) frequency() bool {
 	if float64(distinct) < thr {
 		return false
 	}
-	f := r.build(finding.KindFrequency, rule.freqSeverity(float64(distinct), thr), rule.Rule, pr.p, all, "distinct", slotID(pr.s))
+	sev := rule.freqSeverity(float64(distinct), thr)
+	if known && fresh == 0 {
+		sev = rule.HabitSeverity
+	}
+	f := r.build(finding.KindFrequency, sev, rule.Rule, pr.p, all, "distinct", slotID(pr.s))
 	f.Title = fmt.Sprintf("%s touched unusually many secrets or keys", shortName(f.Principal))
 	f.Reason = fmt.Sprintf("%s used %d different secrets or keys (%d of them not in the previous %d days) %s; its baseline at this hour is a median of %s (MAD %s) over %d comparable days, threshold %s.",
 		f.Principal, distinct, fresh, r.cfg.HistoryDays, r.localSpan(f.Start, f.End), num(med), num(mad), len(samples), num(thr))
 	r.emit(f)
 	return true
+}
+
+// coldVolume reports a principal with no history calling one resource as
+// often as the resource's own baseline at this hour says is unusual for
+// all its callers together: a new role hammering a production key.
+func (pr *principalRun) coldVolume(ev []access) {
+	r := pr.r
+	rule := r.cfg.Rules.Frequency
+	res := ev[0].r
+	samples := r.baseline(pr.s, func(ix *dayIndex, h int) float64 {
+		if c := ix.res[res]; c != nil {
+			return float64(c[h])
+		}
+		return 0
+	})
+	if len(samples) < rule.MinSamples {
+		return
+	}
+	n := float64(len(ev))
+	thr, med, mad := threshold(samples, rule, rule.MinCount)
+	if n < thr {
+		return
+	}
+	f := r.build(finding.KindFrequency, rule.freqSeverity(n, thr), rule.Rule, pr.p, ev, "pair", r.names.str(res), slotID(pr.s))
+	f.Title = fmt.Sprintf("Heavy use of %s by new %s", shortName(f.Resource), shortName(f.Principal))
+	f.Reason = fmt.Sprintf("%s, with no activity in the previous %d days, called %s %d times %s; all callers of it together make a median of %s calls (MAD %s) at this hour over %d comparable days, threshold %s.",
+		f.Principal, r.cfg.HistoryDays, f.Resource, len(ev), r.localSpan(f.Start, f.End), num(med), num(mad), len(samples), num(thr))
+	r.emit(f)
+}
+
+// knownHabit reports a workload doing what it always does: every resource
+// it used this hour it used on at least half of the baseline days with
+// data, and it is usually active at this local hour. Its volume can still
+// jump (releases, scale-outs) without being a high finding. People never
+// qualify: their habits are too thin a baseline.
+func (pr *principalRun) knownHabit() bool {
+	r := pr.r
+	var days []*dayIndex
+	for k := 1; k <= r.cfg.BaselineDays; k++ {
+		if ix := r.days[pr.ds-int64(k)*24*hourMs]; ix != nil {
+			days = append(days, ix)
+		}
+	}
+	if len(days) < r.cfg.Rules.Frequency.MinSamples {
+		return false
+	}
+	for i := range pr.acc {
+		a := &pr.acc[i]
+		if a.flags&(fPerson|fService) == fPerson {
+			return false
+		}
+		if a.r == 0 || (i > 0 && pr.acc[i-1].r == a.r) || a.flags&fUse == 0 {
+			continue
+		}
+		n := 0
+		for _, ix := range days {
+			if ix.pairs[pairKey{pr.p, a.r}] != nil {
+				n++
+			}
+		}
+		if 2*n < len(days) {
+			return false
+		}
+	}
+	return pr.activeAround()
 }
 
 // threshold is the robust bar observed counts must reach: at least min,
@@ -281,7 +440,7 @@ func (pr *principalRun) firstSeen(person bool) {
 		return
 	}
 	horizon := int64(r.cfg.HistoryDays) * 24 * hourMs
-	if last, ok := r.prinSeen[pr.p]; (!ok || pr.ds-last > horizon) && !rule.NewPrincipals {
+	if last, ok := r.prinSeen[pr.p]; (!ok || pr.ds-last > horizon) && !*rule.NewPrincipals {
 		return
 	}
 	var ev []access
@@ -362,6 +521,11 @@ func (pr *principalRun) crossAccount() {
 		s := rule.Severity
 		if r.known[prinAcct] {
 			s = rule.KnownSeverity
+		} else if habitual, ok := pr.partner(a.r); ok {
+			if !habitual {
+				continue // a partner doing what it does every day
+			}
+			s = rule.DepartSeverity
 		}
 		if s == "" {
 			continue
@@ -389,6 +553,43 @@ func (pr *principalRun) crossAccount() {
 	r.emit(f)
 }
 
+// partner tells whether the principal used resource res on at least half
+// of the baseline days with data (ok), and if so whether its calls on it
+// this hour depart from its own baseline at this hour (depart). A partner
+// account's role reading its shared secret every day is known; a new
+// account, principal or resource is not.
+func (pr *principalRun) partner(res uint32) (depart, ok bool) {
+	r := pr.r
+	k := pairKey{pr.p, res}
+	days, seen := 0, 0
+	for d := 1; d <= r.cfg.BaselineDays; d++ {
+		if ix := r.days[pr.ds-int64(d)*24*hourMs]; ix != nil {
+			days++
+			if ix.pairs[k] != nil {
+				seen++
+			}
+		}
+	}
+	if days < r.cfg.Rules.Frequency.MinSamples || 2*seen < days {
+		return false, false
+	}
+	n := 0
+	for i := range pr.acc {
+		if pr.acc[i].r == res && uses(&pr.acc[i], r.cfg.Rules.CrossAccount.Rule) {
+			n++
+		}
+	}
+	rule := r.cfg.Rules.Frequency
+	samples := r.baseline(pr.s, func(ix *dayIndex, h int) float64 {
+		if c := ix.pairs[k]; c != nil {
+			return float64(c[h])
+		}
+		return 0
+	})
+	thr, _, _ := threshold(samples, rule, rule.MinCount)
+	return float64(n) >= thr, true
+}
+
 // policyFinding reports a policy-changing call, and a cross-account finding
 // when it opens the resource to another account or everyone.
 func (r *run) policyFinding(a *access, e *row, prev []string) {
@@ -408,17 +609,34 @@ func (r *run) policyFinding(a *access, e *row, prev []string) {
 		resAcct = r.names.str(e.resAcct)
 	}
 	var open []string // outside accounts or "everyone"
+	public := false
 	for _, p := range c.added {
-		if p == "*" {
-			open = append(open, "everyone (*)")
+		rc, ok := c.reach[p]
+		if !ok {
+			rc = reach{who: p}
+		}
+		accts, anyone := rc.reachAccounts()
+		if anyone {
+			if !public {
+				open = append([]string{"everyone (*)"}, open...)
+			}
+			public = true
 			continue
 		}
-		if acct := principalAccount(p); acct != "" && acct != resAcct && !r.known[acct] && !slices.Contains(open, "account "+acct) {
-			open = append(open, "account "+acct)
+		for _, acct := range accts {
+			if isAccountID(acct) && acct != resAcct && !r.known[acct] && !slices.Contains(open, "account "+acct) {
+				open = append(open, "account "+acct)
+			}
 		}
 	}
+	if name == "CreateKey" && len(open) == 0 {
+		return // a new key with a policy that stays inside: routine
+	}
 	sev := rule.Severity
-	if len(open) > 0 {
+	switch {
+	case public:
+		sev = rule.PublicSeverity
+	case len(open) > 0:
 		sev = rule.OpenSeverity
 	}
 	ev := []access{*a}
@@ -559,3 +777,133 @@ func num(x float64) string {
 	b, _ := json.Marshal(float64(int64(x*10+0.5)) / 10)
 	return string(b)
 }
+
+// catchAll reports a BatchGetSecretValue that asks for every secret: no
+// id list, and filters whose values are all negated ("!x") or empty, so
+// nothing narrows the match.
+func catchAll(requestParameters string) bool {
+	ps := params(requestParameters)
+	if ids := stringList(ps["secretIdList"]); len(ps["secretIdList"]) > 0 && len(ids) > 0 && string(ps["secretIdList"]) != "[]" {
+		return false
+	}
+	var filters []struct {
+		Key    string   `json:"key"`
+		Values []string `json:"values"`
+	}
+	json.Unmarshal(ps["filters"], &filters)
+	for _, f := range filters {
+		for _, v := range f.Values {
+			if v != "" && !strings.HasPrefix(v, "!") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// bulk reports catch-all batch retrievals in the hour.
+func (pr *principalRun) bulk() {
+	r := pr.r
+	rule := r.cfg.Rules.BulkRetrieval
+	var ev []access
+	for i := range pr.acc {
+		a := &pr.acc[i]
+		e := r.p.ev(a.ev)
+		if r.names.str(e.name) != "BatchGetSecretValue" || a.flags&fService != 0 && !rule.IncludeServices ||
+			r.suppressed(pr.pi, finding.KindBulkRetrieval, a) || !catchAll(e.params()) {
+			continue
+		}
+		ev = append(ev, *a)
+	}
+	if len(ev) == 0 {
+		return
+	}
+	f := r.build(finding.KindBulkRetrieval, rule.Severity, rule.Rule, pr.p, ev, "catch-all", slotID(pr.s))
+	f.Title = fmt.Sprintf("%s fetched every secret at once", shortName(f.Principal))
+	f.Reason = fmt.Sprintf("%s called BatchGetSecretValue %d times %s with filters that match every secret (no secret ids, only negated or empty filter values).",
+		f.Principal, len(ev), r.localSpan(f.Start, f.End))
+	r.emit(f)
+}
+
+// bulkDay reports, over one UTC day's accesses (sorted by time), the
+// principals that called BatchGetSecretValue BatchMinCalls times, and
+// those that retrieved secrets in MinRegions regions within Window. Each
+// is one finding per principal and day, reported when the threshold is
+// crossed at or after evalFrom.
+func (r *run) bulkDay(ds int64, acc []access, evalFrom int64) {
+	rule := r.cfg.Rules.BulkRetrieval
+	if !rule.On() {
+		return
+	}
+	batch, gsv := r.names.id("BatchGetSecretValue"), r.names.id("GetSecretValue")
+	byP := map[uint32][]access{}
+	for i := range acc {
+		a := &acc[i]
+		if a.p == 0 || a.flags&fService != 0 && !rule.IncludeServices {
+			continue
+		}
+		e := r.p.ev(a.ev)
+		if e.name != batch && e.name != gsv || e.source != r.names.id(sourceSM) {
+			continue
+		}
+		if k := len(byP[a.p]); k > 0 && byP[a.p][k-1].ev == a.ev {
+			continue // one batch record, several secrets
+		}
+		byP[a.p] = append(byP[a.p], *a)
+	}
+	ps := make([]uint32, 0, len(byP))
+	for p := range byP {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	for _, p := range ps {
+		pi := r.principal(p)
+		if pi.quiet {
+			continue
+		}
+		var evs []access
+		for _, a := range byP[p] {
+			if !r.suppressed(pi, finding.KindBulkRetrieval, &a) {
+				evs = append(evs, a)
+			}
+		}
+		// Many batches in a day.
+		var batches []access
+		for _, a := range evs {
+			if r.p.ev(a.ev).name == batch {
+				batches = append(batches, a)
+			}
+		}
+		if len(batches) >= rule.BatchMinCalls && batches[rule.BatchMinCalls-1].t >= evalFrom {
+			f := r.build(finding.KindBulkRetrieval, rule.BatchSeverity, rule.Rule, p, batches, "batches", lakeDay(ds))
+			f.Title = fmt.Sprintf("%s retrieved secrets in %d batches", shortName(f.Principal), len(batches))
+			f.Reason = fmt.Sprintf("%s called BatchGetSecretValue %d times %s (threshold %d a day).",
+				f.Principal, len(batches), r.localSpan(f.Start, f.End), rule.BatchMinCalls)
+			r.emit(f)
+		}
+		// Many regions in minutes.
+		for i, j := 0, 0; j < len(evs); j++ {
+			for evs[j].t-evs[i].t > rule.window {
+				i++
+			}
+			regions := map[uint32]bool{}
+			for _, a := range evs[i : j+1] {
+				regions[r.p.ev(a.ev).region] = true
+			}
+			if len(regions) < rule.MinRegions {
+				continue
+			}
+			if evs[j].t >= evalFrom {
+				win := evs[i : j+1]
+				f := r.build(finding.KindBulkRetrieval, rule.Severity, rule.Rule, p, win, "regions", lakeDay(ds))
+				f.Title = fmt.Sprintf("%s retrieved secrets in %d regions within minutes", shortName(f.Principal), len(regions))
+				f.Reason = fmt.Sprintf("%s made %d secret retrievals in %d regions (%s) %s; threshold %d regions within %s.",
+					f.Principal, len(win), len(regions), strings.Join(f.Regions, ", "), r.localSpan(f.Start, f.End), rule.MinRegions, rule.Window)
+				r.emit(f)
+			}
+			break
+		}
+	}
+}
+
+func lakeDay(ds int64) string { return time.UnixMilli(ds).UTC().Format(time.DateOnly) }

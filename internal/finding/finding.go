@@ -23,6 +23,9 @@ const (
 	KindDestructive  = "destructive"
 	KindPolicyChange = "policy_change"
 	KindCrossAccount = "cross_account"
+	// KindBulkRetrieval: secrets fetched wholesale (a catch-all
+	// BatchGetSecretValue, many batches, many regions in minutes).
+	KindBulkRetrieval = "bulk_retrieval"
 )
 
 // Severities, lowest first.
