@@ -243,7 +243,7 @@ func (r *run) merge(fs []finding.Finding) []finding.Finding {
 	}
 	for i, n := range merged {
 		f := &out[i]
-		f.Reason = strings.TrimSuffix(f.Reason, ".") + fmt.Sprintf("; it went on in %d more %s until %s, %d calls in all.",
+		f.Reason = strings.TrimSuffix(f.Reason, ".") + fmt.Sprintf("; it went on for %d more %s, until %s, %d calls in all.",
 			n, plural1(n, "hour", "hours"), f.End.In(r.cfg.loc).Format("Mon 2006-01-02 15:04"), f.Count)
 	}
 	return out

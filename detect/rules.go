@@ -254,6 +254,7 @@ func (pr *principalRun) frequency() bool {
 	last, seen := r.prinSeen[pr.p]
 	newPrincipal := !seen || pr.ds-last > int64(r.cfg.HistoryDays)*24*hourMs
 	known := pr.knownHabit()
+	told := false // a cold-start finding already names the new principal's resources
 	var all []access
 	for i := 0; i < len(pr.acc); {
 		j := i
@@ -266,7 +267,7 @@ func (pr *principalRun) frequency() bool {
 		}
 		all = append(all, ev...)
 		if len(ev) >= rule.MinCount && newPrincipal && pr.warm {
-			pr.coldVolume(ev)
+			told = pr.coldVolume(ev) || told
 		} else if len(ev) >= rule.MinCount {
 			k := pairKey{pr.p, pr.acc[i].r}
 			if last, ok := r.pairSeen[k]; ok && pr.ds-last <= int64(r.cfg.BaselineDays)*24*hourMs {
@@ -322,10 +323,10 @@ func (pr *principalRun) frequency() bool {
 		return true
 	}
 	if distinct < rule.MinDistinct {
-		return false
+		return told
 	}
 	if last, ok := r.prinSeen[pr.p]; !ok || pr.ds-last > int64(r.cfg.BaselineDays)*24*hourMs {
-		return false
+		return told
 	}
 	samples := r.baseline(pr.s, func(ix *dayIndex, h int) float64 {
 		if c := ix.distinct[pr.p]; c != nil {
@@ -334,11 +335,11 @@ func (pr *principalRun) frequency() bool {
 		return 0
 	})
 	if len(samples) < rule.MinSamples {
-		return false
+		return told
 	}
 	thr, med, mad := threshold(samples, rule, rule.MinDistinct)
 	if float64(distinct) < thr {
-		return false
+		return told
 	}
 	sev := rule.freqSeverity(float64(distinct), thr)
 	if known && fresh == 0 {
@@ -355,7 +356,7 @@ func (pr *principalRun) frequency() bool {
 // coldVolume reports a principal with no history calling one resource as
 // often as the resource's own baseline at this hour says is unusual for
 // all its callers together: a new role hammering a production key.
-func (pr *principalRun) coldVolume(ev []access) {
+func (pr *principalRun) coldVolume(ev []access) bool {
 	r := pr.r
 	rule := r.cfg.Rules.Frequency
 	res := ev[0].r
@@ -366,18 +367,19 @@ func (pr *principalRun) coldVolume(ev []access) {
 		return 0
 	})
 	if len(samples) < rule.MinSamples {
-		return
+		return false
 	}
 	n := float64(len(ev))
 	thr, med, mad := threshold(samples, rule, rule.MinCount)
 	if n < thr {
-		return
+		return false
 	}
 	f := r.build(finding.KindFrequency, rule.freqSeverity(n, thr), rule.Rule, pr.p, ev, "pair", r.names.str(res), slotID(pr.s))
 	f.Title = fmt.Sprintf("Heavy use of %s by new %s", shortName(f.Resource), shortName(f.Principal))
 	f.Reason = fmt.Sprintf("%s, with no activity in the previous %d days, called %s %d times %s; all callers of it together make a median of %s calls (MAD %s) at this hour over %d comparable days, threshold %s.",
 		f.Principal, r.cfg.HistoryDays, f.Resource, len(ev), r.localSpan(f.Start, f.End), num(med), num(mad), len(samples), num(thr))
 	r.emit(f)
+	return true
 }
 
 // knownHabit reports a workload doing what it always does: every resource

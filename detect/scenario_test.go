@@ -63,6 +63,8 @@ type tevent struct {
 	On []string `yaml:"on"`
 	// Cycle distributes repeats over these resources in turn.
 	Cycle []string `yaml:"cycle"`
+	// Regions are cycled through like Cycle; default ap-northeast-1.
+	Regions []string `yaml:"regions"`
 }
 
 type expect struct {
@@ -99,7 +101,11 @@ func (te tevent) expand(loc *time.Location, scen string, n int) []event.Event {
 			if id == "" || count > 1 || te.Days > 0 {
 				id = fmt.Sprintf("%s-%d-%d-%d%s", scen, n, d, i, te.ID)
 			}
-			out = append(out, te.event(id, base.Add(time.Duration(i)*every), res))
+			e := te.event(id, base.Add(time.Duration(i)*every), res)
+			if len(te.Regions) > 0 {
+				e.AWSRegion = te.Regions[i%len(te.Regions)]
+			}
+			out = append(out, e)
 		}
 	}
 	return out
