@@ -93,7 +93,7 @@ func (l *rowList) push(rw row) {
 type table struct {
 	names      *interner
 	rows       rowList
-	seen       map[string]int32 // event_id → index in rows
+	seen       map[rowKey]int32 // an event's identity → index in rows
 	recipients map[uint32]bool  // recipient accounts of every event read
 	read       int              // events read, copies included
 
@@ -102,7 +102,7 @@ type table struct {
 
 func newTable(names *interner) *table {
 	return &table{
-		names: names, seen: map[string]int32{}, recipients: map[uint32]bool{},
+		names: names, seen: map[rowKey]int32{}, recipients: map[uint32]bool{},
 		sm: names.id(sourceSM), kms: names.id(sourceKMS),
 	}
 }
@@ -122,15 +122,16 @@ func (t *table) addAll(evs []event.Event) {
 // add converts a batch of events; the batch may be reused afterwards.
 func (t *table) add(evs []event.Event) {
 	t.read += len(evs)
-	// One allocation holds the batch's event ids.
+	// One allocation holds the batch's event and request ids.
 	n := 0
 	for i := range evs {
-		n += len(evs[i].EventID)
+		n += len(evs[i].EventID) + len(evs[i].RequestID)
 	}
 	var b strings.Builder
 	b.Grow(n)
 	for i := range evs {
 		b.WriteString(evs[i].EventID)
+		b.WriteString(evs[i].RequestID)
 	}
 	arena := b.String()
 	off := 0
@@ -138,16 +139,30 @@ func (t *table) add(evs []event.Event) {
 		e := &evs[i]
 		id := arena[off : off+len(e.EventID)]
 		off += len(e.EventID)
+		req := arena[off : off+len(e.RequestID)]
+		off += len(e.RequestID)
 		rw := t.convert(e, id)
-		if j, ok := t.seen[id]; ok {
+		// The same identity as event.Event.Key: copies CloudTrail delivers
+		// twice collapse; records that share an id and differ in name,
+		// time or request are distinct events.
+		k := rowKey{id: id, req: req, name: rw.name, ms: rw.ms, ns: rw.ns}
+		if j, ok := t.seen[k]; ok {
 			if old := t.rows.at(j); t.compare(&rw, old) < 0 {
 				*old = rw
 			}
 			continue
 		}
-		t.seen[id] = int32(t.rows.len())
+		t.seen[k] = int32(t.rows.len())
 		t.rows.push(rw)
 	}
+}
+
+// rowKey is an event's identity (see event.Event.Key) in interned form.
+type rowKey struct {
+	id, req string
+	name    uint32
+	ms      int64
+	ns      int32
 }
 
 // compare orders rows as event.Compare orders their events.

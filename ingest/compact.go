@@ -163,10 +163,10 @@ func (c *Compactor) merge(ctx context.Context, day string, batch []lake.ObjectIn
 	in := len(rows)
 	res.InputFiles += len(batch)
 	res.InputRows += in
-	// Keep one row per event id: the first by (source object, index), so
-	// the choice does not depend on listing order.
+	// Keep one row per event (event.Event.Key): the first by (source
+	// object, index), so the choice does not depend on listing order.
 	slices.SortFunc(rows, func(a, b event.Event) int {
-		if c := strings.Compare(a.EventID, b.EventID); c != 0 {
+		if c := event.CompareKey(a.Key(), b.Key()); c != 0 {
 			return c
 		}
 		if c := strings.Compare(a.SourceObject, b.SourceObject); c != 0 {
@@ -174,7 +174,7 @@ func (c *Compactor) merge(ctx context.Context, day string, batch []lake.ObjectIn
 		}
 		return int(a.SourceIndex - b.SourceIndex)
 	})
-	rows = slices.CompactFunc(rows, func(a, b event.Event) bool { return a.EventID == b.EventID })
+	rows = slices.CompactFunc(rows, func(a, b event.Event) bool { return a.Key() == b.Key() })
 	res.Duplicates += in - len(rows)
 	res.OutputRows += len(rows)
 	event.Sort(rows)

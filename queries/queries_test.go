@@ -91,7 +91,7 @@ func TestDDL(t *testing.T) {
 // Every library query reads events (or findings) through the dedup step
 // and prunes partitions on day with values derived from its time window.
 func TestLibraryShape(t *testing.T) {
-	dedup := regexp.MustCompile(`row_number\(\) OVER \(PARTITION BY [ef]\.day, [ef]\.(event_id|id) ORDER BY`)
+	dedup := regexp.MustCompile(`row_number\(\) OVER \(PARTITION BY [ef]\.day, (e\.event_id, e\.event_name, e\.event_time, e\.request_id|f\.id) ORDER BY`)
 	prune := regexp.MustCompile(`WHERE [ef]\.day BETWEEN \? AND \?`)
 	qs := All()
 	if len(qs) < 15 {

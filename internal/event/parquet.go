@@ -83,6 +83,27 @@ func IsSorted(rows []Event) bool {
 // Compare orders two events by time, id and lineage.
 func Compare(a, b Event) int { return compare(&a, &b) }
 
+// Key is an event's identity, what deduplication compares. CloudTrail may
+// deliver one event twice (the same eventID in two files, identical
+// records); records that share an eventID but differ in name, time or
+// request id are different events (hand-made and edited data reuse ids),
+// and must never be merged. The query library's dedup step and compaction
+// use the same four fields.
+type Key struct {
+	ID, Name, RequestID string
+	Time                int64 // Unix nanoseconds
+}
+
+// CompareKey orders keys by id, name, request id and time.
+func CompareKey(a, b Key) int {
+	return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Name, b.Name), cmp.Compare(a.RequestID, b.RequestID), cmp.Compare(a.Time, b.Time))
+}
+
+// Key returns e's identity.
+func (e *Event) Key() Key {
+	return Key{ID: e.EventID, Name: e.EventName, RequestID: e.RequestID, Time: e.EventTime.UnixNano()}
+}
+
 func compare(a, b *Event) int {
 	if c := a.EventTime.Compare(b.EventTime); c != 0 {
 		return c

@@ -8,7 +8,7 @@ SELECT *
 FROM (
   SELECT
     e.*,
-    row_number() OVER (PARTITION BY e.day, e.event_id ORDER BY e.source_object, e.source_index) AS dup_rank
+    row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
   FROM events e
 ) d
 WHERE dup_rank = 1

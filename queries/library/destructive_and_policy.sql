@@ -11,7 +11,7 @@ WITH ev AS (
   FROM (
     SELECT
       e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id ORDER BY e.source_object, e.source_index) AS dup_rank
+      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
     FROM events e
     WHERE e.day BETWEEN ? AND ?
       AND e.event_time >= ? AND e.event_time < ?
