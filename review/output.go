@@ -3,7 +3,6 @@ package review
 import (
 	"bytes"
 	_ "embed"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"io"
@@ -11,10 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/keytrail/keytrail/internal/csvsafe"
+	"github.com/keytrail/keytrail/internal/visible"
 )
 
 // Write writes review.md, review.html and one review_<section>.csv per
-// section into dir, and returns the file names.
+// section (but those not checked) into dir, and returns the file names.
 func Write(dir string, rep *Report) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
@@ -38,6 +40,9 @@ func Write(dir string, rep *Report) ([]string, error) {
 		return names, err
 	}
 	for _, s := range rep.Sections {
+		if s.NotChecked != "" {
+			continue // an empty CSV would read as "none"
+		}
 		if err := put("review_"+s.ID+".csv", s.CSV); err != nil {
 			return names, err
 		}
@@ -45,32 +50,15 @@ func Write(dir string, rep *Report) ([]string, error) {
 	return names, nil
 }
 
-// CSV writes the section as CSV with a header row. Cells that a
-// spreadsheet would run as a formula get a leading apostrophe: principal
-// names and error messages come from CloudTrail.
+// CSV writes the section as CSV with a header row, through csvsafe:
+// principal names, user agents and error messages come from CloudTrail, so
+// formulas are defused and hidden characters spelled out.
 func (s Section) CSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write(s.Columns); err != nil {
 		return err
 	}
-	for _, row := range s.Rows {
-		safe := make([]string, len(row))
-		for i, c := range row {
-			safe[i] = defuseFormula(c)
-		}
-		if err := cw.Write(safe); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func defuseFormula(c string) string {
-	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-		return "'" + c
-	}
-	return c
+	return cw.WriteAll(s.Rows)
 }
 
 // Markdown writes the report as Markdown.
@@ -79,12 +67,26 @@ func (rep *Report) Markdown(w io.Writer) error {
 	fmt.Fprintf(&b, "# Access review: secrets and keys, %s\n\n", mdText(rep.Period.Label))
 	fmt.Fprintf(&b, "Period: %s to %s (UTC, inclusive). Resources known from activity since %s.\n\n",
 		rep.Period.From.Format(time.DateOnly), rep.Period.Last().Format(time.DateOnly), rep.HistoryFrom.Format(time.DateOnly))
+	if c := rep.Coverage; c.Complete() {
+		fmt.Fprintf(&b, "Coverage: %s in the lake.\n\n", c.Summary())
+	} else {
+		fmt.Fprintf(&b, "> **Partial data: only %s in the lake.** No events on %s. %s\n\n",
+			c.Summary(), strings.Join(c.Gaps(), ", "), partialAdvice)
+	}
 	b.WriteString("| Section | Rows |\n|---|---:|\n")
 	for _, s := range rep.Sections {
+		if s.NotChecked != "" {
+			fmt.Fprintf(&b, "| %s | not checked |\n", s.Title)
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %d |\n", s.Title, len(s.Rows))
 	}
 	for _, s := range rep.Sections {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", s.Title, s.About)
+		if s.NotChecked != "" {
+			fmt.Fprintf(&b, "**Not checked:** %s.\n", s.NotChecked)
+			continue
+		}
 		if len(s.Rows) == 0 {
 			b.WriteString("None.\n")
 			continue
@@ -104,14 +106,19 @@ func (rep *Report) Markdown(w io.Writer) error {
 	return err
 }
 
+// partialAdvice follows the days a partly covered report is missing.
+const partialAdvice = "A day without events is a gap in ingestion or a day on which nobody touched a secret or key: find out which before signing off. Every section below covers only the days with events."
+
 // mdText makes CloudTrail text inert in a Markdown table cell: no markup,
-// no HTML, no line breaks, no cell boundaries.
+// no HTML, no line breaks, no cell boundaries, and every hidden rune
+// (controls, bidi, zero-width, tags) spelled out as package visible says.
+// The spelling's backslash precedes a letter, which Markdown leaves as is.
 func mdText(s string) string {
 	var b strings.Builder
-	for _, r := range s {
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
 		switch {
-		case r < 0x20 || r == 0x7f:
-			b.WriteRune(' ')
+		case visible.Hidden(r):
+			b.WriteString(visible.Escape(r))
 		case strings.ContainsRune("\\`*_[]<>|~&", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
@@ -125,8 +132,12 @@ func mdText(s string) string {
 //go:embed review.html.tmpl
 var htmlSource string
 
+// page is the HTML report. CloudTrail text goes through "visible" (hidden
+// runes spelled out) and then html/template's escaping.
 var page = template.Must(template.New("review").Funcs(template.FuncMap{
-	"date": func(t time.Time) string { return t.Format(time.DateOnly) },
+	"date":    func(t time.Time) string { return t.Format(time.DateOnly) },
+	"visible": visible.String,
+	"join":    strings.Join,
 }).Parse(htmlSource))
 
 // chart is an SVG horizontal bar chart, laid out here so the template only
@@ -169,7 +180,8 @@ func newChart(title string, bars []Bar) chart {
 func (rep *Report) HTML(w io.Writer) error {
 	return page.Execute(w, struct {
 		*Report
-		Charts []chart
-		LabelW int
-	}{rep, []chart{newChart("Data calls per week (weeks start Monday)", rep.Weekly), newChart("Busiest principals", rep.Top)}, labelW})
+		Charts  []chart
+		LabelW  int
+		Partial string
+	}{rep, []chart{newChart("Data calls per week (weeks start Monday)", rep.Weekly), newChart("Busiest principals", rep.Top)}, labelW, partialAdvice})
 }

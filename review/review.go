@@ -7,6 +7,14 @@
 // Every number comes from the query library (review_* and a few
 // investigation queries), run by a Runner: DuckDB on a laptop, Athena in
 // AWS. The period is always explicit; nothing here reads the clock.
+//
+// An empty report must never pass for a clean one. Build first asks which
+// days of the period the lake holds events for (Coverage): a period with
+// none is an error (ErrNoData), not a report of "None." everywhere, and a
+// partly covered one says so at the top of every output. The rows ingest
+// kept apart for an implausible event time (quarantine/) are listed too,
+// read from the lake's objects, since no table holds them; a review that
+// cannot read them says "not checked" rather than "none".
 package review
 
 import (
@@ -73,6 +81,9 @@ type Section struct {
 	ID    string // file name stem of its CSV
 	Title string
 	About string // one sentence on what it shows and why it matters
+	// NotChecked, if set, says why the section could not be filled: it is
+	// shown instead of "None." and the section has no CSV.
+	NotChecked string
 	queries.Result
 }
 
@@ -80,7 +91,9 @@ type Section struct {
 type Report struct {
 	Period      Period
 	HistoryFrom time.Time
-	Sections    []Section
+	// Coverage is which days of the period the lake holds events for.
+	Coverage Coverage
+	Sections []Section
 	// Weekly is use per week; Top is the busiest principals over all
 	// secrets and keys (for the charts).
 	Weekly []Bar
@@ -118,14 +131,27 @@ type Options struct {
 	HistoryFrom time.Time
 	// Top is how many principals the chart shows; zero means 10.
 	Top int
+	// Lake is where the quarantined rows are read from; nil leaves that
+	// section marked not checked.
+	Lake Objects
 }
 
-// Build runs the review's queries for period p.
+// Build runs the review's queries for period p. It returns an error
+// wrapping ErrNoData, and runs nothing else, when the lake holds no events
+// for any day of the period.
 func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error) {
 	rep := &Report{Period: p, HistoryFrom: opt.HistoryFrom}
 	if rep.HistoryFrom.IsZero() {
 		rep.HistoryFrom = p.From.AddDate(-1, 0, 0)
 	}
+	cov, err := CoverageOf(ctx, r, p.From, p.To)
+	if err != nil {
+		return nil, fmt.Errorf("review: %w", err)
+	}
+	if len(cov.Days) == 0 {
+		return nil, fmt.Errorf("%s: %w (%s)", p.Label, ErrNoData, cov)
+	}
+	rep.Coverage = cov
 	for _, s := range sections {
 		args := p.args()
 		if s.history {
@@ -142,6 +168,11 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 		return nil, err
 	}
 	rep.Weekly = bars(weekly, "week", "calls")
+	q, err := quarantine(ctx, opt.Lake, p)
+	if err != nil {
+		return nil, err
+	}
+	rep.Sections = append(rep.Sections, q)
 	top := opt.Top
 	if top <= 0 {
 		top = 10

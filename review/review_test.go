@@ -1,8 +1,10 @@
 package review
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,6 +15,9 @@ import (
 
 	"github.com/keytrail/keytrail/internal/duck"
 	"github.com/keytrail/keytrail/internal/duck/testlake"
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/visible"
 	"github.com/keytrail/keytrail/queries"
 )
 
@@ -54,7 +59,9 @@ func (c *countingRunner) Run(ctx context.Context, q queries.Query, args map[stri
 	return c.Runner.Run(ctx, q, args)
 }
 
-func buildQ3(t *testing.T) *Report {
+// scenarioLake returns the scenario's lake folder, its runner and its
+// objects.
+func scenarioLake(t *testing.T) (string, *duck.DB, *lake.Dir) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := testlake.ScenarioSource(dir); err != nil {
@@ -65,16 +72,27 @@ func buildQ3(t *testing.T) *Report {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	objs, err := lake.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, db, objs
+}
+
+func buildQ3(t *testing.T) *Report {
+	t.Helper()
+	_, db, objs := scenarioLake(t)
 	p, err := Quarter("2026-Q3")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &countingRunner{Runner: db}
-	rep, err := Build(context.Background(), r, p, Options{Top: 3})
+	rep, err := Build(context.Background(), r, p, Options{Top: 3, Lake: objs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.ran) != 7 {
+	// The coverage, the six sections' queries and the weekly chart's.
+	if len(r.ran) != 8 || r.ran[0] != "review_coverage" {
 		t.Errorf("ran %v", r.ran)
 	}
 	return rep
@@ -172,7 +190,7 @@ func TestWriteOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"review.md", "review.html", "review_access.csv", "review_unused.csv", "review_failed_only.csv",
-		"review_cross_account.csv", "review_changes.csv", "review_findings.csv"}
+		"review_cross_account.csv", "review_changes.csv", "review_findings.csv", "review_quarantine.csv"}
 	if !slices.Equal(names, want) {
 		t.Errorf("files %v, want %v", names, want)
 	}
@@ -253,13 +271,227 @@ func TestHostileTextIsInert(t *testing.T) {
 		t.Errorf("Markdown row not inert: %q", row)
 	}
 	recs, err := csv.NewReader(strings.NewReader(csvOut.String())).ReadAll()
-	if err != nil || len(recs) != 2 || recs[1][0] != evil {
-		// leading "<" is not a formula trigger: the value is kept as is
+	if err != nil || len(recs) != 2 || recs[1][0] != strings.ReplaceAll(evil, "\n", `\n`) {
+		// leading "<" is not a formula trigger: the value is kept as is,
+		// but for the line break, spelled out
 		t.Errorf("CSV = %q, %v", recs, err)
 	}
 	var f strings.Builder
 	Section{Result: queries.Result{Columns: []string{"a"}, Rows: [][]string{{"=HYPERLINK(\"http://x\")"}}}}.CSV(&f)
 	if !strings.Contains(f.String(), "'=HYPERLINK") {
 		t.Errorf("formula not defused: %q", f.String())
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	day := func(s string) time.Time {
+		t.Helper()
+		d, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	tests := []struct {
+		name     string
+		from, to string
+		days     []string
+		total    int
+		complete bool
+		gaps     []string
+		text     string
+	}{
+		{"complete", "2026-07-01T00:00:00Z", "2026-07-08T00:00:00Z",
+			[]string{"2026-07-01", "2026-07-02", "2026-07-03", "2026-07-04", "2026-07-05", "2026-07-06", "2026-07-07"},
+			7, true, nil, "all 7 days have events"},
+		{"gaps", "2026-07-01T00:00:00Z", "2026-07-08T00:00:00Z",
+			[]string{"2026-07-01", "2026-07-03", "2026-07-04", "2026-07-07"},
+			7, false, []string{"2026-07-02", "2026-07-05 to 2026-07-06"}, "4 of 7 days have events; none on 2026-07-02, 2026-07-05 to 2026-07-06"},
+		{"none", "2026-07-01T00:00:00Z", "2026-07-08T00:00:00Z", nil,
+			7, false, []string{"2026-07-01 to 2026-07-07"}, "0 of 7 days have events"},
+		{"within a day", "2026-07-03T11:30:00Z", "2026-07-03T12:30:00Z", []string{"2026-07-03"}, 1, true, nil, "1 of 1 day has events"},
+		{"across midnight", "2026-07-03T23:00:00Z", "2026-07-04T01:00:00Z", []string{"2026-07-04"}, 2, false,
+			[]string{"2026-07-03"}, "1 of 2 days has events; none on 2026-07-03"},
+		{"across a year", "2026-12-31T00:00:00Z", "2027-01-02T00:00:00Z", []string{"2026-12-31", "2027-01-01"}, 2, true, nil, "all 2 days have events"},
+		{"empty window", "2026-07-03T00:00:00Z", "2026-07-03T00:00:00Z", nil, 0, false, nil, "0 of 0 days have events"},
+		{"many gaps", "2026-07-01T00:00:00Z", "2026-07-15T00:00:00Z",
+			[]string{"2026-07-01", "2026-07-03", "2026-07-05", "2026-07-07", "2026-07-09", "2026-07-11", "2026-07-13"},
+			14, false, []string{"2026-07-02", "2026-07-04", "2026-07-06", "2026-07-08", "2026-07-10", "2026-07-12", "2026-07-14"},
+			"7 of 14 days have events; none on 2026-07-02, 2026-07-04, 2026-07-06, 2026-07-08, 2026-07-10 and 2 more gaps"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Coverage{From: day(tt.from), To: day(tt.to), Days: tt.days}
+			if c.Total() != tt.total || c.Complete() != tt.complete || !slices.Equal(c.Gaps(), tt.gaps) || c.String() != tt.text {
+				t.Errorf("total %d complete %v gaps %q %q\nwant %d %v %q %q", c.Total(), c.Complete(), c.Gaps(), c.String(),
+					tt.total, tt.complete, tt.gaps, tt.text)
+			}
+		})
+	}
+}
+
+func TestCoverageOfLake(t *testing.T) {
+	_, db, _ := scenarioLake(t)
+	// e16 at 2026-07-08 00:00 is outside [07-01, 07-08); the June history
+	// is outside too.
+	c, err := CoverageOf(context.Background(), db, time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 8, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"2026-07-01", "2026-07-02", "2026-07-03", "2026-07-04", "2026-07-05", "2026-07-06", "2026-07-07"}
+	if !slices.Equal(c.Days, want) || !c.Complete() {
+		t.Errorf("days %v, want %v", c.Days, want)
+	}
+}
+
+// TestBuildRefusesNoData: a period without a single event is an error,
+// not a report with "None." in every section.
+func TestBuildRefusesNoData(t *testing.T) {
+	for _, lakeDir := range []string{"scenario", "empty"} {
+		t.Run(lakeDir, func(t *testing.T) {
+			var db *duck.DB
+			if lakeDir == "scenario" {
+				_, db, _ = scenarioLake(t)
+			} else {
+				var err error
+				if db, err = duck.Open(context.Background(), t.TempDir()); err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+			}
+			p, _ := Quarter("2025-Q1")
+			r := &countingRunner{Runner: db}
+			rep, err := Build(context.Background(), r, p, Options{})
+			if !errors.Is(err, ErrNoData) || rep != nil || !strings.Contains(err.Error(), "0 of 90 days") {
+				t.Fatalf("Build = %v, %v; want ErrNoData", rep, err)
+			}
+			if !slices.Equal(r.ran, []string{"review_coverage"}) {
+				t.Errorf("ran %v after finding no data", r.ran)
+			}
+		})
+	}
+}
+
+func writeQuarantine(t *testing.T, dir, key string, rows []event.Event) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := event.WriteParquet(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQuarantineSection(t *testing.T) {
+	dir, db, objs := scenarioLake(t)
+	q := func(id, at, name, principal, object string, index int64) event.Event {
+		tm, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return event.Event{EventID: id, EventTime: tm, EventName: name, PrincipalARN: principal, ResourceARN: testlake.S1,
+			ResourceARNs: []string{testlake.S1}, SourceObject: object, SourceIndex: index}
+	}
+	const obj = "AWSLogs/111111111111/CloudTrail/us-east-1/2026/07/03/x.json.gz"
+	writeQuarantine(t, dir, lake.QuarantineKey("2026-07-03", "a"), []event.Event{
+		q("q2", "1970-01-01T00:00:00Z", "PutSecretValue", testlake.Alice, obj, 7),
+		q("q1", "2031-05-05T05:05:05Z", "GetSecretValue", "arn:aws:iam::111111111111:user/m\u202eallory", obj, 2),
+	})
+	writeQuarantine(t, dir, lake.QuarantineKey("2026-06-30", "b"), []event.Event{q("q0", "2040-01-01T00:00:00Z", "GetSecretValue", testlake.Alice, obj, 0)})
+	writeQuarantine(t, dir, lake.QuarantineKey("2026-10-01", "c"), []event.Event{q("q9", "2040-01-01T00:00:00Z", "GetSecretValue", testlake.Alice, obj, 0)})
+	os.WriteFile(filepath.Join(dir, "quarantine", "README.txt"), []byte("not a partition"), 0o644)
+
+	p, _ := Quarter("2026-Q3")
+	rep, err := Build(context.Background(), db, p, Options{Lake: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := section(t, rep, "quarantine", "delivered", "event_time", "event_name", "principal_arn", "event_id", "source_object", "source_index")
+	want := []string{
+		"2026-07-03|2031-05-05 05:05:05.000|GetSecretValue|arn:aws:iam::111111111111:user/m\u202eallory|q1|" + obj + "|2",
+		"2026-07-03|1970-01-01 00:00:00.000|PutSecretValue|" + testlake.Alice + "|q2|" + obj + "|7",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("quarantine:\n got %q\nwant %q", got, want)
+	}
+	var md strings.Builder
+	rep.Markdown(&md)
+	if !strings.Contains(md.String(), "| Records kept apart for an implausible time | 2 |") || !strings.Contains(md.String(), `m\u202eallory`) {
+		t.Errorf("review.md does not list the quarantined rows:\n%s", md.String())
+	}
+
+	// Without the lake's objects (Athena without --lake), the section
+	// says it was not checked, in every output, and writes no CSV.
+	rep, err = Build(context.Background(), db, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	names, err := Write(out, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(names, "review_quarantine.csv") {
+		t.Errorf("wrote a CSV for a section not checked: %v", names)
+	}
+	mdText, _ := os.ReadFile(filepath.Join(out, "review.md"))
+	html, _ := os.ReadFile(filepath.Join(out, "review.html"))
+	if !strings.Contains(string(mdText), "| Records kept apart for an implausible time | not checked |") ||
+		!strings.Contains(string(mdText), "**Not checked:**") || !strings.Contains(string(html), "Not checked:") {
+		t.Errorf("the unchecked quarantine is not marked so:\n%s", mdText)
+	}
+}
+
+// TestHiddenRunesVisible: controls, bidi, zero-width and tag characters
+// are spelled out in review.md, review.html and the CSVs, so two names
+// that look alike are told apart.
+func TestHiddenRunesVisible(t *testing.T) {
+	cells := []struct{ in, spelled string }{
+		{"adm\u200bin", `adm\u200bin`},
+		{"a\u200cb\u200dc", `a\u200cb\u200dc`},
+		{"\ufeffbom", `\ufeffbom`},
+		{"ops\U000e0041\U000e007f", `ops\U000e0041\U000e007f`},
+		{"user/\u202egnp.exe", `user/\u202egnp.exe`},
+		{"\u2066iso\u2069\u200e\u200f\u061c", `\u2066iso\u2069\u200e\u200f\u061c`},
+		{"esc\x1b(Bbel\x07nul\x00cr\r", `esc\u001b(Bbel\u0007nul\u0000cr\r`},
+		{"c1\u0085\u009b", `c1\u0085\u009b`},
+	}
+	var rows [][]string
+	var top []Bar
+	for _, c := range cells {
+		rows = append(rows, []string{c.in, "1"})
+		top = append(top, Bar{c.in, 1})
+	}
+	rep := &Report{Period: Period{From: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC), Label: "2026-07-01 to 2026-07-01"},
+		Coverage: Coverage{From: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC), Days: []string{"2026-07-01"}},
+		Sections: []Section{{ID: "access", Title: "T", Result: queries.Result{Columns: []string{"principal_arn", "calls"}, Rows: rows}}},
+		Top:      top}
+	var md, html, csvOut strings.Builder
+	if err := rep.Markdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.HTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Sections[0].CSV(&csvOut); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"review.md": md.String(), "review.html": html.String(), "review_access.csv": csvOut.String()} {
+		for i, r := range text {
+			if r != '\n' && visible.Hidden(r) {
+				t.Errorf("%s holds %U raw at byte %d", name, r, i)
+			}
+		}
+		for _, c := range cells {
+			// In HTML the chart label and the cell both show it.
+			if n := strings.Count(text, c.spelled); n == 0 || name == "review.html" && n < 3 {
+				t.Errorf("%s shows %q %d times spelled out as %q", name, c.in, n, c.spelled)
+			}
+		}
 	}
 }

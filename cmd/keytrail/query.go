@@ -2,22 +2,27 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
 
 	"github.com/keytrail/keytrail/internal/athena"
+	"github.com/keytrail/keytrail/internal/csvsafe"
 	"github.com/keytrail/keytrail/internal/duck"
+	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/queries"
+	"github.com/keytrail/keytrail/review"
 )
 
 // runner runs a library query: DuckDB over a local lake, or Athena.
@@ -33,7 +38,7 @@ type engineFlags struct {
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&e.lake, "lake", "lake", "local lake `folder` (DuckDB)")
+	fs.StringVar(&e.lake, "lake", "lake", "local lake `folder` (DuckDB); with --athena, the review reads its quarantine from the s3://bucket/prefix given here")
 	fs.BoolVar(&e.athena, "athena", false, "run on Amazon Athena instead of locally")
 	fs.StringVar(&e.workgroup, "workgroup", "primary", "Athena `workgroup`")
 	fs.StringVar(&e.database, "database", "", "Glue `database` holding the events and findings tables (with --athena)")
@@ -44,6 +49,9 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 // open returns the runner and a function to release it.
 func (e *engineFlags) open(ctx context.Context) (runner, func(), error) {
 	if !e.athena {
+		if err := localLake(e.lake); err != nil {
+			return nil, nil, err
+		}
 		db, err := duck.Open(ctx, e.lake)
 		if err != nil {
 			return nil, nil, err
@@ -62,6 +70,54 @@ func (e *engineFlags) open(ctx context.Context) (runner, func(), error) {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return &athena.Runner{Client: awsathena.NewFromConfig(cfg), WorkGroup: e.workgroup, Database: e.database, OutputLocation: e.outS3}, func() {}, nil
+}
+
+// localLake checks that dir is a lake folder DuckDB can read. DuckDB takes
+// a folder that does not exist, or an s3:// location, for a lake with no
+// files, and every query would answer "nothing" as if nothing happened.
+// Nothing is created: a typo must not leave an empty lake behind.
+func localLake(dir string) error {
+	if strings.Contains(dir, "://") {
+		return fmt.Errorf("lake %s: DuckDB reads a local folder; for a lake in S3 use --athena", dir)
+	}
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("lake folder %s does not exist (give --lake, or ingest first)", dir)
+	}
+	if err != nil {
+		return fmt.Errorf("lake %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("lake %s is not a folder", dir)
+	}
+	return nil
+}
+
+// objects returns the lake's objects, for what no table holds (the
+// quarantine): the local folder, or with --athena the --lake s3:// location
+// if one was given (lakeSet); nil, nil when there is none to read.
+func (e *engineFlags) objects(ctx context.Context, env *environ, lakeSet bool) (review.Objects, error) {
+	if !e.athena {
+		if err := localLake(e.lake); err != nil {
+			return nil, err
+		}
+		d, err := lake.NewDir(e.lake) // it exists: nothing is created
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	if !lakeSet {
+		return nil, nil
+	}
+	if !strings.HasPrefix(e.lake, "s3://") {
+		return nil, fmt.Errorf("with --athena, --lake is the lake's s3://bucket/prefix, not %q", e.lake)
+	}
+	s, err := openLake(ctx, env, e.lake, "")
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // paramFlags collects repeated --param name=value flags.
@@ -140,6 +196,22 @@ func runQuery(ctx context.Context, env *environ, args []string) int {
 		return 1
 	}
 	defer done()
+	if from, to, ok := window(q, params); ok {
+		// An empty answer from a window the lake holds nothing for would
+		// read as "nobody did anything": say what the answer rests on,
+		// and refuse when it rests on nothing.
+		cov, err := review.CoverageOf(ctx, r, from, to)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "keytrail query: %v\n", err)
+			return 1
+		}
+		if len(cov.Days) == 0 {
+			fmt.Fprintf(env.stderr, "keytrail query: no events in the lake from %s to %s (%s): an empty answer would mean nothing; check --lake and ingestion\n",
+				params["from"], params["to"], cov)
+			return 1
+		}
+		fmt.Fprintf(env.stderr, "coverage: %s\n", cov)
+	}
 	res, err := r.Run(ctx, q, params)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "keytrail query: %v\n", err)
@@ -153,6 +225,30 @@ func runQuery(ctx context.Context, env *environ, args []string) int {
 		fmt.Fprintf(env.stderr, "%d rows; scanned %s, about $%.4f\n", len(res.Rows), bytesText(res.BytesScanned), athena.Cost(res.BytesScanned))
 	}
 	return 0
+}
+
+// window returns the query's from and to timestamp parameters, already
+// checked by q.Args, when it has both.
+func window(q queries.Query, params map[string]string) (from, to time.Time, ok bool) {
+	n := 0
+	for _, p := range q.Params {
+		if (p.Name == "from" || p.Name == "to") && p.Type == queries.Timestamp {
+			n++
+		}
+	}
+	if n != 2 {
+		return from, to, false
+	}
+	parse := func(v string) (time.Time, bool) {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t, true
+		}
+		t, err := time.Parse(time.DateOnly, v)
+		return t, err == nil
+	}
+	from, okf := parse(params["from"])
+	to, okt := parse(params["to"])
+	return from, to, okf && okt
 }
 
 func printList(w io.Writer) {
@@ -183,10 +279,11 @@ func printResult(w io.Writer, format string, res queries.Result) error {
 		}
 		return tw.Flush()
 	case "csv":
-		cw := csv.NewWriter(w)
-		cw.Write(res.Columns)
-		cw.WriteAll(res.Rows)
-		return cw.Error()
+		cw := csvsafe.NewWriter(w)
+		if err := cw.Write(res.Columns); err != nil {
+			return err
+		}
+		return cw.WriteAll(res.Rows)
 	case "json":
 		out := make([]map[string]string, 0, len(res.Rows))
 		for _, row := range res.Rows {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -59,11 +60,27 @@ func runReview(ctx context.Context, env *environ, args []string) int {
 		return 1
 	}
 	defer done()
+	lakeSet := false
+	fs.Visit(func(f *flag.Flag) { lakeSet = lakeSet || f.Name == "lake" })
+	if opt.Lake, err = eng.objects(ctx, env, lakeSet); err != nil {
+		fmt.Fprintf(env.stderr, "keytrail review: %v\n", err)
+		return 1
+	}
+	if opt.Lake == nil {
+		fmt.Fprintf(env.stderr, "keytrail review: quarantined records not checked: give the lake's --lake s3://bucket/prefix with --athena\n")
+	}
 	rep, err := review.Build(ctx, r, p, opt)
+	if errors.Is(err, review.ErrNoData) {
+		// No report at all: one saying "None." everywhere could be filed
+		// and signed as a clean quarter.
+		fmt.Fprintf(env.stderr, "keytrail review: %v: no report written; check --lake (or --database) and that ingestion ran for the period\n", err)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "keytrail review: %v\n", err)
 		return 1
 	}
+	fmt.Fprintf(env.stderr, "coverage of %s: %s\n", p.Label, rep.Coverage)
 	names, err := review.Write(dir, rep)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "keytrail review: %v\n", err)
