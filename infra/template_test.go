@@ -178,6 +178,23 @@ func TestEnvironmentMatchesCode(t *testing.T) {
 	}
 }
 
+// The detector knows keytrail's roles by their exact ARNs, from the stack:
+// all four, and nothing a role elsewhere could match.
+func TestDetectKnowsItsRoles(t *testing.T) {
+	for _, sc := range scenarios {
+		res := mapOf(render(t, loadTemplate(t), sc.params)["Resources"])
+		vars := mapOf(mapOf(mapOf(mapOf(res["DetectFunction"])["Properties"])["Environment"])["Variables"])
+		got := strings.Split(fmt.Sprint(vars["KEYTRAIL_SELF_PRINCIPALS"]), ",")
+		var want []string
+		for _, fn := range functions {
+			want = append(want, fn.role+".Arn")
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: KEYTRAIL_SELF_PRINCIPALS = %q, want the roles' ARNs %q", sc.name, got, want)
+		}
+	}
+}
+
 func TestFunctions(t *testing.T) {
 	res := mapOf(render(t, loadTemplate(t), scenarios[0].params)["Resources"])
 	for _, tc := range []struct {
