@@ -51,10 +51,6 @@ type request struct {
 	Context map[string]string
 }
 
-func (r request) String() string {
-	return fmt.Sprintf("%s on %s %v", r.Action, r.Resource, r.Context)
-}
-
 // decision evaluates req by p against the resource's policy (nil: none).
 // kms says the resource is a KMS key, whose policy alone can allow.
 func decision(t *testing.T, p principal, req request, resource []statement, kms bool) bool {
