@@ -36,9 +36,14 @@ type Config struct {
 	KnownAccounts []string `yaml:"known_accounts"`
 	// InferKnownAccounts turns the inference above off when false.
 	InferKnownAccounts *bool `yaml:"infer_known_accounts"`
-	// SelfPrincipals are keytrail's own roles (ARN glob patterns); they are
-	// quiet for every rule. Unset means DefaultSelfPrincipals; an empty
-	// list means none.
+	// SelfPrincipals are keytrail's own roles; they are quiet for every
+	// rule. Unset means none: a deployment knows its roles exactly (the
+	// stack passes their ARNs to the detect function), and no pattern can
+	// stand for them, because anyone can create a role of the same name or
+	// path in an account of their own. Each entry is therefore an ARN whose
+	// partition, service, region and account are written out (a glob may
+	// follow in the resource part, e.g. role/keytrail/*); see
+	// checkSelfPrincipal.
 	SelfPrincipals []string `yaml:"self_principals"`
 	// AllowPrincipals (ARN glob patterns) are quiet for every rule.
 	AllowPrincipals []string `yaml:"allow_principals"`
@@ -273,10 +278,6 @@ func LoadConfig(data []byte) (*Config, error) {
 	return c, nil
 }
 
-// DefaultSelfPrincipals matches the roles infra/template.yaml creates,
-// all under the IAM path /keytrail/.
-const DefaultSelfPrincipals = "arn:*:iam::*:role/keytrail/*"
-
 // DefaultConfig returns the validated default configuration.
 func DefaultConfig() *Config {
 	c := &Config{}
@@ -315,10 +316,10 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: known_accounts: %q is not a 12-digit account id", a)
 		}
 	}
-	if c.SelfPrincipals == nil {
-		// keytrail's own roles, as infra/template.yaml names them: its
-		// alerter reads the Slack secret, its ingest decrypts log files.
-		c.SelfPrincipals = []string{DefaultSelfPrincipals}
+	for _, g := range c.SelfPrincipals {
+		if err := checkSelfPrincipal(g); err != nil {
+			return fmt.Errorf("config: self_principals: %w", err)
+		}
 	}
 	for name, globs := range map[string][]string{"self_principals": c.SelfPrincipals, "allow_principals": c.AllowPrincipals} {
 		for _, g := range globs {
@@ -537,6 +538,27 @@ func defaultFloat(name string, v *float64, def float64) error {
 	}
 	if *v < 0 {
 		return fmt.Errorf("config: %s: %v is negative", name, *v)
+	}
+	return nil
+}
+
+// checkSelfPrincipal refuses a self_principals entry that could match a
+// principal of an account other than the one it names. The pattern
+// "arn:*:iam::*:role/keytrail/*" once was the default: a role on the path
+// /keytrail/ in the attacker's own account then deleted keys and read
+// secrets with no finding. A glob's * also matches ':' (and IAM paths may
+// contain ':'), so a wildcard anywhere before the resource part, the
+// partition included, can stand for another account; the text up to the
+// account must be literal and the account a 12-digit id.
+func checkSelfPrincipal(g string) error {
+	parts := strings.SplitN(g, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" || parts[5] == "" {
+		return fmt.Errorf("%q is not a principal ARN (arn:aws:iam::111122223333:role/keytrail/NAME)", g)
+	}
+	prefix := strings.Join(parts[:5], ":")
+	if strings.ContainsAny(prefix, "*?") || !isAccountID(parts[4]) {
+		return fmt.Errorf("%q can match principals of any account: name keytrail's roles with their account "+
+			"(arn:aws:iam::111122223333:role/keytrail/NAME; the stack passes the exact ARNs to the detect function)", g)
 	}
 	return nil
 }

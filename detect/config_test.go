@@ -19,7 +19,8 @@ func TestConfigGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Location().String() != "Asia/Tokyo" || !c.Rules.Frequency.Shadow || c.Rules.PolicyChange.OpenSeverity != "critical" ||
-		c.Rules.FailedAccess.RetryMinFailures != 200 || len(c.Suppressions) != 1 || c.Suppressions[0].from != 23*60 {
+		c.Rules.FailedAccess.RetryMinFailures != 200 || len(c.Suppressions) != 1 || c.Suppressions[0].from != 23*60 ||
+		len(c.SelfPrincipals) != 2 {
 		t.Errorf("config not read as written: %+v", c)
 	}
 	// Fri closes at 15:00 in this file; 2025-03-21 is a Friday.
@@ -46,22 +47,62 @@ func TestConfigDefaults(t *testing.T) {
 	if c.Timezone != "UTC" || c.BaselineDays != 14 || c.HistoryDays != 30 || !c.Rules.OffHours.On() || c.Rules.CrossAccount.KnownSeverity != "" {
 		t.Errorf("defaults: %+v", c)
 	}
+	// keytrail's own roles are known only to a deployment, exactly; no
+	// default pattern can stand for them.
+	if len(c.SelfPrincipals) != 0 {
+		t.Errorf("default self_principals %q: want none", c.SelfPrincipals)
+	}
+}
+
+// A self_principals entry names its account; anything that can match a
+// principal of another account is refused.
+func TestSelfPrincipalForms(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"arn:aws:iam::111122223333:role/keytrail/kt-AlertRole-1A2B3C", true},
+		{"arn:aws:iam::111122223333:role/keytrail/*", true},
+		{"arn:aws-us-gov:iam::111122223333:role/keytrail/kt-*", true},
+		{"arn:aws:sts::111122223333:assumed-role/keytrail-alert/*", true},
+		{"arn:*:iam::*:role/keytrail/*", false},
+		{"arn:aws:iam::*:role/keytrail/*", false},
+		{"arn:aws:iam::?11122223333:role/keytrail/x", false},
+		{"arn:aws:iam::1111*:role/keytrail/x", false},
+		{"arn:*:iam::111122223333:role/keytrail/*", false},
+		{"arn:aws:*::111122223333:role/keytrail/*", false},
+		{"arn:aws:iam:*:111122223333:role/keytrail/*", false},
+		{"arn:aws:iam::111122223333*", false},
+		{"arn:aws:iam::11112222333:role/keytrail/x", false},
+		{"*:role/keytrail/*", false},
+		{"arn:aws:iam::111122223333:", false},
+		{"", false},
+	} {
+		err := checkSelfPrincipal(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("checkSelfPrincipal(%q) = %v, want ok %v", tc.in, err, tc.ok)
+		}
+	}
 }
 
 func TestConfigBad(t *testing.T) {
 	want := map[string]string{
-		"timezone.bad.yml":                `timezone "Mars/Olympus"`,
-		"business_hours.bad.yml":          `business_hours: "Mon-Fri 9-18"`,
-		"business_hours_reversed.bad.yml": `end must be after start`,
-		"holidays.bad.yml":                `holidays: "2025-13-01"`,
-		"known_accounts.bad.yml":          `known_accounts: "1234"`,
-		"severity.bad.yml":                `rules.off_hours.severity: "urgent"`,
-		"unknown_rule.bad.yml":            `field off_hourz not found`,
-		"unknown_key.bad.yml":             `field timezon not found`,
-		"expires.bad.yml":                 `expires: "next-week"`,
-		"suppression_principal.bad.yml":   `suppressions[0]: principal: required`,
-		"suppression_rule.bad.yml":        `unknown rule "off_hour"`,
-		"baseline_days.bad.yml":           `baseline_days: -3`,
+		"timezone.bad.yml":                       `timezone "Mars/Olympus"`,
+		"business_hours.bad.yml":                 `business_hours: "Mon-Fri 9-18"`,
+		"business_hours_reversed.bad.yml":        `end must be after start`,
+		"holidays.bad.yml":                       `holidays: "2025-13-01"`,
+		"known_accounts.bad.yml":                 `known_accounts: "1234"`,
+		"severity.bad.yml":                       `rules.off_hours.severity: "urgent"`,
+		"unknown_rule.bad.yml":                   `field off_hourz not found`,
+		"unknown_key.bad.yml":                    `field timezon not found`,
+		"expires.bad.yml":                        `expires: "next-week"`,
+		"suppression_principal.bad.yml":          `suppressions[0]: principal: required`,
+		"suppression_rule.bad.yml":               `unknown rule "off_hour"`,
+		"baseline_days.bad.yml":                  `baseline_days: -3`,
+		"self_principals_any_account.bad.yml":    `self_principals: "arn:*:iam::*:role/keytrail/*" can match principals of any account`,
+		"self_principals_account_glob.bad.yml":   `self_principals: "arn:aws:iam::1111*:role/keytrail/alert" can match principals of any account`,
+		"self_principals_partition_glob.bad.yml": `self_principals: "arn:*:iam::111111111111:role/keytrail/*" can match principals of any account`,
+		"self_principals_not_arn.bad.yml":        `self_principals: "*:role/keytrail/*" is not a principal ARN`,
 	}
 	files, _ := filepath.Glob("testdata/config/*.bad.yml")
 	if len(files) != len(want) {

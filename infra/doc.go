@@ -9,6 +9,10 @@
 // function's Go code, the AWS operations it can reach and the environment
 // variables it reads, and compare them with the template; they also check
 // the Glue tables against the Parquet schemas and every Ref against the
-// template's names. Parse reads CloudFormation YAML, short-form intrinsic
+// template's names. The security model's promises (no IAM policy gives use
+// of the lake key, only alert reads the Slack secret, no queue answers
+// without TLS) are checked as decisions of a small IAM policy evaluator
+// over the rendered template, because a policy that looks narrow can
+// still allow, through a wildcard or a missing resource policy. Parse reads CloudFormation YAML, short-form intrinsic
 // functions (!Ref, !Sub, !GetAtt, …) included, without dropping any field.
 package infra

@@ -30,6 +30,9 @@ const (
 	readers  = "arn:aws:iam::111122223333:role/analyst,arn:aws:iam::111122223333:role/auditor"
 	lakeARN  = "arn:aws:s3:::lake-bucket"
 	lakeObj  = lakeARN + "/keytrail/"
+	// deployer is the role CloudFormation runs as (KeyAdminArns, required).
+	deployer = "arn:aws:iam::111122223333:role/deployer"
+	admins   = deployer + ",arn:aws:iam::111122223333:role/breakglass"
 )
 
 // scenarios are the parameter sets every policy check runs under: the
@@ -38,14 +41,14 @@ var scenarios = []struct {
 	name   string
 	params map[string]any
 }{
-	{"defaults", map[string]any{"CloudTrailBucket": "trail-bucket"}},
-	{"trail key, SNS, Athena readers, alarms", map[string]any{
-		"CloudTrailBucket": "trail-bucket", "CloudTrailPrefix": "org/AWSLogs/o-abc123def4/",
+	{"defaults", map[string]any{"CloudTrailBucket": "trail-bucket", "KeyAdminArns": splitList(deployer)}},
+	{"trail key, SNS, Athena readers, alarms, two key admins", map[string]any{
+		"CloudTrailBucket": "trail-bucket", "KeyAdminArns": splitList(admins), "CloudTrailPrefix": "org/AWSLogs/o-abc123def4/",
 		"CloudTrailKmsKeyArn": trailKey, "NotificationSource": "SNS", "NotificationTopicArn": topicARN,
 		"AthenaReaderPrincipals": splitList(readers), "AlarmTopicArn": topicARN,
 		"EnableVersioning": "true", "EventsExpirationDays": 400, "TransitionToIADays": 30,
 	}},
-	{"EventBridge", map[string]any{"CloudTrailBucket": "trail-bucket", "NotificationSource": "EventBridge"}},
+	{"EventBridge", map[string]any{"CloudTrailBucket": "trail-bucket", "KeyAdminArns": splitList(deployer), "NotificationSource": "EventBridge"}},
 }
 
 // statement is one IAM policy statement, rendered.

@@ -15,6 +15,9 @@
 //	KEYTRAIL_TIMEZONE          IANA zone, overrides the configuration
 //	KEYTRAIL_BUSINESS_HOURS    e.g. "Mon-Fri 09:00-18:00", overrides it
 //	KEYTRAIL_HOLIDAYS          YYYY-MM-DD,... overrides it
+//	KEYTRAIL_SELF_PRINCIPALS   ARN,... of keytrail's own roles, exactly as
+//	                           the stack created them; quiet for every rule,
+//	                           added to the configuration's self_principals
 //	KEYTRAIL_LAG               delivery lag (Go duration, default 15m)
 //	KEYTRAIL_LOOKBACK          re-evaluated look-back (default 3h)
 //
@@ -136,12 +139,19 @@ func newHandler(ctx context.Context, getenv func(string) string, store detect.St
 	if err != nil {
 		return nil, fmt.Errorf("KEYTRAIL_CONFIG: %w", err)
 	}
+	// keytrail's own roles, as the stack knows them: exact ARNs, never a
+	// pattern (a role of the same path in another account is not ours).
+	self, err := selfPrincipals(getenv("KEYTRAIL_SELF_PRINCIPALS"))
+	if err != nil {
+		return nil, err
+	}
+	cfg.SelfPrincipals = append(cfg.SelfPrincipals, self...)
 	o := detect.Overrides{Timezone: getenv("KEYTRAIL_TIMEZONE"), BusinessHours: getenv("KEYTRAIL_BUSINESS_HOURS"), Holidays: getenv("KEYTRAIL_HOLIDAYS")}
 	if strings.HasPrefix(o.Holidays, "@") {
 		return nil, errors.New("KEYTRAIL_HOLIDAYS: list the dates (YYYY-MM-DD,...); @file is for the CLI")
 	}
 	if err := cfg.Apply(o, nil); err != nil {
-		return nil, fmt.Errorf("KEYTRAIL_TIMEZONE/KEYTRAIL_BUSINESS_HOURS/KEYTRAIL_HOLIDAYS: %w", err)
+		return nil, fmt.Errorf("KEYTRAIL_TIMEZONE/KEYTRAIL_BUSINESS_HOURS/KEYTRAIL_HOLIDAYS/KEYTRAIL_SELF_PRINCIPALS: %w", err)
 	}
 	durations := map[string]time.Duration{"KEYTRAIL_LAG": 15 * time.Minute, "KEYTRAIL_LOOKBACK": 3 * time.Hour}
 	for name := range durations {
@@ -158,6 +168,22 @@ func newHandler(ctx context.Context, getenv func(string) string, store detect.St
 		schedule: &detect.Schedule{Runner: runner, Lag: durations["KEYTRAIL_LAG"], Lookback: durations["KEYTRAIL_LOOKBACK"]},
 		logger:   logger,
 	}, nil
+}
+
+// selfPrincipals splits KEYTRAIL_SELF_PRINCIPALS. The stack sets exact
+// role ARNs, so a wildcard here is a mistake, refused rather than matched.
+func selfPrincipals(v string) ([]string, error) {
+	var out []string
+	for a := range strings.SplitSeq(v, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if strings.ContainsAny(a, "*?") {
+			return nil, fmt.Errorf("KEYTRAIL_SELF_PRINCIPALS: %q: list keytrail's role ARNs exactly, without wildcards", a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func (h *handler) handle(ctx context.Context, ev events.CloudWatchEvent) (summary, error) {

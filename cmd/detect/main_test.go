@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,10 @@ func TestNewHandlerValidates(t *testing.T) {
 		{map[string]string{"KEYTRAIL_CONFIG": "bogus: 1"}, "KEYTRAIL_CONFIG"},
 		{map[string]string{"KEYTRAIL_CONFIG": "lake:state/detect/missing.yml"}, "object not found"},
 		{map[string]string{"KEYTRAIL_LAG": "soon"}, `KEYTRAIL_LAG: "soon"`},
+		{map[string]string{"KEYTRAIL_SELF_PRINCIPALS": "arn:aws:iam::*:role/keytrail/*"}, `KEYTRAIL_SELF_PRINCIPALS: "arn:aws:iam::*:role/keytrail/*": list keytrail's role ARNs exactly`},
+		{map[string]string{"KEYTRAIL_SELF_PRINCIPALS": "arn:aws:iam::111122223333:role/keytrail/kt-*"}, "without wildcards"},
+		{map[string]string{"KEYTRAIL_SELF_PRINCIPALS": "keytrail-alert"}, `self_principals: "keytrail-alert" is not a principal ARN`},
+		{map[string]string{"KEYTRAIL_CONFIG": `self_principals: ["arn:*:iam::*:role/keytrail/*"]`}, "can match principals of any account"},
 	} {
 		_, err := newHandler(context.Background(), func(k string) string { return tc.env[k] }, st, logger)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -81,5 +86,42 @@ func TestMemoryLimit(t *testing.T) {
 		if got := memoryLimit(func(k string) string { return tc.env[k] }); got != tc.want {
 			t.Errorf("%v: %d, want %d", tc.env, got, tc.want)
 		}
+	}
+}
+
+// The stack passes its roles' exact ARNs; they are the only self
+// principals unless the configuration adds its own, and without them there
+// are none (no pattern stands in for them).
+func TestSelfPrincipalsFromStack(t *testing.T) {
+	st, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	const (
+		ingest = "arn:aws:iam::111122223333:role/keytrail/kt-IngestRole-1A2B3C4D"
+		alert  = "arn:aws:iam::111122223333:role/keytrail/kt-AlertRole-5E6F7G8H"
+		extra  = "arn:aws:iam::111122223333:role/keytrail/*"
+	)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"none set", map[string]string{}, nil},
+		{"the stack's roles", map[string]string{"KEYTRAIL_SELF_PRINCIPALS": ingest + "," + alert}, []string{ingest, alert}},
+		{"spaces and empty items", map[string]string{"KEYTRAIL_SELF_PRINCIPALS": " " + ingest + " ,, " + alert + ","}, []string{ingest, alert}},
+		{"added to the configuration's", map[string]string{"KEYTRAIL_CONFIG": "self_principals: [\"" + extra + "\"]", "KEYTRAIL_SELF_PRINCIPALS": alert},
+			[]string{extra, alert}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := newHandler(context.Background(), func(k string) string { return tc.env[k] }, st, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.schedule.Runner.Detector.Config.SelfPrincipals; !slices.Equal(got, tc.want) {
+				t.Errorf("self principals %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

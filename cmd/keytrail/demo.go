@@ -16,6 +16,7 @@ import (
 	"github.com/keytrail/keytrail/alert"
 	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/gen"
 )
 
 const demoUsage = `Usage: keytrail demo [flags]
@@ -161,9 +162,24 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 	}
 	fmt.Fprint(w, string(o))
 
+	// keytrail's own roles in the generated organization, named exactly as
+	// a deployed stack names them for the detect function.
+	self, err := gen.SelfPrincipals(gen.Config{Seed: seed, Start: first, Days: days})
+	if err != nil {
+		return err
+	}
+	confFile := filepath.Join(out, "detect.yaml")
+	conf := "# keytrail's own roles, exactly (the stack passes them to the detect function)\nself_principals:\n"
+	for _, a := range self {
+		conf += fmt.Sprintf("  - %q\n", a)
+	}
+	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
+		return err
+	}
+
 	findingsFile := filepath.Join(out, "findings.jsonl")
 	o, err = d.cmd(ctx, "Detect: the rules over the last week, with the weeks before as baseline",
-		"detect", "--lake", lakeDir, "--from", day(evalFrom), "--to", day(end), "--timezone", d.tz,
+		"detect", "--lake", lakeDir, "--config", confFile, "--from", day(evalFrom), "--to", day(end), "--timezone", d.tz,
 		"--business-hours", "Mon-Fri 09:00-18:00", "--format", "json", "--write-findings")
 	if err != nil {
 		return err

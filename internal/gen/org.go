@@ -204,6 +204,18 @@ type digestLog struct {
 	delivered      time.Time
 }
 
+// SelfPrincipals returns the ARNs of keytrail's own roles in the
+// organization cfg describes, exactly, as a deployed stack passes its roles
+// to the detect function: the detector has no default for them.
+func SelfPrincipals(cfg Config) ([]string, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	pop := buildPopulation(&cfg)
+	return []string{pop.ingest.ARN(), pop.alerter.ARN()}, nil
+}
+
 // Org generates the organization's CloudTrail logs, digests and labels
 // into out.
 func Org(cfg Config, out Output) (Summary, error) {
