@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/visible"
 )
 
 // Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
@@ -255,8 +256,8 @@ func sqlBlock(q string) string {
 		case r == '\n' || r == '\t':
 			b.WriteRune(r)
 		case r == '\r':
-		case isBidi(r) || r == '\u2028' || r == '\u2029' || r < 0x20 || (r >= 0x7f && r < 0xa0):
-			fmt.Fprintf(&b, `\u%04x`, r)
+		case visible.Hidden(r):
+			b.WriteString(visible.Escape(r))
 		default:
 			b.WriteRune(r)
 		}
