@@ -36,8 +36,9 @@ type FollowUp struct {
 	OutputLocation string
 }
 
-// Link returns the Athena link for f and a note saying what it opens.
-// A nil FollowUp, or one without a region, gives no link.
+// Link returns the Athena link for f and a note saying what it opens; it
+// starts f.Query, which the caller has rebuilt (RebuildQuery). A nil
+// FollowUp, or one without a region, gives no link.
 func (fu *FollowUp) Link(ctx context.Context, f finding.Finding) (string, string) {
 	if fu == nil || fu.Region == "" {
 		return "", ""

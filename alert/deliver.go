@@ -54,6 +54,10 @@ type Alerter struct {
 
 	Render   Renderer
 	FollowUp *FollowUp // optional
+	// Query rebuilds each finding's follow-up query from its fields before
+	// it is shown or started (see RebuildQuery); the query stored in the
+	// finding is never used. nil means no follow-up query.
+	Query QueryFunc
 
 	// MinSeverity drops findings below it ("" keeps all). Findings with an
 	// unknown severity are kept (and logged): an alert is never dropped
@@ -225,8 +229,9 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 		}
 	}
 	for _, j := range jobs {
-		url, note := a.FollowUp.Link(ctx, j.f)
-		msg := a.Render.Finding(j.f, Extras{
+		f := RebuildQuery(ctx, a.log(), a.Query, j.f)
+		url, note := a.FollowUp.Link(ctx, f)
+		msg := a.Render.Finding(f, Extras{
 			Suppressed: j.rec.Suppressed, SuppressedSince: j.rec.SuppressedSince,
 			QueryURL: url, QueryNote: note,
 		})

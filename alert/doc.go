@@ -10,7 +10,9 @@
 // codes), when (the team's time zone and UTC), where (source IPs, regions,
 // user agents, VPC endpoints), why (the detector's reason), the finding
 // and event ids, the Athena SQL that shows the evidence and a link to
-// Athena (see FollowUp). Block Kit limits are respected by construction:
+// Athena (see FollowUp). The SQL is rebuilt from the finding's fields
+// through the query library (Alerter.Query, see RebuildQuery), never taken
+// from the finding as stored. Block Kit limits are respected by construction:
 // every untrusted value is capped, lists show their first items and a
 // count, a text that would pass its limit ends with "… (truncated)", and a
 // message never has more than 50 blocks. Untrusted text is rendered inert;

@@ -21,6 +21,7 @@ import (
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/s3test"
+	"github.com/keytrail/keytrail/queries"
 )
 
 // clock is a test clock; sleeping on it advances it.
@@ -328,6 +329,7 @@ func newAlerter(s *slackServer, st alert.Store, c *clock) *alert.Alerter {
 		Slack:   s.client(),
 		Channel: channelID,
 		Render:  alert.Renderer{Location: mustZone("Europe/Berlin"), Region: "eu-central-1", Workgroup: "keytrail"},
+		Query:   queries.Evidence,
 		Now:     c.Now,
 		Sleep:   c.Sleep,
 		Jitter:  func(time.Duration) time.Duration { return 0 },

@@ -112,7 +112,9 @@ func plainText(s string) *slack.TextBlockObject {
 
 func section(s string) slack.Block { return slack.NewSectionBlock(mrkdwn(s), nil, nil) }
 
-// Finding renders one finding.
+// Finding renders one finding. It shows f.Query as the follow-up query:
+// callers pass a finding whose Query RebuildQuery has set (Alerter.Run
+// does), never one as read from the lake.
 func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 	emoji, word := severity(f.Severity)
 	title := f.Title

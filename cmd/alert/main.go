@@ -46,6 +46,7 @@ import (
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/secret"
+	"github.com/keytrail/keytrail/queries"
 )
 
 func main() {
@@ -168,6 +169,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*alert.Handler
 			Channel:          c.channel,
 			Render:           alert.Renderer{Location: c.location, Region: cfg.Region, Workgroup: c.workgroup, Database: c.database},
 			FollowUp:         fu,
+			Query:            queries.Evidence,
 			MinSeverity:      c.minSeverity,
 			SummaryThreshold: c.threshold,
 			SuppressWindow:   c.suppress,
