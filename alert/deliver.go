@@ -36,6 +36,10 @@ type SlackAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+	// UploadFileContext attaches a follow-up query too long for its
+	// message (files.getUploadURLExternal, files.completeUploadExternal:
+	// the files:write scope).
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
 }
 
 // WebhookPoster posts to an incoming webhook (webhook mode); *Webhook
@@ -233,9 +237,17 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 		url, note := a.FollowUp.Link(ctx, f)
 		msg := a.Render.Finding(f, Extras{
 			Suppressed: j.rec.Suppressed, SuppressedSince: j.rec.SuppressedSince,
-			QueryURL: url, QueryNote: note,
+			QueryURL: url, QueryNote: note, AttachQuery: a.Slack != nil,
 		})
 		ch, ts, maybe, err := a.post(ctx, msg, threadTS, &j.rec)
+		if err == nil && msg.Attachment != nil {
+			// The message is in Slack: whatever happens to the file, the
+			// next run finds the message by its metadata (MaybePosted)
+			// rather than posting it again, and attaches the file then.
+			if err = a.attach(ctx, cmpOr(ch, channel), cmpOr(threadTS, ts), f.ID, msg.Attachment); err != nil {
+				maybe = true
+			}
+		}
 		if err != nil {
 			a.log().ErrorContext(ctx, "post finding", "finding_id", j.f.ID, "err", err)
 			rep.Failed = append(rep.Failed, j.f.ID)
@@ -336,7 +348,14 @@ func (a *Alerter) claim(ctx context.Context, f finding.Finding) (*job, outcome, 
 			// than lose the finding.
 			a.log().WarnContext(ctx, "retaking an interrupted delivery without history (webhook mode): may repost", "finding_id", f.ID)
 		} else {
-			ch, ts, found, err := a.findPosted(ctx, f.ID, rec)
+			ch, ts, root, found, err := a.findPosted(ctx, f.ID, rec)
+			if err == nil && found {
+				// A follow-up query too long for the message goes with it:
+				// the crashed run may not have attached it.
+				if att := queryAttachment(RebuildQuery(ctx, a.log(), a.Query, f)); att != nil {
+					err = a.attach(ctx, ch, root, f.ID, att)
+				}
+			}
 			if err != nil {
 				j.rec.State, j.rec.LastError, j.rec.LeaseUntil, j.rec.MaybePosted = StateFailed, err.Error(), time.Time{}, true
 				if _, werr := writeJSON(ctx, a.Store, key, j.rec, j.etag); werr != nil {
@@ -454,13 +473,51 @@ func (a *Alerter) post(ctx context.Context, msg Message, threadTS string, rec *R
 		if maybe && rec != nil && a.Slack != nil {
 			look := *rec
 			look.ThreadTS = threadTS
-			ch, ts, found, lerr := a.findPosted(ctx, msg.FindingID, look)
+			ch, ts, _, found, lerr := a.findPosted(ctx, msg.FindingID, look)
 			if lerr != nil {
 				return "", "", true, fmt.Errorf("%w (and looking for the message: %v)", err, lerr)
 			}
 			if found {
 				return ch, ts, false, nil
 			}
+		}
+	}
+}
+
+// attach posts att as a file in the thread root of channel ch, with the
+// retries of a post. A retry after an ambiguous failure may attach the
+// file twice, which is better than not at all.
+func (a *Alerter) attach(ctx context.Context, ch, root, findingID string, att *Attachment) error {
+	r := a.Retry
+	attempts := cmp.Or(r.MaxAttempts, 6)
+	base := cmp.Or(r.Base, time.Second)
+	maxWait := cmp.Or(r.Max, 30*time.Second)
+	deadline := a.now().Add(cmp.Or(r.Deadline, 2*time.Minute))
+	for n := 0; ; n++ {
+		_, err := a.Slack.UploadFileContext(ctx, slack.UploadFileParameters{
+			Content: att.Content, FileSize: len(att.Content), Filename: att.Filename, Title: att.Title,
+			SnippetType: "sql", Channel: ch, ThreadTimestamp: root,
+		})
+		if err == nil {
+			a.log().InfoContext(ctx, "attached follow-up query", "finding_id", findingID, "channel", ch, "thread_ts", root, "bytes", len(att.Content))
+			return nil
+		}
+		err = fmt.Errorf("attach follow-up query: %w", err)
+		c := classify(ctx, err)
+		if !c.retry || n+1 >= attempts {
+			return err
+		}
+		wait := c.after
+		if wait <= 0 {
+			d := min(base<<n, maxWait)
+			wait = d/2 + a.jitter(d/2)
+		}
+		if a.now().Add(wait).After(deadline) {
+			return fmt.Errorf("%w (retry deadline reached)", err)
+		}
+		a.log().WarnContext(ctx, "slack call failed, retrying", "finding_id", findingID, "err", err, "wait", wait, "attempt", n+1)
+		if err := a.sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
 }

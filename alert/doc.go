@@ -12,10 +12,15 @@
 // and event ids, the Athena SQL that shows the evidence and a link to
 // Athena (see FollowUp). The SQL is rebuilt from the finding's fields
 // through the query library (Alerter.Query, see RebuildQuery), never taken
-// from the finding as stored. Block Kit limits are respected by construction:
-// every untrusted value is capped, lists show their first items and a
-// count, a text that would pass its limit ends with "… (truncated)", and a
-// message never has more than 50 blocks. Untrusted text is rendered inert;
+// from the finding as stored, and shown exactly as it runs, in a rich text
+// preformatted block (no escaping, no look-alikes: see sqlBlock). A query
+// too long for a message is never cut: in bot-token mode it is attached
+// whole as an .sql file in the message's thread (files:write scope), and a
+// finding counts as posted only once its file is there too (a webhook
+// cannot attach files: there the message says so). Block Kit limits are
+// respected by construction: every untrusted value is capped, lists show
+// their first items and a count, a text that would pass its limit ends
+// with "… (truncated)", and a message never has more than 50 blocks. Untrusted text is rendered inert;
 // see text.go for the rules.
 //
 // When a run has more findings to post than SummaryThreshold, it first

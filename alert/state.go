@@ -84,11 +84,16 @@ var safeID = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
 // RecordKey returns the state key of a finding id. Ids are deterministic
 // hashes in practice; anything else is hashed to a safe name.
 func RecordKey(id string) string {
+	return StatePrefix + "finding/" + safeName(id) + ".json"
+}
+
+// safeName returns id when it is safe in a key or file name, else a hash.
+func safeName(id string) string {
 	if !safeID.MatchString(id) {
 		sum := sha256.Sum256([]byte(id))
 		id = "h-" + hex.EncodeToString(sum[:16])
 	}
-	return StatePrefix + "finding/" + id + ".json"
+	return id
 }
 
 func groupKey(group string) string {

@@ -130,9 +130,11 @@ func readFindingsFile(name string, stdin io.Reader) ([]finding.Finding, error) {
 	return fs, nil
 }
 
-// dryRunAlert prints every message a run would post: its chat.postMessage
-// JSON and a plain-text preview. As in a real run, each finding's follow-up
-// query is rebuilt from its fields, not taken from the input.
+// dryRunAlert prints every message a run would post in bot-token mode: its
+// chat.postMessage JSON, a plain-text preview and the file posted in its
+// thread (a follow-up query too long for the message). As in a real run,
+// each finding's follow-up query is rebuilt from its fields, not taken
+// from the input.
 func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) int {
 	var msgs []alert.Message
 	if len(fs) > threshold {
@@ -141,7 +143,7 @@ func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert
 	for _, f := range fs {
 		f = alert.RebuildQuery(ctx, logger, queries.Evidence, f)
 		u, note := fu.Link(ctx, f)
-		msgs = append(msgs, r.Finding(f, alert.Extras{QueryURL: u, QueryNote: note}))
+		msgs = append(msgs, r.Finding(f, alert.Extras{QueryURL: u, QueryNote: note, AttachQuery: true}))
 	}
 	enc := json.NewEncoder(env.stdout)
 	enc.SetEscapeHTML(false)
@@ -153,6 +155,9 @@ func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert
 			return 1
 		}
 		fmt.Fprintf(env.stdout, "# message %d of %d: preview\n%s\n", i+1, len(msgs), m.Preview())
+		if a := m.Attachment; a != nil {
+			fmt.Fprintf(env.stdout, "# message %d of %d: attached in its thread as %s (%d bytes)\n%s\n", i+1, len(msgs), a.Filename, len(a.Content), a.Content)
+		}
 	}
 	if len(msgs) == 0 {
 		fmt.Fprintln(env.stdout, "no findings to post")
