@@ -65,12 +65,18 @@
 // (at least once rather than lost).
 //
 // Repeats: a finding whose id is recorded is never posted again. A
-// different finding with the same kind, principal and resource as one
-// posted less than SuppressWindow ago is recorded as suppressed and counted
-// in the group's record (state/alert/group/<hash>.json); the next finding
-// of that group to be posted says how many were suppressed since. The group
-// slot is taken with conditional writes too, so two runs cannot both post
-// a group's first finding.
+// different finding that repeats one posted less than SuppressWindow ago
+// (the same kind, principal and resource, the same calls and the same
+// change, and no higher severity; see repeatKey) is recorded as
+// suppressed and counted in its subject's record
+// (state/alert/group/<hash>.json); the next finding of that repeat key to
+// be posted says how many were suppressed since. Anything else is news and
+// is posted: a higher severity, another call, another added principal or
+// grantee. News about a subject posted inside the window goes in the
+// thread of the earlier message (sent to the channel too) and says what
+// it escalates; the thread is recorded before posting, so the lookup after
+// a crash searches it. The subject's record is written with conditional
+// writes too, so two runs cannot both post the same thing first.
 //
 // A finding that cannot be delivered stays pending (failed, or claimed
 // with a lease) and Run returns an error; the next run, which re-reads the

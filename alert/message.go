@@ -38,6 +38,9 @@ type Message struct {
 	Text       string
 	Blocks     []slack.Block
 	Attachment *Attachment
+	// Broadcast sends a reply in a thread to the channel too (an
+	// escalation must not hide in a thread).
+	Broadcast bool
 }
 
 // Metadata returns the message metadata carrying the finding id (empty for
@@ -76,10 +79,13 @@ type Renderer struct {
 
 // Extras is what a message says beyond the finding itself.
 type Extras struct {
-	// Suppressed counts similar findings (same kind, principal and
-	// resource) not posted since SuppressedSince.
+	// Suppressed counts repeats of this finding (see repeatKey) not
+	// posted since SuppressedSince.
 	Suppressed      int
 	SuppressedSince time.Time
+	// Escalates is the earlier finding of the same kind, principal and
+	// resource this one is news against.
+	Escalates *Escalation
 	// QueryURL links the follow-up in the Athena console; QueryNote says
 	// what it is (a started execution, or why it is only the editor).
 	QueryURL  string
@@ -130,8 +136,26 @@ func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 
 	top := newFit(maxSectionText)
 	top.add("*Severity:* ", emoji, " *", word, "*   *Kind:* ", code(f.Kind), "   *Events:* ", fmt.Sprint(f.Count))
+	if e := x.Escalates; e != nil {
+		var why []string
+		if e.To != "" {
+			_, from := severity(e.From)
+			_, to := severity(e.To)
+			why = append(why, "severity "+from+" → "+to)
+		}
+		if len(e.NewCalls) > 0 {
+			calls := newFit(maxSectionText / 2)
+			addList(calls, e.NewCalls)
+			why = append(why, "new calls "+calls.String())
+		}
+		if e.OtherChange {
+			why = append(why, "another change or set of calls (see Why)")
+		}
+		top.add("\n:arrow_up: Escalates finding ", code(e.FindingID), " of the same kind, principal and resource, posted ",
+			r.when(e.PostedAt), ": ", strings.Join(why, "; "), ".")
+	}
 	if x.Suppressed > 0 {
-		top.add(fmt.Sprintf("\n:mute: %d similar finding(s) (same kind, principal and resource) were suppressed since %s.",
+		top.add(fmt.Sprintf("\n:mute: %d repeat(s) of this finding (same kind, principal, resource, calls and change, no higher severity) were suppressed since %s.",
 			x.Suppressed, r.when(x.SuppressedSince)))
 	}
 	blocks = append(blocks, section(top.String()))

@@ -120,6 +120,8 @@ func TestMessageGolden(t *testing.T) {
 		{name: "finding_editor_unconfigured", id: "failed-access-1", render: berlin, athena: "none"},
 		{name: "finding_suppressed", id: "off-hours-1", render: berlin,
 			extras: alert.Extras{Suppressed: 3, SuppressedSince: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}},
+		{name: "finding_escalation", id: "destructive-1", render: berlin, extras: alert.Extras{Escalates: &alert.Escalation{
+			FindingID: "disable-1", PostedAt: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), From: "high", To: "critical", NewCalls: []string{"ScheduleKeyDeletion"}}}},
 		{name: "finding_query_attached", id: "off-hours-1", render: berlin, extras: alert.Extras{AttachQuery: true}, long: true},
 		{name: "finding_query_webhook", id: "off-hours-1", render: berlin, long: true},
 		{name: "finding_minimal", id: "minimal", render: alert.Renderer{Location: mustZone("America/New_York")}},

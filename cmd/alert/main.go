@@ -17,7 +17,8 @@
 //	KEYTRAIL_ATHENA_OUTPUT      s3:// query results location (default: the workgroup's)
 //	KEYTRAIL_ALERT_LOOKBACK     how far back findings are read (default 72h)
 //	KEYTRAIL_SUMMARY_THRESHOLD  more findings than this in one pass get a summary (default 5)
-//	KEYTRAIL_SUPPRESS_WINDOW    repeats of kind+principal+resource within it are suppressed (default 24h)
+//	KEYTRAIL_SUPPRESS_WINDOW    repeats within it (same kind, principal, resource, calls and change, no higher
+//	                            severity) are suppressed; escalations go in the earlier message's thread (default 24h)
 //
 // The secret's value is read at run time through a TTL cache and never
 // logged. AWS access follows the SDK's standard chain.
