@@ -36,8 +36,9 @@ type FollowUp struct {
 	OutputLocation string
 }
 
-// Link returns the Athena link for f and a note saying what it opens.
-// A nil FollowUp, or one without a region, gives no link.
+// Link returns the Athena link for f and a note saying what it opens; it
+// starts f.Query, which the caller has rebuilt (RebuildQuery). A nil
+// FollowUp, or one without a region, gives no link.
 func (fu *FollowUp) Link(ctx context.Context, f finding.Finding) (string, string) {
 	if fu == nil || fu.Region == "" {
 		return "", ""
@@ -50,13 +51,13 @@ func (fu *FollowUp) Link(ctx context.Context, f finding.Finding) (string, string
 	if fu.Database != "" {
 		where += ", database " + code(fu.Database)
 	}
-	fallback := "(query editor" + where + ": paste the SQL above)"
+	fallback := "(query editor" + where + ": paste the follow-up query)"
 	if fu.Client == nil || f.Query == "" {
 		return editor, fallback
 	}
 	id, err := fu.start(ctx, f)
 	if err != nil {
-		return editor, fmt.Sprintf("(query editor%s: the query could not be started (%s); paste the SQL above)", where, code(errorCode(err)))
+		return editor, fmt.Sprintf("(query editor%s: the query could not be started (%s); paste the follow-up query)", where, code(errorCode(err)))
 	}
 	u := ExecutionURL(fu.Region, id)
 	if u == "" {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	crand "crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -36,6 +37,10 @@ type SlackAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+	// UploadFileContext attaches a follow-up query too long for its
+	// message (files.getUploadURLExternal, files.completeUploadExternal:
+	// the files:write scope).
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
 }
 
 // WebhookPoster posts to an incoming webhook (webhook mode); *Webhook
@@ -54,6 +59,10 @@ type Alerter struct {
 
 	Render   Renderer
 	FollowUp *FollowUp // optional
+	// Query rebuilds each finding's follow-up query from its fields before
+	// it is shown or started (see RebuildQuery); the query stored in the
+	// finding is never used. nil means no follow-up query.
+	Query QueryFunc
 
 	// MinSeverity drops findings below it ("" keeps all). Findings with an
 	// unknown severity are kept (and logged): an alert is never dropped
@@ -62,9 +71,11 @@ type Alerter struct {
 	// SummaryThreshold: more findings than this in one run are announced
 	// by one summary message (0 means DefaultSummaryThreshold).
 	SummaryThreshold int
-	// SuppressWindow: a finding with the kind, principal and resource of
-	// one posted less than this ago is not posted (0 means
-	// DefaultSuppressWindow, negative disables).
+	// SuppressWindow: a repeat of a finding posted less than this ago (the
+	// same kind, principal, resource, calls and change, no higher
+	// severity; see repeatKey) is not posted, and news about the same
+	// kind, principal and resource goes in the earlier message's thread (0
+	// means DefaultSuppressWindow, negative disables both).
 	SuppressWindow time.Duration
 	// Lease is how long a claim holds before another run may take it
 	// over (0 means DefaultLease). It must outlast a run.
@@ -93,6 +104,7 @@ type Report struct {
 	AlreadyPosted int      // posted or suppressed by an earlier run
 	Recovered     []string // found in Slack after a crashed run: recorded, not reposted
 	Suppressed    []string // repeats inside the window
+	Escalated     []string // posted as news about an earlier finding's subject (also in Posted)
 	Held          int      // being delivered by another run
 	Failed        []string // not delivered: pending, the next run retries
 	Summary       bool     // a summary message announced them
@@ -224,13 +236,28 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 			}
 		}
 	}
+	posted := map[string]Record{} // by this run, for escalations in their threads
 	for _, j := range jobs {
-		url, note := a.FollowUp.Link(ctx, j.f)
-		msg := a.Render.Finding(j.f, Extras{
+		f := RebuildQuery(ctx, a.log(), a.Query, j.f)
+		url, note := a.FollowUp.Link(ctx, f)
+		msg := a.Render.Finding(f, Extras{
 			Suppressed: j.rec.Suppressed, SuppressedSince: j.rec.SuppressedSince,
-			QueryURL: url, QueryNote: note,
+			QueryURL: url, QueryNote: note, AttachQuery: a.Slack != nil,
+			Escalates: j.rec.Escalates,
 		})
-		ch, ts, maybe, err := a.post(ctx, msg, threadTS, &j.rec)
+		thread := threadTS
+		if root := a.escalationThread(ctx, j, posted); root != "" {
+			thread, msg.Broadcast = root, true
+		}
+		ch, ts, maybe, err := a.post(ctx, msg, thread, &j.rec)
+		if err == nil && msg.Attachment != nil {
+			// The message is in Slack: whatever happens to the file, the
+			// next run finds the message by its metadata (MaybePosted)
+			// rather than posting it again, and attaches the file then.
+			if err = a.attach(ctx, cmpOr(ch, channel), cmpOr(thread, ts), f.ID, msg.Attachment); err != nil {
+				maybe = true
+			}
+		}
 		if err != nil {
 			a.log().ErrorContext(ctx, "post finding", "finding_id", j.f.ID, "err", err)
 			rep.Failed = append(rep.Failed, j.f.ID)
@@ -238,7 +265,7 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 			j.rec.MaybePosted = j.rec.MaybePosted || maybe
 			j.rec.LastError = err.Error()
 			j.rec.LeaseUntil = time.Time{}
-			j.rec.ThreadTS = threadTS
+			j.rec.ThreadTS = thread
 			if _, werr := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag); werr != nil {
 				// The lease expires and the next run retries.
 				a.log().ErrorContext(ctx, "record failed delivery", "finding_id", j.f.ID, "err", werr)
@@ -249,14 +276,55 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 			ch = channel
 		}
 		rep.Posted = append(rep.Posted, j.f.ID)
+		if e := j.rec.Escalates; e != nil {
+			rep.Escalated = append(rep.Escalated, j.f.ID)
+			a.log().InfoContext(ctx, "posted escalation", "finding_id", j.f.ID, "escalates_finding_id", e.FindingID, "thread_ts", thread)
+		}
 		a.log().InfoContext(ctx, "posted finding", "finding_id", j.f.ID, "channel", ch, "ts", ts)
-		if err := a.markPosted(ctx, j, ch, ts, threadTS); err != nil {
+		posted[j.f.ID] = Record{State: StatePosted, Channel: ch, TS: ts, ThreadTS: thread}
+		if err := a.markPosted(ctx, j, ch, ts, thread); err != nil {
 			// Posted but not recorded: the next run, once the lease has
 			// expired, finds the message by its metadata.
 			a.log().ErrorContext(ctx, "record posted finding", "finding_id", j.f.ID, "err", err)
 		}
 	}
 	return rep, a.result(rep)
+}
+
+// escalationThread returns the thread an escalation goes in: that of the
+// earlier message it escalates, when its ts is known (bot-token mode, in
+// this channel). The thread is recorded before posting, so that the
+// lookup after a crash searches it.
+func (a *Alerter) escalationThread(ctx context.Context, j *job, postedNow map[string]Record) string {
+	e := j.rec.Escalates
+	if e == nil || a.Slack == nil {
+		return ""
+	}
+	earlier, ok := postedNow[e.FindingID]
+	if !ok {
+		if _, err := readJSON(ctx, a.Store, RecordKey(e.FindingID), &earlier); err != nil {
+			if !isNotFound(err) {
+				a.log().WarnContext(ctx, "read escalated finding's record", "finding_id", j.f.ID, "escalates_finding_id", e.FindingID, "err", err)
+			}
+			return ""
+		}
+	}
+	if earlier.State != StatePosted || earlier.TS == "" || (earlier.Channel != "" && earlier.Channel != a.Channel) {
+		return ""
+	}
+	// Slack threads have one level: a reply's thread is its parent's.
+	root := cmpOr(earlier.ThreadTS, earlier.TS)
+	if j.rec.ThreadTS != root {
+		j.rec.ThreadTS = root
+		etag, err := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag)
+		if err != nil {
+			// Posting matters more: at worst a crash now reposts it.
+			a.log().WarnContext(ctx, "record escalation thread", "finding_id", j.f.ID, "err", err)
+		} else {
+			j.etag = etag
+		}
+	}
+	return root
 }
 
 func (a *Alerter) result(rep Report) error {
@@ -331,7 +399,14 @@ func (a *Alerter) claim(ctx context.Context, f finding.Finding) (*job, outcome, 
 			// than lose the finding.
 			a.log().WarnContext(ctx, "retaking an interrupted delivery without history (webhook mode): may repost", "finding_id", f.ID)
 		} else {
-			ch, ts, found, err := a.findPosted(ctx, f.ID, rec)
+			ch, ts, root, found, err := a.findPosted(ctx, f.ID, rec)
+			if err == nil && found {
+				// A follow-up query too long for the message goes with it:
+				// the crashed run may not have attached it.
+				if att := queryAttachment(RebuildQuery(ctx, a.log(), a.Query, f)); att != nil {
+					err = a.attach(ctx, ch, root, f.ID, att)
+				}
+			}
 			if err != nil {
 				j.rec.State, j.rec.LastError, j.rec.LeaseUntil, j.rec.MaybePosted = StateFailed, err.Error(), time.Time{}, true
 				if _, werr := writeJSON(ctx, a.Store, key, j.rec, j.etag); werr != nil {
@@ -358,37 +433,129 @@ func groupOf(f finding.Finding) string {
 	return f.Kind + "\x00" + f.Principal + "\x00" + f.Resource
 }
 
-// reserve takes the finding's group slot, or suppresses the finding when
-// another finding of its group was posted inside the window.
+// Repeats
+//
+// A repeat is the same thing happening again: a finding of the same
+// subject (kind, principal, resource) with the same calls (the set of
+// event names), the same change and a severity no higher than what was
+// posted for them inside the window. The change is what the detector's
+// words say a call did: for a policy change the reason, which names the
+// principals and grantees it adds and removes (and the grant's
+// operations); for cross-account access the title, which names the
+// accounts. Anything else is news and is posted: a higher severity,
+// another call, another added principal. News about a subject posted
+// inside the window goes in the thread of the earlier message, also sent
+// to the channel, and says what it escalates.
+
+// repeatKey identifies what a finding reports within its subject.
+func repeatKey(f finding.Finding) string {
+	calls := slices.Clone(f.EventNames)
+	slices.Sort(calls)
+	calls = slices.Compact(calls)
+	change := ""
+	switch f.Kind {
+	case finding.KindPolicyChange:
+		change = f.Reason
+	case finding.KindCrossAccount:
+		change = f.Title
+	}
+	h := sha256.New()
+	for _, s := range append([]string{f.Kind, f.Principal, f.Resource, change}, calls...) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// reserve takes the finding's slot in its subject's record, or suppresses
+// the finding when it repeats one posted inside the window. A finding
+// that is news against an earlier post records what it escalates.
 func (a *Alerter) reserve(ctx context.Context, j *job, now time.Time) (*job, outcome, error) {
 	window := cmp.Or(a.SuppressWindow, DefaultSuppressWindow)
 	gkey := groupKey(j.rec.Group)
+	repeat := repeatKey(j.f)
+	rank := finding.SeverityRank(j.f.Severity)
 	for range stateRetries {
 		var g groupRecord
 		getag, err := readJSON(ctx, a.Store, gkey, &g)
-		exists := err == nil
 		if err != nil && !isNotFound(err) {
 			return nil, 0, a.release(ctx, j, fmt.Errorf("read group: %w", err))
 		}
-		if exists && g.FindingID != j.f.ID && now.Sub(g.PostedAt) < window {
-			g.Suppressed++
+		inWindow := func(p groupPost) bool { return p.FindingID != j.f.ID && now.Sub(p.PostedAt) < window }
+		same := slices.IndexFunc(g.Posts, func(p groupPost) bool { return p.Repeat == repeat })
+		if same >= 0 && inWindow(g.Posts[same]) && rank <= finding.SeverityRank(g.Posts[same].Severity) {
+			g.Posts[same].Suppressed++
 			if _, err := writeJSON(ctx, a.Store, gkey, g, getag); isPrecondition(err) {
 				continue
 			} else if err != nil {
 				return nil, 0, a.release(ctx, j, fmt.Errorf("count suppressed: %w", err))
 			}
-			j.rec.State, j.rec.SuppressedBy, j.rec.LeaseUntil = StateSuppressed, g.FindingID, time.Time{}
+			by := g.Posts[same].FindingID
+			j.rec.State, j.rec.SuppressedBy, j.rec.LeaseUntil = StateSuppressed, by, time.Time{}
 			if _, err := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag); err != nil {
 				return nil, 0, fmt.Errorf("record suppressed: %w", err)
 			}
-			a.log().InfoContext(ctx, "suppressed repeat", "finding_id", j.f.ID, "posted_finding_id", g.FindingID)
+			a.log().InfoContext(ctx, "suppressed repeat", "finding_id", j.f.ID, "posted_finding_id", by)
 			return nil, outcomeSuppressed, nil
 		}
-		ng := groupRecord{Kind: j.f.Kind, Principal: j.f.Principal, Resource: j.f.Resource, FindingID: j.f.ID, PostedAt: now}
-		if exists && g.FindingID != j.f.ID && g.Suppressed > 0 {
-			j.rec.Suppressed, j.rec.SuppressedSince = g.Suppressed, g.PostedAt
+
+		// News. What does it add to the subject's posts in the window?
+		j.rec.Escalates = nil
+		var ref *groupPost
+		var top string
+		seen := map[string]bool{}
+		for i := range g.Posts {
+			p := &g.Posts[i]
+			if !inWindow(*p) {
+				continue
+			}
+			if ref == nil || p.PostedAt.After(ref.PostedAt) {
+				ref = p
+			}
+			if finding.SeverityRank(p.Severity) > finding.SeverityRank(top) {
+				top = p.Severity
+			}
+			for _, n := range p.EventNames {
+				seen[n] = true
+			}
 		}
-		if _, err := writeJSON(ctx, a.Store, gkey, ng, getag); isPrecondition(err) {
+		if same >= 0 && inWindow(g.Posts[same]) {
+			ref = &g.Posts[same] // the same thing, now more severe
+		}
+		if ref != nil {
+			e := &Escalation{FindingID: ref.FindingID, PostedAt: ref.PostedAt}
+			switch {
+			case same >= 0 && inWindow(g.Posts[same]):
+				// Not a repeat, so more severe than the same thing was.
+				e.From, e.To = g.Posts[same].Severity, j.f.Severity
+			case rank > finding.SeverityRank(top):
+				e.From, e.To = top, j.f.Severity
+			}
+			for _, n := range j.f.EventNames {
+				if !seen[n] && !slices.Contains(e.NewCalls, n) {
+					e.NewCalls = append(e.NewCalls, n)
+				}
+			}
+			e.OtherChange = len(e.NewCalls) == 0 && (same < 0 || !inWindow(g.Posts[same]))
+			j.rec.Escalates = e
+		}
+		j.rec.Suppressed, j.rec.SuppressedSince = 0, time.Time{}
+		post := groupPost{Repeat: repeat, FindingID: j.f.ID, Severity: j.f.Severity, EventNames: j.f.EventNames, PostedAt: now}
+		if same >= 0 {
+			if old := g.Posts[same]; old.FindingID != j.f.ID && old.Suppressed > 0 {
+				j.rec.Suppressed, j.rec.SuppressedSince = old.Suppressed, old.PostedAt
+			}
+			g.Posts = slices.Delete(g.Posts, same, same+1)
+		}
+		// Keep what the window still needs and what has repeats to report.
+		g.Posts = slices.DeleteFunc(g.Posts, func(p groupPost) bool { return now.Sub(p.PostedAt) >= window && p.Suppressed == 0 })
+		g.Posts = append(g.Posts, post)
+		if n := len(g.Posts); n > maxGroupPosts {
+			slices.SortStableFunc(g.Posts, func(x, y groupPost) int { return x.PostedAt.Compare(y.PostedAt) })
+			g.Posts = g.Posts[n-maxGroupPosts:]
+		}
+		g.Kind, g.Principal, g.Resource = j.f.Kind, j.f.Principal, j.f.Resource
+		if _, err := writeJSON(ctx, a.Store, gkey, g, getag); isPrecondition(err) {
 			continue
 		} else if err != nil {
 			return nil, 0, a.release(ctx, j, fmt.Errorf("reserve group: %w", err))
@@ -449,13 +616,51 @@ func (a *Alerter) post(ctx context.Context, msg Message, threadTS string, rec *R
 		if maybe && rec != nil && a.Slack != nil {
 			look := *rec
 			look.ThreadTS = threadTS
-			ch, ts, found, lerr := a.findPosted(ctx, msg.FindingID, look)
+			ch, ts, _, found, lerr := a.findPosted(ctx, msg.FindingID, look)
 			if lerr != nil {
 				return "", "", true, fmt.Errorf("%w (and looking for the message: %v)", err, lerr)
 			}
 			if found {
 				return ch, ts, false, nil
 			}
+		}
+	}
+}
+
+// attach posts att as a file in the thread root of channel ch, with the
+// retries of a post. A retry after an ambiguous failure may attach the
+// file twice, which is better than not at all.
+func (a *Alerter) attach(ctx context.Context, ch, root, findingID string, att *Attachment) error {
+	r := a.Retry
+	attempts := cmp.Or(r.MaxAttempts, 6)
+	base := cmp.Or(r.Base, time.Second)
+	maxWait := cmp.Or(r.Max, 30*time.Second)
+	deadline := a.now().Add(cmp.Or(r.Deadline, 2*time.Minute))
+	for n := 0; ; n++ {
+		_, err := a.Slack.UploadFileContext(ctx, slack.UploadFileParameters{
+			Content: att.Content, FileSize: len(att.Content), Filename: att.Filename, Title: att.Title,
+			SnippetType: "sql", Channel: ch, ThreadTimestamp: root,
+		})
+		if err == nil {
+			a.log().InfoContext(ctx, "attached follow-up query", "finding_id", findingID, "channel", ch, "thread_ts", root, "bytes", len(att.Content))
+			return nil
+		}
+		err = fmt.Errorf("attach follow-up query: %w", err)
+		c := classify(ctx, err)
+		if !c.retry || n+1 >= attempts {
+			return err
+		}
+		wait := c.after
+		if wait <= 0 {
+			d := min(base<<n, maxWait)
+			wait = d/2 + a.jitter(d/2)
+		}
+		if a.now().Add(wait).After(deadline) {
+			return fmt.Errorf("%w (retry deadline reached)", err)
+		}
+		a.log().WarnContext(ctx, "slack call failed, retrying", "finding_id", findingID, "err", err, "wait", wait, "attempt", n+1)
+		if err := a.sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
 }
@@ -491,6 +696,9 @@ func (a *Alerter) send(ctx context.Context, msg Message, threadTS string) (strin
 	}
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
+		if msg.Broadcast {
+			opts = append(opts, slack.MsgOptionBroadcast())
+		}
 	}
 	return a.Slack.PostMessageContext(ctx, a.Channel, opts...)
 }

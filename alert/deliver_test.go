@@ -2,6 +2,7 @@ package alert_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -340,7 +341,7 @@ func TestSuppression(t *testing.T) {
 		{time.Hour, []finding.Finding{same("a"), same("b")}, nil, 1, ""},
 		{time.Hour, []finding.Finding{same("c")}, nil, 1, ""},
 		{time.Hour, []finding.Finding{same("c")}, nil, 0, ""}, // c is done: not counted twice
-		{23 * time.Hour, []finding.Finding{same("d"), mkFinding(2, "high")}, []string{"d", "f0002"}, 0, "2 similar finding(s)"},
+		{23 * time.Hour, []finding.Finding{same("d"), mkFinding(2, "high")}, []string{"d", "f0002"}, 0, "2 repeat(s) of this finding"},
 		{time.Hour, []finding.Finding{same("a"), same("d")}, nil, 0, ""},
 	}
 	for i, step := range steps {
@@ -450,5 +451,184 @@ func TestDefaultSlacktestServer(t *testing.T) {
 	rep, err := a.Run(context.Background(), findings(2))
 	if err != nil || len(rep.Posted) != 2 {
 		t.Fatalf("err %v report %+v", err, rep)
+	}
+}
+
+// TestEscalation: a repeat is the same thing happening again (same kind,
+// principal, resource, calls and change, no higher severity) and is
+// suppressed; a higher severity, another call or another change is news:
+// posted, in the thread of the earlier message (and to the channel), and
+// saying what it escalates.
+func TestEscalation(t *testing.T) {
+	const key = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	mk := func(id, kind, sev string, events []string, reason string) finding.Finding {
+		f := mkFinding(1, sev)
+		f.ID, f.Kind, f.Resource, f.EventNames, f.Reason = id, kind, key, events, reason
+		f.Title = strings.Join(events, ", ") + " by app-1"
+		return f
+	}
+	const (
+		adminOnly = "arn:aws:iam::111122223333:role/app-1 replaced the policy on " + key + "; it allows arn:aws:iam::111122223333:role/admin that the previous policy did not."
+		outsider  = "arn:aws:iam::111122223333:role/app-1 created a grant for Decrypt on " + key + "; it allows arn:aws:iam::999988887777:root; this opens it to account 999988887777 outside the known accounts."
+		another   = "arn:aws:iam::111122223333:role/app-1 replaced the policy on " + key + "; it allows arn:aws:iam::111122223333:role/admin, arn:aws:iam::111122223333:role/ops that the previous policy did not."
+	)
+	type step struct {
+		advance    time.Duration
+		in         []finding.Finding
+		wantPosted []string
+		wantSupp   []string
+		// wantThread maps a posted id to the id whose message thread it
+		// must be in ("" for the top level).
+		wantThread map[string]string
+		wantNote   map[string][]string // texts the posted message must carry
+	}
+	tests := []struct {
+		name    string
+		webhook bool
+		steps   []step
+	}{
+		{"destructive calls escalate", false, []step{
+			{0, []finding.Finding{mk("disable", finding.KindDestructive, "high", []string{"DisableKey"}, "r")}, []string{"disable"}, nil,
+				map[string]string{"disable": ""}, nil},
+			{time.Hour, []finding.Finding{mk("schedule", finding.KindDestructive, "critical", []string{"ScheduleKeyDeletion"}, "r")}, []string{"schedule"}, nil,
+				map[string]string{"schedule": "disable"}, map[string][]string{"schedule": {"Escalates finding `disable`", "HIGH → CRITICAL", "new calls `ScheduleKeyDeletion`"}}},
+			{time.Hour, []finding.Finding{
+				mk("schedule-again", finding.KindDestructive, "critical", []string{"ScheduleKeyDeletion"}, "r"),
+				mk("schedule-lower", finding.KindDestructive, "high", []string{"ScheduleKeyDeletion"}, "r"),
+				mk("disable-again", finding.KindDestructive, "high", []string{"DisableKey"}, "r"),
+			}, nil, []string{"schedule-again", "disable-again", "schedule-lower"}, nil, nil},
+		}},
+		{"a grant to an outside account after a policy change", false, []step{
+			{0, []finding.Finding{mk("policy", finding.KindPolicyChange, "medium", []string{"PutKeyPolicy"}, adminOnly)}, []string{"policy"}, nil, nil, nil},
+			{time.Hour, []finding.Finding{mk("grant", finding.KindPolicyChange, "high", []string{"CreateGrant"}, outsider)}, []string{"grant"}, nil,
+				map[string]string{"grant": "policy"}, map[string][]string{"grant": {"Escalates finding `policy`", "new calls `CreateGrant`"}}},
+			{time.Hour, []finding.Finding{mk("policy-again", finding.KindPolicyChange, "medium", []string{"PutKeyPolicy"}, adminOnly)}, nil, []string{"policy-again"}, nil, nil},
+			// The same call adding another principal is another change.
+			{time.Hour, []finding.Finding{mk("policy-ops", finding.KindPolicyChange, "medium", []string{"PutKeyPolicy"}, another)}, []string{"policy-ops"}, nil,
+				map[string]string{"policy-ops": "policy"}, map[string][]string{"policy-ops": {"Escalates finding `grant`", "another change"}}},
+		}},
+		{"the same calls at a higher severity", false, []step{
+			{0, []finding.Finding{mk("read", finding.KindOffHours, "medium", []string{"GetSecretValue"}, "r1")}, []string{"read"}, nil, nil, nil},
+			{time.Hour, []finding.Finding{mk("read-high", finding.KindOffHours, "high", []string{"GetSecretValue"}, "r2")}, []string{"read-high"}, nil,
+				map[string]string{"read-high": "read"}, map[string][]string{"read-high": {"MEDIUM → HIGH"}}},
+			{time.Hour, []finding.Finding{mk("read-medium", finding.KindOffHours, "medium", []string{"GetSecretValue"}, "r3")}, nil, []string{"read-medium"}, nil, nil},
+		}},
+		{"both in one run", false, []step{
+			{0, []finding.Finding{
+				mk("disable", finding.KindDestructive, "high", []string{"DisableKey"}, "r"),
+				mk("schedule", finding.KindDestructive, "critical", []string{"ScheduleKeyDeletion"}, "r"),
+			}, []string{"schedule", "disable"}, nil, map[string]string{"schedule": "", "disable": "schedule"},
+				map[string][]string{"disable": {"Escalates finding `schedule`", "new calls `DisableKey`"}}},
+		}},
+		{"webhook posts escalations unthreaded", true, []step{
+			{0, []finding.Finding{mk("disable", finding.KindDestructive, "high", []string{"DisableKey"}, "r")}, []string{"disable"}, nil, nil, nil},
+			{time.Hour, []finding.Finding{mk("schedule", finding.KindDestructive, "critical", []string{"ScheduleKeyDeletion"}, "r")}, []string{"schedule"}, nil,
+				nil, map[string][]string{"schedule": {"Escalates finding `disable`"}}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClock(t0)
+			s := startSlack(t, c)
+			st := stores(t)["dir"](t)
+			ts := map[string]post{}
+			hooks := 0
+			for i, step := range tt.steps {
+				c.Advance(step.advance)
+				a := newAlerter(s, st, c)
+				if tt.webhook {
+					a.Slack, a.Channel = nil, ""
+					a.Webhook = &alert.Webhook{URL: s.webhookURL()}
+				}
+				before := len(s.Posts())
+				rep, err := a.Run(context.Background(), step.in)
+				if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if strings.Join(rep.Posted, ",") != strings.Join(step.wantPosted, ",") || strings.Join(rep.Suppressed, ",") != strings.Join(step.wantSupp, ",") {
+					t.Errorf("step %d: posted %v suppressed %v, want %v and %v", i, rep.Posted, rep.Suppressed, step.wantPosted, step.wantSupp)
+				}
+				texts := map[string]string{}
+				if tt.webhook {
+					s.mu.Lock()
+					for _, m := range s.webhooks[hooks:] {
+						raw, _ := json.Marshal(m.Blocks.BlockSet)
+						for _, id := range step.wantPosted {
+							if strings.Contains(string(raw), "finding `"+id+"`") {
+								texts[id] = string(raw)
+							}
+						}
+					}
+					hooks = len(s.webhooks)
+					s.mu.Unlock()
+				}
+				for _, p := range s.Posts()[before:] {
+					ts[p.findingID()] = p
+					texts[p.findingID()] = string(p.Blocks)
+				}
+				for id, parent := range step.wantThread {
+					p := ts[id]
+					want, broadcast := "", ""
+					if parent != "" {
+						want, broadcast = ts[parent].TS, "true"
+					}
+					if p.ThreadTS != want || p.Form.Get("reply_broadcast") != broadcast {
+						t.Errorf("step %d: %s in thread %q (broadcast %q), want %q (%q)", i, id, p.ThreadTS, p.Form.Get("reply_broadcast"), want, broadcast)
+					}
+					if parent != "" {
+						if r := readRecord(t, st, id); r.ThreadTS != want {
+							t.Errorf("step %d: record of %s has thread %q, want %q", i, id, r.ThreadTS, want)
+						}
+					}
+				}
+				for id, notes := range step.wantNote {
+					for _, n := range notes {
+						if !strings.Contains(texts[id], n) {
+							t.Errorf("step %d: message of %s lacks %q: %s", i, id, n, texts[id])
+						}
+					}
+				}
+				for _, id := range step.wantPosted {
+					if _, noted := step.wantNote[id]; !noted && strings.Contains(texts[id], "Escalates") {
+						t.Errorf("step %d: %s says it escalates: %s", i, id, texts[id])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEscalationCrash: an escalation posted in an earlier message's thread
+// by a run that died before recording it is found there by the next run,
+// not posted again.
+func TestEscalationCrash(t *testing.T) {
+	c := newClock(t0)
+	s := startSlack(t, c)
+	st := stores(t)["dir"](t)
+	first, second := mkFinding(1, "high"), mkFinding(1, "critical")
+	first.ID, second.ID = "disable", "schedule"
+	first.Kind, second.Kind = finding.KindDestructive, finding.KindDestructive
+	first.EventNames, second.EventNames = []string{"DisableKey"}, []string{"ScheduleKeyDeletion"}
+	if rep, err := newAlerter(s, st, c).Run(context.Background(), []finding.Finding{first}); err != nil || len(rep.Posted) != 1 {
+		t.Fatalf("first run: %v %+v", err, rep)
+	}
+	c.Advance(time.Hour)
+	if _, err := newAlerter(s, crashingStore{st}, c).Run(context.Background(), []finding.Finding{second}); err != nil {
+		t.Fatal(err)
+	}
+	ps := s.Posts()
+	if len(ps) != 2 || ps[1].ThreadTS != ps[0].TS {
+		t.Fatalf("escalation not in the first message's thread: %+v", ps)
+	}
+	c.Advance(alert.DefaultLease + time.Minute)
+	rep, err := newAlerter(s, st, c).Run(context.Background(), []finding.Finding{first, second})
+	if err != nil || len(rep.Recovered) != 1 || len(rep.Posted) != 0 {
+		t.Fatalf("run after the crash: %v %+v", err, rep)
+	}
+	if n := len(s.Posts()); n != 2 {
+		t.Errorf("%d posts, want 2 (no repost)", n)
+	}
+	if r := readRecord(t, st, "schedule"); r.State != alert.StatePosted || r.TS != ps[1].TS || r.ThreadTS != ps[0].TS {
+		t.Errorf("record %+v", r)
 	}
 }

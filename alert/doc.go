@@ -10,10 +10,17 @@
 // codes), when (the team's time zone and UTC), where (source IPs, regions,
 // user agents, VPC endpoints), why (the detector's reason), the finding
 // and event ids, the Athena SQL that shows the evidence and a link to
-// Athena (see FollowUp). Block Kit limits are respected by construction:
-// every untrusted value is capped, lists show their first items and a
-// count, a text that would pass its limit ends with "… (truncated)", and a
-// message never has more than 50 blocks. Untrusted text is rendered inert;
+// Athena (see FollowUp). The SQL is rebuilt from the finding's fields
+// through the query library (Alerter.Query, see RebuildQuery), never taken
+// from the finding as stored, and shown exactly as it runs, in a rich text
+// preformatted block (no escaping, no look-alikes: see sqlBlock). A query
+// too long for a message is never cut: in bot-token mode it is attached
+// whole as an .sql file in the message's thread (files:write scope), and a
+// finding counts as posted only once its file is there too (a webhook
+// cannot attach files: there the message says so). Block Kit limits are
+// respected by construction: every untrusted value is capped, lists show
+// their first items and a count, a text that would pass its limit ends
+// with "… (truncated)", and a message never has more than 50 blocks. Untrusted text is rendered inert;
 // see text.go for the rules.
 //
 // When a run has more findings to post than SummaryThreshold, it first
@@ -58,12 +65,18 @@
 // (at least once rather than lost).
 //
 // Repeats: a finding whose id is recorded is never posted again. A
-// different finding with the same kind, principal and resource as one
-// posted less than SuppressWindow ago is recorded as suppressed and counted
-// in the group's record (state/alert/group/<hash>.json); the next finding
-// of that group to be posted says how many were suppressed since. The group
-// slot is taken with conditional writes too, so two runs cannot both post
-// a group's first finding.
+// different finding that repeats one posted less than SuppressWindow ago
+// (the same kind, principal and resource, the same calls and the same
+// change, and no higher severity; see repeatKey) is recorded as
+// suppressed and counted in its subject's record
+// (state/alert/group/<hash>.json); the next finding of that repeat key to
+// be posted says how many were suppressed since. Anything else is news and
+// is posted: a higher severity, another call, another added principal or
+// grantee. News about a subject posted inside the window goes in the
+// thread of the earlier message (sent to the channel too) and says what
+// it escalates; the thread is recorded before posting, so the lookup after
+// a crash searches it. The subject's record is written with conditional
+// writes too, so two runs cannot both post the same thing first.
 //
 // A finding that cannot be delivered stays pending (failed, or claimed
 // with a lease) and Run returns an error; the next run, which re-reads the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/s3test"
+	"github.com/keytrail/keytrail/queries"
 )
 
 // clock is a test clock; sleeping on it advances it.
@@ -92,15 +94,32 @@ type slackServer struct {
 	fail     []failure
 	calls    map[string]int
 	webhooks []slack.WebhookMessage
+	uploads  map[string]*upload // by file id
+	files    []*upload          // shared by files.completeUploadExternal, in order
+	// failComplete answers files.completeUploadExternal with this error.
+	failComplete string
+}
+
+// upload is a file the test server received: the parameters of
+// files.getUploadURLExternal, the bytes posted to the upload URL and where
+// files.completeUploadExternal shared it.
+type upload struct {
+	ID, Filename, SnippetType, Title string
+	Length                           int
+	Content                          []byte
+	Channel, ThreadTS                string
 }
 
 const channelID = "C0SECURITY"
 
 func startSlack(t *testing.T, c *clock) *slackServer {
 	t.Helper()
-	s := &slackServer{clock: c, calls: map[string]int{}}
+	s := &slackServer{clock: c, calls: map[string]int{}, uploads: map[string]*upload{}}
 	s.Server = slacktest.NewTestServer(func(cz slacktest.Customize) {
 		cz.Handle("/chat.postMessage", s.postMessage)
+		cz.Handle("/files.getUploadURLExternal", s.getUploadURL)
+		cz.Handle("/upload/", s.uploadContent)
+		cz.Handle("/files.completeUploadExternal", s.completeUpload)
 		cz.Handle("/conversations.history", s.history)
 		cz.Handle("/conversations.replies", s.replies)
 		cz.Handle("/services/T000/B000/secretpart", s.webhook)
@@ -252,6 +271,70 @@ func (s *slackServer) webhook(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
+func (s *slackServer) getUploadURL(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["files.getUploadURLExternal"]++
+	n, _ := strconv.Atoi(r.Form.Get("length"))
+	u := &upload{ID: fmt.Sprintf("F%04d", len(s.uploads)+1), Filename: r.Form.Get("filename"), SnippetType: r.Form.Get("snippet_type"), Length: n}
+	s.uploads[u.ID] = u
+	writeJSON(w, map[string]any{"ok": true, "upload_url": s.GetAPIURL() + "upload/" + u.ID, "file_id": u.ID})
+}
+
+func (s *slackServer) uploadContent(w http.ResponseWriter, r *http.Request) {
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.uploads[strings.TrimPrefix(r.URL.Path, "/upload/")]
+	if !ok {
+		http.Error(w, "unknown upload", http.StatusNotFound)
+		return
+	}
+	u.Content = b
+	_, _ = w.Write([]byte("OK - " + strconv.Itoa(len(b))))
+}
+
+func (s *slackServer) completeUpload(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["files.completeUploadExternal"]++
+	if s.failComplete != "" {
+		writeJSON(w, map[string]any{"ok": false, "error": s.failComplete})
+		return
+	}
+	var fs []struct{ ID, Title string }
+	if err := json.Unmarshal([]byte(r.Form.Get("files")), &fs); err != nil || len(fs) != 1 {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	u, ok := s.uploads[fs[0].ID]
+	if !ok || u.Content == nil {
+		writeJSON(w, map[string]any{"ok": false, "error": "file_not_found"})
+		return
+	}
+	u.Title, u.Channel, u.ThreadTS = fs[0].Title, r.Form.Get("channel_id"), r.Form.Get("thread_ts")
+	s.files = append(s.files, u)
+	writeJSON(w, map[string]any{"ok": true, "files": []map[string]any{{"id": u.ID, "title": u.Title}}})
+}
+
+func (s *slackServer) Files() []*upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.files)
+}
+
 func (s *slackServer) webhookURL() string {
 	return strings.TrimSuffix(s.GetAPIURL(), "/") + "/services/T000/B000/secretpart"
 }
@@ -328,6 +411,7 @@ func newAlerter(s *slackServer, st alert.Store, c *clock) *alert.Alerter {
 		Slack:   s.client(),
 		Channel: channelID,
 		Render:  alert.Renderer{Location: mustZone("Europe/Berlin"), Region: "eu-central-1", Workgroup: "keytrail"},
+		Query:   queries.Evidence,
 		Now:     c.Now,
 		Sleep:   c.Sleep,
 		Jitter:  func(time.Duration) time.Duration { return 0 },

@@ -8,6 +8,8 @@ import (
 
 	"github.com/keytrail/keytrail/alert"
 	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/visible"
+	"github.com/keytrail/keytrail/queries"
 )
 
 // TestHostileText puts attacker-controlled values in every field a caller
@@ -33,6 +35,8 @@ func TestHostileText(t *testing.T) {
 		{"formatting", "*URGENT* _rotate_ ~now~ `x` ```block```", []string{"*URGENT*", "_rotate_", "~now~"}},
 		{"newlines", "line1\nline2\r\n>quoted\n*Severity:* 🟡 *LOW*", []string{"line1\nline2", "\n>quoted"}},
 		{"controls and bidi", "a\x00b\x1b[31mred\u202eevil\u2066x\u2028y", []string{"\x00", "\x1b", "\u202e", "\u2066", "\u2028"}},
+		{"zero width", "prod\u200b-db\u200c\u200d\ufeff@\u2060here", []string{"\u200b", "\u200c", "\u200d", "\ufeff"}},
+		{"tags", "prod-db\U000e0041\U000e007f", []string{"\U000e0041", "\U000e007f"}},
 		{"long", strings.Repeat("<!here>", 5000), []string{"<!here>"}},
 	}
 	for _, h := range hostile {
@@ -62,9 +66,22 @@ func TestHostileText(t *testing.T) {
 			if err != nil || len(rep.Posted) != 7 {
 				t.Fatalf("run: %v %+v", err, rep)
 			}
+			// Rich text elements are literal (Slack parses nothing in
+			// them): one may carry hostile text only as the rebuilt query.
+			sqls := map[string]bool{}
+			for _, g := range fs {
+				q, err := queries.Evidence(g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sqls[q] = true
+			}
 			for _, p := range s.Posts() {
 				checkInert(t, "text", "mrkdwn", p.Text, h.banned)
 				walkTexts(t, p.Blocks, func(typ, text string) {
+					if typ == "text" && !sqls[text] && strings.ContainsAny(text, "<>&@`*_~") {
+						t.Errorf("rich text %q is neither ours nor a follow-up query", short(text))
+					}
 					checkInert(t, "blocks", typ, text, h.banned)
 				})
 				if p.findingID() != "" && !strings.HasPrefix(p.findingID(), "hostile-") {
@@ -80,6 +97,12 @@ const allowedLink = "<https://eu-central-1.console.aws.amazon.com/athena/home?re
 // checkInert checks one text object as Slack would parse it.
 func checkInert(t *testing.T, where, typ, text string, banned []string) {
 	t.Helper()
+	if typ == "text" {
+		// A rich text element: shown as it is, without mrkdwn, entities or
+		// <…> sequences; only what a reader cannot see matters.
+		checkVisible(t, where+" "+typ, text)
+		return
+	}
 	// Our one link is the only <…> allowed; remove it, then nothing may
 	// open a control sequence.
 	rest := strings.ReplaceAll(text, allowedLink, "")
@@ -89,11 +112,7 @@ func checkInert(t *testing.T, where, typ, text string, banned []string) {
 	if strings.Contains(rest, "<") {
 		t.Errorf("%s %s: '<' outside the allowed link in %q", where, typ, short(rest))
 	}
-	for _, r := range rest {
-		if (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x2028 || r == 0x2029 {
-			t.Errorf("%s %s: control character %U in %q", where, typ, r, short(rest))
-		}
-	}
+	checkVisible(t, where+" "+typ, rest)
 	outside := rest
 	if typ == "mrkdwn" {
 		outside = outsideCode(rest)
@@ -115,6 +134,70 @@ func checkInert(t *testing.T, where, typ, text string, banned []string) {
 		if strings.ContainsAny(outside, "*_~`") {
 			t.Errorf("%s: mrkdwn marker outside code in %q", where, short(outside))
 		}
+	}
+}
+
+// checkVisible fails when text carries a rune a reader cannot see (see
+// internal/visible), other than line breaks and the word joiner the
+// renderer puts after an @ to break mentions.
+func checkVisible(t *testing.T, where, text string) {
+	t.Helper()
+	rs := []rune(text)
+	for i, r := range rs {
+		if !visible.Hidden(r) || r == '\n' || (r == '\u2060' && i > 0 && rs[i-1] == '@') {
+			continue
+		}
+		t.Errorf("%s: hidden character %U in %q", where, r, short(text))
+	}
+}
+
+// TestLookAlikeNames: names that differ only by a zero-width, tag or other
+// invisible character must not look the same in Slack.
+func TestLookAlikeNames(t *testing.T) {
+	names := []struct{ name, shown string }{
+		{"prod/payments/db", "prod/payments/db"},
+		{"prod/pay\u200bments/db", `prod/pay\u200bments/db`},
+		{"prod/payments/db\U000e0041", `prod/payments/db\U000e0041`},
+		{"\ufeffprod/payments/db", `\ufeffprod/payments/db`},
+		{"prod/payments\u2060/db", `prod/payments\u2060/db`},
+	}
+	looks := map[string]string{}
+	for _, n := range names {
+		f := mkFinding(1, "high")
+		f.Resource = "arn:aws:secretsmanager:eu-central-1:111122223333:secret:" + n.name + "-AbCdEf"
+		f.PrincipalName = n.name
+		f.Title = "Off-hours read of " + n.name
+		msg := alert.Renderer{}.Finding(f, alert.Extras{})
+		raw, err := json.Marshal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Blocks json.RawMessage }
+		if err := json.Unmarshal(raw, &p); err != nil {
+			t.Fatal(err)
+		}
+		var what string
+		walkTexts(t, p.Blocks, func(typ, text string) {
+			checkVisible(t, n.shown, text)
+			if strings.HasPrefix(text, "*What*") {
+				what = text
+			}
+		})
+		checkVisible(t, n.shown+" (fallback text)", msg.Text)
+		if !strings.Contains(what, "secret:"+n.shown+"-AbCdEf`") {
+			t.Errorf("%s: resource not shown as %q: %q", n.shown, n.shown, what)
+		}
+		// What a reader sees: the text without the runes nobody sees.
+		seen := strings.Map(func(r rune) rune {
+			if visible.Hidden(r) && r != '\n' {
+				return -1
+			}
+			return r
+		}, what)
+		if other, dup := looks[seen]; dup {
+			t.Errorf("%q looks like %q: %q", n.shown, other, seen)
+		}
+		looks[seen] = n.shown
 	}
 }
 

@@ -31,11 +31,16 @@ const (
 const MetadataEventType = "keytrail_finding"
 
 // Message is one Slack message: the fallback text, the blocks and, for a
-// finding, its id (sent as message metadata).
+// finding, its id (sent as message metadata) and the file to post in its
+// thread (a follow-up query too long for the message), if any.
 type Message struct {
-	FindingID string
-	Text      string
-	Blocks    []slack.Block
+	FindingID  string
+	Text       string
+	Blocks     []slack.Block
+	Attachment *Attachment
+	// Broadcast sends a reply in a thread to the channel too (an
+	// escalation must not hide in a thread).
+	Broadcast bool
 }
 
 // Metadata returns the message metadata carrying the finding id (empty for
@@ -74,14 +79,20 @@ type Renderer struct {
 
 // Extras is what a message says beyond the finding itself.
 type Extras struct {
-	// Suppressed counts similar findings (same kind, principal and
-	// resource) not posted since SuppressedSince.
+	// Suppressed counts repeats of this finding (see repeatKey) not
+	// posted since SuppressedSince.
 	Suppressed      int
 	SuppressedSince time.Time
+	// Escalates is the earlier finding of the same kind, principal and
+	// resource this one is news against.
+	Escalates *Escalation
 	// QueryURL links the follow-up in the Athena console; QueryNote says
 	// what it is (a started execution, or why it is only the editor).
 	QueryURL  string
 	QueryNote string
+	// AttachQuery says a follow-up query too long for the message will be
+	// attached in its thread (bot-token mode; a webhook cannot).
+	AttachQuery bool
 }
 
 // severity returns the emoji and word shown for a severity: the colour of
@@ -111,7 +122,9 @@ func plainText(s string) *slack.TextBlockObject {
 
 func section(s string) slack.Block { return slack.NewSectionBlock(mrkdwn(s), nil, nil) }
 
-// Finding renders one finding.
+// Finding renders one finding. It shows f.Query as the follow-up query:
+// callers pass a finding whose Query RebuildQuery has set (Alerter.Run
+// does), never one as read from the lake.
 func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 	emoji, word := severity(f.Severity)
 	title := f.Title
@@ -123,8 +136,26 @@ func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 
 	top := newFit(maxSectionText)
 	top.add("*Severity:* ", emoji, " *", word, "*   *Kind:* ", code(f.Kind), "   *Events:* ", fmt.Sprint(f.Count))
+	if e := x.Escalates; e != nil {
+		var why []string
+		if e.To != "" {
+			_, from := severity(e.From)
+			_, to := severity(e.To)
+			why = append(why, "severity "+from+" → "+to)
+		}
+		if len(e.NewCalls) > 0 {
+			calls := newFit(maxSectionText / 2)
+			addList(calls, e.NewCalls)
+			why = append(why, "new calls "+calls.String())
+		}
+		if e.OtherChange {
+			why = append(why, "another change or set of calls (see Why)")
+		}
+		top.add("\n:arrow_up: Escalates finding ", code(e.FindingID), " of the same kind, principal and resource, posted ",
+			r.when(e.PostedAt), ": ", strings.Join(why, "; "), ".")
+	}
 	if x.Suppressed > 0 {
-		top.add(fmt.Sprintf("\n:mute: %d similar finding(s) (same kind, principal and resource) were suppressed since %s.",
+		top.add(fmt.Sprintf("\n:mute: %d repeat(s) of this finding (same kind, principal, resource, calls and change, no higher severity) were suppressed since %s.",
 			x.Suppressed, r.when(x.SuppressedSince)))
 	}
 	blocks = append(blocks, section(top.String()))
@@ -191,8 +222,12 @@ func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 	}
 	blocks = append(blocks, section(ev.String()))
 
+	att := queryAttachment(f)
 	if f.Query != "" {
-		blocks = append(blocks, section(sqlBlock(f.Query)))
+		blocks = append(blocks, sqlBlock(f.Query, att, x.AttachQuery))
+	}
+	if !x.AttachQuery {
+		att = nil
 	}
 	if x.QueryURL != "" || x.QueryNote != "" {
 		var s string
@@ -207,9 +242,10 @@ func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(clip("keytrail · "+code(f.Kind)+" · finding "+code(f.ID), maxContextText))))
 
 	return Message{
-		FindingID: f.ID,
-		Text:      clip(emoji+" "+word+" keytrail finding: "+inert(title, 500), maxFallback),
-		Blocks:    capBlocks(blocks),
+		FindingID:  f.ID,
+		Text:       clip(emoji+" "+word+" keytrail finding: "+inert(title, 500), maxFallback),
+		Blocks:     capBlocks(blocks),
+		Attachment: att,
 	}
 }
 
@@ -234,45 +270,73 @@ func addList(t *textFit, vs []string) {
 	}
 }
 
-// sqlBlock renders the follow-up SQL as a code block. The SQL embeds
-// caller-controlled values in string literals, so & < > are escaped (Slack
-// shows and copies them as the original characters) and control characters
-// other than line breaks and tabs are made visible; a backtick, which would
-// end the block, becomes ˋ. No word joiners: the SQL must stay
-// copy-pasteable, and Slack parses no mentions inside a code block.
-func sqlBlock(q string) string {
-	var b strings.Builder
-	for _, r := range q {
-		switch {
-		case r == '&':
-			b.WriteString("&amp;")
-		case r == '<':
-			b.WriteString("&lt;")
-		case r == '>':
-			b.WriteString("&gt;")
-		case r == '`':
-			b.WriteRune('\u02cb')
-		case r == '\n' || r == '\t':
-			b.WriteRune(r)
-		case r == '\r':
-		case isBidi(r) || r == '\u2028' || r == '\u2029' || r < 0x20 || (r >= 0x7f && r < 0xa0):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
+// The follow-up SQL goes into a rich_text block as one preformatted text
+// element. Text elements of rich text are not text objects: Slack parses
+// no mrkdwn, no <…> control sequences and no entities in them (mentions
+// and links are elements of their own), so the SQL is sent as it is, with
+// no escaping and no look-alike for a backtick, and what is copied from
+// Slack is the SQL that runs. RebuildQuery has made sure it holds no
+// hidden rune.
+//
+// Slack documents no length limit for rich text, but refuses a message
+// whose blocks together pass roughly 13,000 characters
+// (msg_blocks_too_long), so the SQL is shown in the message only up to
+// maxSectionText, as the other parts of a message are. A longer query is
+// never cut: in bot-token mode it is attached whole as a file in the
+// message's thread (see Attachment); a webhook cannot attach files, so
+// there the message says where else to find it.
+
+// maxSQL is the longest follow-up query shown in the message itself.
+const maxSQL = maxSectionText
+
+// Attachment is a file posted in a message's thread after the message.
+type Attachment struct {
+	Filename string
+	Title    string
+	Content  string
+}
+
+// queryAttachment returns the file that carries f's follow-up query when
+// it is too long for the message, or nil.
+func queryAttachment(f finding.Finding) *Attachment {
+	if f.Query == "" || width(f.Query) <= maxSQL {
+		return nil
 	}
-	s := strings.TrimSpace(b.String())
-	const pre, post = "*Follow-up query* (Athena SQL)\n```\n", "\n```"
-	budget := maxSectionText - width(pre+post)
-	if width(s) > budget {
-		s = cutWidth(s, budget-width(truncMark)-1)
-		// Do not leave half an entity.
-		if k := strings.LastIndexByte(s, '&'); k >= 0 && !strings.Contains(s[k:], ";") {
-			s = s[:k]
-		}
-		s += "\n" + truncMark
+	name := safeName(f.ID)
+	return &Attachment{
+		Filename: "keytrail-finding-" + name + ".sql",
+		Title:    "Follow-up query of keytrail finding " + name,
+		Content:  f.Query,
 	}
-	return pre + s + post
+}
+
+var (
+	boldStyle = &slack.RichTextSectionTextStyle{Bold: true}
+	codeStyle = &slack.RichTextSectionTextStyle{Code: true}
+)
+
+func richText(s string, style *slack.RichTextSectionTextStyle) slack.RichTextSectionElement {
+	return slack.NewRichTextSectionTextElement(s, style)
+}
+
+// sqlBlock renders the follow-up query: whole in a preformatted element,
+// or, when it is too long, a note saying where it is (attached in the
+// thread when attach is set).
+func sqlBlock(q string, att *Attachment, attach bool) slack.Block {
+	label := richText("Follow-up query", boldStyle)
+	if att == nil {
+		return slack.NewRichTextBlock("",
+			slack.NewRichTextSection(label, richText(" (Athena SQL, exactly as it runs)\n", nil)),
+			&slack.RichTextPreformatted{Type: slack.RTEPreformatted, Elements: []slack.RichTextSectionElement{richText(q, nil)}},
+		)
+	}
+	size := fmt.Sprintf(" (Athena SQL, %d characters): too long for a message", width(q))
+	if attach {
+		return slack.NewRichTextBlock("", slack.NewRichTextSection(label,
+			richText(size+"; attached whole in this thread as ", nil), richText(att.Filename, codeStyle), richText(".", nil)))
+	}
+	return slack.NewRichTextBlock("", slack.NewRichTextSection(label,
+		richText(size+", and a webhook cannot attach it: open it from the Athena link when the alerter starts it, or post in bot-token mode, which attaches it.", nil)))
 }
 
 // capBlocks keeps a message within the block limit.
@@ -429,6 +493,26 @@ func (m Message) Preview() string {
 			if x.Text != nil {
 				b.WriteString(x.Text.Text + "\n\n")
 			}
+		case *slack.RichTextBlock:
+			for _, e := range x.Elements {
+				switch el := e.(type) {
+				case *slack.RichTextSection:
+					for _, t := range el.Elements {
+						if t, ok := t.(*slack.RichTextSectionTextElement); ok {
+							b.WriteString(t.Text)
+						}
+					}
+				case *slack.RichTextPreformatted:
+					b.WriteString("```\n")
+					for _, t := range el.Elements {
+						if t, ok := t.(*slack.RichTextSectionTextElement); ok {
+							b.WriteString(t.Text)
+						}
+					}
+					b.WriteString("\n```")
+				}
+			}
+			b.WriteString("\n\n")
 		case *slack.ContextBlock:
 			for _, e := range x.ContextElements.Elements {
 				if t, ok := e.(*slack.TextBlockObject); ok {

@@ -112,6 +112,7 @@ func TestMessageGolden(t *testing.T) {
 		extras  alert.Extras
 		summary []string // render a summary of these ids instead
 		thread  bool
+		long    bool // a follow-up query too long for the message
 	}{
 		{name: "finding_utc_no_link", id: "off-hours-1", render: alert.Renderer{}},
 		{name: "finding_berlin_started_query", id: "off-hours-1", render: berlin, athena: "ok"},
@@ -119,6 +120,10 @@ func TestMessageGolden(t *testing.T) {
 		{name: "finding_editor_unconfigured", id: "failed-access-1", render: berlin, athena: "none"},
 		{name: "finding_suppressed", id: "off-hours-1", render: berlin,
 			extras: alert.Extras{Suppressed: 3, SuppressedSince: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}},
+		{name: "finding_escalation", id: "destructive-1", render: berlin, extras: alert.Extras{Escalates: &alert.Escalation{
+			FindingID: "disable-1", PostedAt: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), From: "high", To: "critical", NewCalls: []string{"ScheduleKeyDeletion"}}}},
+		{name: "finding_query_attached", id: "off-hours-1", render: berlin, extras: alert.Extras{AttachQuery: true}, long: true},
+		{name: "finding_query_webhook", id: "off-hours-1", render: berlin, long: true},
 		{name: "finding_minimal", id: "minimal", render: alert.Renderer{Location: mustZone("America/New_York")}},
 		{name: "summary_threaded", summary: []string{"off-hours-1", "failed-access-1", "minimal", "destructive-1"}, render: berlin, thread: true},
 		{name: "summary_webhook", summary: []string{"off-hours-1", "destructive-1"}, render: berlin},
@@ -138,6 +143,9 @@ func TestMessageGolden(t *testing.T) {
 					t.Fatalf("no fixture %s", tt.id)
 				}
 				x := tt.extras
+				if tt.long {
+					f.Query = strings.Repeat("SELECT 'a long query';\n", 200)
+				}
 				if tt.athena != "" {
 					fu := &alert.FollowUp{Region: tt.render.Region, Workgroup: tt.render.Workgroup, Database: tt.render.Database}
 					if tt.athena != "none" {
@@ -146,6 +154,12 @@ func TestMessageGolden(t *testing.T) {
 					x.QueryURL, x.QueryNote = fu.Link(context.Background(), f)
 				}
 				msg = tt.render.Finding(f, x)
+				if (msg.Attachment != nil) != (tt.long && x.AttachQuery) {
+					t.Errorf("attachment %+v", msg.Attachment)
+				}
+				if msg.Attachment != nil && (msg.Attachment.Content != f.Query || msg.Attachment.Filename != "keytrail-finding-off-hours-1.sql") {
+					t.Errorf("attachment %s does not carry the query whole", msg.Attachment.Filename)
+				}
 			}
 			got, err := json.MarshalIndent(msg, "", "  ")
 			if err != nil {
@@ -244,10 +258,13 @@ func checkLimits(t *testing.T, msg alert.Message) {
 	}
 	var p struct {
 		Blocks []struct {
-			Type     string                  `json:"type"`
-			Text     *struct{ Text string }  `json:"text"`
-			Fields   []json.RawMessage       `json:"fields"`
-			Elements []struct{ Text string } `json:"elements"`
+			Type     string                 `json:"type"`
+			Text     *struct{ Text string } `json:"text"`
+			Fields   []json.RawMessage      `json:"fields"`
+			Elements []struct {
+				Text     string
+				Elements []struct{ Text string } // of rich text
+			} `json:"elements"`
 		} `json:"blocks"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
@@ -265,6 +282,16 @@ func checkLimits(t *testing.T, msg alert.Message) {
 			}
 			if len(b.Fields) > 10 {
 				t.Errorf("block %d: %d fields", i, len(b.Fields))
+			}
+		case "rich_text":
+			n := 0
+			for _, e := range b.Elements {
+				for _, x := range e.Elements {
+					n += utf16Len(x.Text)
+				}
+			}
+			if n > 3100 || n == 0 {
+				t.Errorf("block %d: rich text of %d chars", i, n)
 			}
 		case "context":
 			if len(b.Elements) > 10 {

@@ -93,7 +93,8 @@ const (
 // findPosted looks for a message carrying the finding id in its metadata,
 // posted since the claim (minus clock skew): at the channel's top level,
 // in the threads of keytrail summaries, and in rec.ThreadTS when known.
-func (a *Alerter) findPosted(ctx context.Context, id string, rec Record) (ch, ts string, found bool, err error) {
+// root is the thread the message is in (its own ts at the top level).
+func (a *Alerter) findPosted(ctx context.Context, id string, rec Record) (ch, ts, root string, found bool, err error) {
 	channel := a.Channel
 	if rec.Channel != "" {
 		channel = rec.Channel
@@ -109,11 +110,11 @@ func (a *Alerter) findPosted(ctx context.Context, id string, rec Record) (ch, ts
 			ChannelID: channel, Oldest: oldest, Cursor: cursor, Limit: historyPageSize, IncludeAllMetadata: true,
 		})
 		if err != nil {
-			return "", "", false, fmt.Errorf("conversations.history: %w", err)
+			return "", "", "", false, fmt.Errorf("conversations.history: %w", err)
 		}
 		for _, m := range resp.Messages {
 			if carries(m, id) {
-				return channel, m.Timestamp, true, nil
+				return channel, m.Timestamp, cmpOr(m.ThreadTimestamp, m.Timestamp), true, nil
 			}
 			if m.Metadata.EventType == summaryEventType && m.Timestamp != rec.ThreadTS {
 				threads = append(threads, m.Timestamp)
@@ -131,11 +132,11 @@ func (a *Alerter) findPosted(ctx context.Context, id string, rec Record) (ch, ts
 				ChannelID: channel, Timestamp: th, Oldest: oldest, Cursor: cursor, Limit: historyPageSize, IncludeAllMetadata: true,
 			})
 			if err != nil {
-				return "", "", false, fmt.Errorf("conversations.replies: %w", err)
+				return "", "", "", false, fmt.Errorf("conversations.replies: %w", err)
 			}
 			for _, m := range msgs {
 				if carries(m, id) {
-					return channel, m.Timestamp, true, nil
+					return channel, m.Timestamp, th, true, nil
 				}
 			}
 			if !more || next == "" {
@@ -144,7 +145,14 @@ func (a *Alerter) findPosted(ctx context.Context, id string, rec Record) (ch, ts
 			cursor = next
 		}
 	}
-	return "", "", false, nil
+	return "", "", "", false, nil
+}
+
+func cmpOr(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
 }
 
 func carries(m slack.Message, id string) bool {

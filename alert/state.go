@@ -57,38 +57,76 @@ type Record struct {
 	ThreadTS string    `json:"thread_ts,omitempty"`
 	PostedAt time.Time `json:"posted_at,omitzero"`
 
-	// Group is the suppression key (kind, principal, resource); Reserved
-	// says this finding holds the group's slot, with the repeats it reports.
+	// Group is the finding's subject (kind, principal, resource); Reserved
+	// says this finding holds its slot in the subject's record (see
+	// groupRecord), with the repeats it reports.
 	Group           string    `json:"group"`
 	Reserved        bool      `json:"reserved,omitempty"`
 	Suppressed      int       `json:"suppressed,omitempty"`
 	SuppressedSince time.Time `json:"suppressed_since,omitzero"`
 	SuppressedBy    string    `json:"suppressed_by,omitempty"`
+	// Escalates is the earlier finding of the subject this one is news
+	// against; it is posted in that finding's thread.
+	Escalates *Escalation `json:"escalates,omitempty"`
 }
 
-// groupRecord is the suppression state of a kind+principal+resource, at
-// state/alert/group/<hash>.json.
-type groupRecord struct {
-	Kind      string    `json:"kind"`
-	Principal string    `json:"principal"`
-	Resource  string    `json:"resource"`
-	FindingID string    `json:"finding_id"` // the last one posted (or being posted)
+// Escalation says what a finding adds to an earlier finding of its
+// subject posted inside the window.
+type Escalation struct {
+	FindingID string    `json:"finding_id"` // the latest earlier post of the subject
 	PostedAt  time.Time `json:"posted_at"`
-	// Suppressed counts repeats since PostedAt, reported (and reset) by
-	// the next finding of the group that is posted.
-	Suppressed int `json:"suppressed"`
+	// From and To are set when the severity is higher than any posted.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// NewCalls are event names no earlier post of the subject had.
+	NewCalls []string `json:"new_calls,omitempty"`
+	// OtherChange: the same calls, but another change (another added
+	// principal or grantee, another account) or another set of calls.
+	OtherChange bool `json:"other_change,omitempty"`
 }
+
+// groupRecord is the delivery state of one subject (kind, principal,
+// resource), at state/alert/group/<hash>.json: what was posted for it, one
+// entry per repeat key (see repeatKey). Records written before repeat
+// keys existed hold no posts and read as empty: the next finding of such
+// a subject is posted.
+type groupRecord struct {
+	Kind      string      `json:"kind"`
+	Principal string      `json:"principal"`
+	Resource  string      `json:"resource"`
+	Posts     []groupPost `json:"posts,omitempty"`
+}
+
+// groupPost is the latest posted (or being posted) finding of a repeat key.
+type groupPost struct {
+	Repeat     string    `json:"repeat"`
+	FindingID  string    `json:"finding_id"`
+	Severity   string    `json:"severity"`
+	EventNames []string  `json:"event_names,omitempty"`
+	PostedAt   time.Time `json:"posted_at"`
+	// Suppressed counts repeats since PostedAt, reported (and reset) by
+	// the next finding of the key that is posted.
+	Suppressed int `json:"suppressed,omitempty"`
+}
+
+// maxGroupPosts bounds a subject's record: the oldest entries go first.
+const maxGroupPosts = 64
 
 var safeID = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
 
 // RecordKey returns the state key of a finding id. Ids are deterministic
 // hashes in practice; anything else is hashed to a safe name.
 func RecordKey(id string) string {
+	return StatePrefix + "finding/" + safeName(id) + ".json"
+}
+
+// safeName returns id when it is safe in a key or file name, else a hash.
+func safeName(id string) string {
 	if !safeID.MatchString(id) {
 		sum := sha256.Sum256([]byte(id))
 		id = "h-" + hex.EncodeToString(sum[:16])
 	}
-	return StatePrefix + "finding/" + id + ".json"
+	return id
 }
 
 func groupKey(group string) string {

@@ -1,10 +1,11 @@
 package alert
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/keytrail/keytrail/internal/visible"
 )
 
 // Untrusted text
@@ -27,9 +28,11 @@ import (
 //     mrkdwn markers * _ ~ ` become look-alikes (∗ ˍ ∼ ˋ).
 //
 // All three first do the same: escape &, <, > as Slack asks (so no
-// <…> control sequence can survive), render control characters, line breaks
-// and bidirectional overrides visibly as \n, \t, \u202e (a value must not
-// change the layout or reorder what the reader sees), put a WORD JOINER
+// <…> control sequence can survive), spell out every rune a reader cannot
+// see, as internal/visible decides (control characters, line breaks, bidi
+// controls, zero-width and tag characters: \n, \t, \u202e, \u200b,
+// \U000e0041), so that a value cannot change the layout, reorder what the
+// reader sees or look like another name, put a WORD JOINER
 // (U+2060) after an @ that precedes a letter (so "@channel" and "@here"
 // never become mentions, even where Slack parses bare names), and cap the
 // value at maxValue runes with a visible "… (truncated)" marker. A value
@@ -72,19 +75,13 @@ func sanitize(s string, max int) string {
 			b.WriteString("&lt;")
 		case r == '>':
 			b.WriteString("&gt;")
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
 		case r == '@':
 			b.WriteRune(r)
 			if i+1 < len(runes) && (unicode.IsLetter(runes[i+1]) || unicode.IsDigit(runes[i+1])) {
 				b.WriteRune('\u2060')
 			}
-		case unicode.IsControl(r) || isBidi(r) || r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
+		case visible.Hidden(r):
+			b.WriteString(visible.Escape(r))
 		default:
 			b.WriteRune(r)
 		}
@@ -93,11 +90,6 @@ func sanitize(s string, max int) string {
 		b.WriteString(truncMark)
 	}
 	return b.String()
-}
-
-// isBidi reports bidirectional control characters (Trojan Source).
-func isBidi(r rune) bool {
-	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\u200e' || r == '\u200f' || r == '\u061c'
 }
 
 // code renders an untrusted value as an inline code span for mrkdwn.
@@ -191,7 +183,7 @@ func (f *textFit) String() string {
 }
 
 // clip cuts trusted or already-sanitized text to limit runes, marking the
-// cut; it backs off an entity (&amp;) or \u escape it would split.
+// cut; it backs off an entity (&amp;) or \u or \U escape it would split.
 func clip(s string, limit int) string {
 	if width(s) <= limit {
 		return s
@@ -201,6 +193,9 @@ func clip(s string, limit int) string {
 		s = s[:j]
 	}
 	if j := strings.LastIndex(s, `\u`); j >= 0 && len(s)-j < 6 {
+		s = s[:j]
+	}
+	if j := strings.LastIndex(s, `\U`); j >= 0 && len(s)-j < 10 {
 		s = s[:j]
 	}
 	if strings.Count(s, "`")%2 == 1 {

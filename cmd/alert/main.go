@@ -17,7 +17,8 @@
 //	KEYTRAIL_ATHENA_OUTPUT      s3:// query results location (default: the workgroup's)
 //	KEYTRAIL_ALERT_LOOKBACK     how far back findings are read (default 72h)
 //	KEYTRAIL_SUMMARY_THRESHOLD  more findings than this in one pass get a summary (default 5)
-//	KEYTRAIL_SUPPRESS_WINDOW    repeats of kind+principal+resource within it are suppressed (default 24h)
+//	KEYTRAIL_SUPPRESS_WINDOW    repeats within it (same kind, principal, resource, calls and change, no higher
+//	                            severity) are suppressed; escalations go in the earlier message's thread (default 24h)
 //
 // The secret's value is read at run time through a TTL cache and never
 // logged. AWS access follows the SDK's standard chain.
@@ -46,6 +47,7 @@ import (
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/secret"
+	"github.com/keytrail/keytrail/queries"
 )
 
 func main() {
@@ -168,6 +170,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*alert.Handler
 			Channel:          c.channel,
 			Render:           alert.Renderer{Location: c.location, Region: cfg.Region, Workgroup: c.workgroup, Database: c.database},
 			FollowUp:         fu,
+			Query:            queries.Evidence,
 			MinSeverity:      c.minSeverity,
 			SummaryThreshold: c.threshold,
 			SuppressWindow:   c.suppress,

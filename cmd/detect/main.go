@@ -44,7 +44,6 @@ import (
 
 	"github.com/keytrail/keytrail/detect"
 	"github.com/keytrail/keytrail/internal/awsconf"
-	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/queries"
 )
@@ -163,7 +162,7 @@ func newHandler(ctx context.Context, getenv func(string) string, store detect.St
 			durations[name] = d
 		}
 	}
-	runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: evidenceQuery}}
+	runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: queries.Evidence}}
 	return &handler{
 		schedule: &detect.Schedule{Runner: runner, Lag: durations["KEYTRAIL_LAG"], Lookback: durations["KEYTRAIL_LOOKBACK"]},
 		logger:   logger,
@@ -195,14 +194,4 @@ func (h *handler) handle(ctx context.Context, ev events.CloudWatchEvent) (summar
 	h.logger.InfoContext(ctx, "detect run", slog.String("schedule_event", ev.ID), slog.Time("from", s.From), slog.Time("to", s.To),
 		slog.Int("findings", s.Findings), slog.Int("new", s.New), slog.Bool("advanced", s.Advanced))
 	return s, nil
-}
-
-// evidenceQuery renders the query library's finding_evidence for f.
-func evidenceQuery(f finding.Finding) (string, error) {
-	return queries.Render("finding_evidence", map[string]string{
-		"principal": f.Principal,
-		"resource":  f.Resource,
-		"from":      f.Start.UTC().Truncate(time.Second).Format(time.RFC3339),
-		"to":        f.End.UTC().Truncate(time.Second).Add(time.Second).Format(time.RFC3339),
-	})
 }

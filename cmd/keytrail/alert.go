@@ -15,6 +15,7 @@ import (
 	"github.com/keytrail/keytrail/alert"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/queries"
 )
 
 // runAlert posts findings to Slack, or with --dry-run prints the messages.
@@ -78,16 +79,17 @@ func runAlert(ctx context.Context, env *environ, args []string) int {
 	}
 	render := alert.Renderer{Location: loc, Region: *region, Workgroup: *workgroup, Database: *database}
 	follow := &alert.FollowUp{Region: *region, Workgroup: *workgroup, Database: *database}
+	logger := slog.New(slog.NewTextHandler(env.stderr, nil))
 	if *dryRun {
-		return dryRunAlert(ctx, env, render, follow, alert.Filter(fs, *minSev), *threshold)
+		return dryRunAlert(ctx, env, logger, render, follow, alert.Filter(fs, *minSev), *threshold)
 	}
 
 	if store == nil {
 		return fail(errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)"))
 	}
 	a := &alert.Alerter{
-		Store: store, Render: render, FollowUp: follow, MinSeverity: *minSev, SummaryThreshold: *threshold,
-		Logger: slog.New(slog.NewTextHandler(env.stderr, nil)),
+		Store: store, Render: render, FollowUp: follow, Query: queries.Evidence, MinSeverity: *minSev, SummaryThreshold: *threshold,
+		Logger: logger,
 	}
 	if u := env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"); u != "" {
 		a.Webhook = &alert.Webhook{URL: u}
@@ -128,16 +130,20 @@ func readFindingsFile(name string, stdin io.Reader) ([]finding.Finding, error) {
 	return fs, nil
 }
 
-// dryRunAlert prints every message a run would post: its chat.postMessage
-// JSON and a plain-text preview.
-func dryRunAlert(ctx context.Context, env *environ, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) int {
+// dryRunAlert prints every message a run would post in bot-token mode: its
+// chat.postMessage JSON, a plain-text preview and the file posted in its
+// thread (a follow-up query too long for the message). As in a real run,
+// each finding's follow-up query is rebuilt from its fields, not taken
+// from the input.
+func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) int {
 	var msgs []alert.Message
 	if len(fs) > threshold {
 		msgs = append(msgs, r.Summary(fs, 0, true))
 	}
 	for _, f := range fs {
+		f = alert.RebuildQuery(ctx, logger, queries.Evidence, f)
 		u, note := fu.Link(ctx, f)
-		msgs = append(msgs, r.Finding(f, alert.Extras{QueryURL: u, QueryNote: note}))
+		msgs = append(msgs, r.Finding(f, alert.Extras{QueryURL: u, QueryNote: note, AttachQuery: true}))
 	}
 	enc := json.NewEncoder(env.stdout)
 	enc.SetEscapeHTML(false)
@@ -149,6 +155,9 @@ func dryRunAlert(ctx context.Context, env *environ, r alert.Renderer, fu *alert.
 			return 1
 		}
 		fmt.Fprintf(env.stdout, "# message %d of %d: preview\n%s\n", i+1, len(msgs), m.Preview())
+		if a := m.Attachment; a != nil {
+			fmt.Fprintf(env.stdout, "# message %d of %d: attached in its thread as %s (%d bytes)\n%s\n", i+1, len(msgs), a.Filename, len(a.Content), a.Content)
+		}
 	}
 	if len(msgs) == 0 {
 		fmt.Fprintln(env.stdout, "no findings to post")

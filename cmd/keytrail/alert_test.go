@@ -64,6 +64,26 @@ func TestAlertCommand(t *testing.T) {
 	}
 }
 
+// TestAlertDryRunRebuildsQuery: the dry run shows the follow-up query
+// rebuilt from each finding's fields, not the SQL in the input file, and
+// says on stderr which stored queries differ.
+func TestAlertDryRunRebuildsQuery(t *testing.T) {
+	env, out, errb := alertEnv(nil)
+	if code := run(context.Background(), env, []string{"alert", "--findings", alertFixtures, "--dry-run"}); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	if !strings.Contains(out.String(), "-- @name finding_evidence") {
+		t.Errorf("dry run does not show the rebuilt query:\n%.3000s", out)
+	}
+	// The fixture's stored query for failed-access-1.
+	if strings.Contains(out.String(), "AND failed") {
+		t.Errorf("dry run shows a stored query:\n%.3000s", out)
+	}
+	if !strings.Contains(errb.String(), "finding_id=failed-access-1") || !strings.Contains(errb.String(), "differs from the rebuilt one") {
+		t.Errorf("stderr does not report the differing stored query:\n%s", errb)
+	}
+}
+
 func TestAlertCommandPosts(t *testing.T) {
 	var posts atomic.Int32
 	srv := slacktest.NewTestServer(func(c slacktest.Customize) {

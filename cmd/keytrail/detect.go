@@ -90,7 +90,7 @@ func runDetect(ctx context.Context, env *environ, args []string) int {
 		return fail(err)
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: evidenceQuery}}
+	runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: queries.Evidence}}
 	findings, err := runner.Run(ctx, from, to)
 	if err != nil {
 		return fail(err)
@@ -109,16 +109,6 @@ func runDetect(ctx context.Context, env *environ, args []string) int {
 		return fail(err)
 	}
 	return 0
-}
-
-// evidenceQuery renders the query library's finding_evidence for f.
-func evidenceQuery(f finding.Finding) (string, error) {
-	return queries.Render("finding_evidence", map[string]string{
-		"principal": f.Principal,
-		"resource":  f.Resource,
-		"from":      f.Start.UTC().Truncate(time.Second).Format(time.RFC3339),
-		"to":        f.End.UTC().Truncate(time.Second).Add(time.Second).Format(time.RFC3339),
-	})
 }
 
 type lister interface {
