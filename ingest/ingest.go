@@ -13,7 +13,9 @@
 //     event source is dropped without being decoded.
 //   - Bad input loses nothing readable: a truncated or corrupt file keeps the
 //     records before the damage and reports where it stopped; a bad record is
-//     reported with its index and the rest of the file goes on.
+//     reported with its index and the rest of the file goes on, and so is a
+//     record over the scanner's size limit (with its byte offset), which is
+//     passed over without being held in memory.
 //   - Output names are a function of the input object's key, so ingesting an
 //     object again replaces its rows instead of adding them.
 package ingest
@@ -112,10 +114,13 @@ const (
 	StatusSkipped Status = "skipped" // deliberately not ingested: digest, Insights, empty
 )
 
-// RecordError is one record that could not be ingested.
+// RecordError is one record that could not be ingested. Offset is where
+// the record starts in the uncompressed stream, when the scanner knows it
+// (a record skipped for its size).
 type RecordError struct {
-	Index int    `json:"index"`
-	Err   string `json:"error"`
+	Index  int    `json:"index"`
+	Offset int64  `json:"offset,omitempty"`
+	Err    string `json:"error"`
 }
 
 // Result reports one object.
@@ -148,11 +153,24 @@ type Result struct {
 // retries.
 func (r *Result) Failed() bool { return r.Status == StatusFailed || r.Status == StatusPartial }
 
-func (r *Result) recordError(index int, err error) {
+// recordError counts a record that could not be ingested; offset is 0
+// when unknown.
+func (r *Result) recordError(index int, offset int64, err error) {
 	r.RecordErrorCount++
 	if len(r.RecordErrors) < maxRecordErrors {
-		r.RecordErrors = append(r.RecordErrors, RecordError{Index: index, Err: err.Error()})
+		r.RecordErrors = append(r.RecordErrors, RecordError{Index: index, Offset: offset, Err: err.Error()})
 	}
+}
+
+// scanError records a record the scanner skipped, with the offset where it
+// starts.
+func (r *Result) scanError(err error) {
+	var se *cloudtrail.SyntaxError
+	if !errors.As(err, &se) {
+		r.recordError(-1, 0, err)
+		return
+	}
+	r.recordError(se.Index, se.Offset, se.Err)
 }
 
 // SkipReason returns why an object key should not be ingested, from its key
@@ -197,6 +215,12 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	var rec cloudtrail.Record
 	for s.Next() {
 		res.Records++
+		if err := s.RecordErr(); err != nil {
+			// Too large to read (the scanner passed over it): lost,
+			// but the records after it are not.
+			res.scanError(err)
+			continue
+		}
 		raw := s.Record()
 		if !in.mayKeep(s.EventSource()) {
 			res.Dropped++
@@ -215,7 +239,7 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 				// The rest decoded: keep the record.
 				res.Warnings++
 			case err != nil:
-				res.recordError(s.Index(), fmt.Errorf("invalid JSON: %w", err))
+				res.recordError(s.Index(), 0, fmt.Errorf("invalid JSON: %w", err))
 				continue
 			}
 		}
@@ -225,7 +249,7 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		}
 		e, err := Normalize(&rec, raw)
 		if err != nil {
-			res.recordError(s.Index(), err)
+			res.recordError(s.Index(), 0, err)
 			continue
 		}
 		e.SourceObject = key
