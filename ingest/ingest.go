@@ -13,7 +13,13 @@
 //     event source is dropped without being decoded.
 //   - Bad input loses nothing readable: a truncated or corrupt file keeps the
 //     records before the damage and reports where it stopped; a bad record is
-//     reported with its index and the rest of the file goes on.
+//     reported with its index and the rest of the file goes on, and so is a
+//     record over the scanner's size limit (with its byte offset), which is
+//     passed over without being held in memory.
+//   - An event time is believed only when it is plausible for the object
+//     that delivered it (times.go): a record dated 9999 or 0001 goes to the
+//     lake's quarantine table and the run's summary, never to an events
+//     partition of its own that would move detection windows.
 //   - Output names are a function of the input object's key, so ingesting an
 //     object again replaces its rows instead of adding them.
 package ingest
@@ -40,6 +46,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
+	"github.com/keytrail/keytrail/internal/lake"
 )
 
 // DefaultRowsPerPart bounds the rows buffered before a Parquet part is
@@ -59,6 +66,16 @@ type Config struct {
 	RowsPerPart int
 	// Logger receives per-file logs; nil discards them.
 	Logger *slog.Logger
+	// MaxDeliveryDelay is how long before its object's delivery an event
+	// may have happened, and MaxClockSkew how long after it (or after
+	// S3's LastModified) it may be dated; zero means
+	// DefaultMaxDeliveryDelay and DefaultMaxClockSkew. A record outside
+	// is quarantined (see times.go).
+	MaxDeliveryDelay time.Duration
+	MaxClockSkew     time.Duration
+	// Now reads the run's clock, which no event time may pass by more
+	// than a day, whatever its object; nil means time.Now.
+	Now func() time.Time
 }
 
 // objectPutter is where Parquet parts go: a lake.Dir or lake.S3.
@@ -73,6 +90,9 @@ type Ingester struct {
 	keep        map[string]bool
 	rowsPerPart int
 	log         *slog.Logger
+	maxDelay    time.Duration
+	maxSkew     time.Duration
+	now         func() time.Time
 
 	active  atomic.Int32 // objects being ingested
 	rows    sync.Pool    // of *[]event.Event, see getRows
@@ -86,7 +106,8 @@ func New(sink objectPutter, cfg Config) *Ingester {
 	if len(srcs) == 0 {
 		srcs = DefaultSources
 	}
-	in := &Ingester{sink: sink, keep: map[string]bool{}, rowsPerPart: cfg.RowsPerPart, log: cfg.Logger}
+	in := &Ingester{sink: sink, keep: map[string]bool{}, rowsPerPart: cfg.RowsPerPart, log: cfg.Logger,
+		maxDelay: cfg.MaxDeliveryDelay, maxSkew: cfg.MaxClockSkew, now: cfg.Now}
 	in.bufs.New = func() any { return new(bytes.Buffer) }
 	for _, s := range srcs {
 		in.keep[s] = true
@@ -97,6 +118,15 @@ func New(sink objectPutter, cfg Config) *Ingester {
 	}
 	if in.log == nil {
 		in.log = slog.New(slog.DiscardHandler)
+	}
+	if in.maxDelay <= 0 {
+		in.maxDelay = DefaultMaxDeliveryDelay
+	}
+	if in.maxSkew <= 0 {
+		in.maxSkew = DefaultMaxClockSkew
+	}
+	if in.now == nil {
+		in.now = time.Now
 	}
 	return in
 }
@@ -112,10 +142,22 @@ const (
 	StatusSkipped Status = "skipped" // deliberately not ingested: digest, Insights, empty
 )
 
-// RecordError is one record that could not be ingested.
+// Quarantined is one record kept apart because its event time is
+// implausible for the object that delivered it (see times.go).
+type Quarantined struct {
+	Object    string    `json:"object"`
+	Index     int       `json:"index"`
+	EventTime time.Time `json:"event_time"`
+	Reason    string    `json:"reason"`
+}
+
+// RecordError is one record that could not be ingested. Offset is where
+// the record starts in the uncompressed stream, when the scanner knows it
+// (a record skipped for its size).
 type RecordError struct {
-	Index int    `json:"index"`
-	Err   string `json:"error"`
+	Index  int    `json:"index"`
+	Offset int64  `json:"offset,omitempty"`
+	Err    string `json:"error"`
 }
 
 // Result reports one object.
@@ -135,11 +177,18 @@ type Result struct {
 	RecordErrorCount int           `json:"record_error_count,omitempty"`
 	// Warnings counts kept records with a field of an unexpected type.
 	Warnings int `json:"warnings,omitempty"`
+	// Quarantined counts records of the kept sources whose event time is
+	// implausible for the object: written to the lake's quarantine table,
+	// not to its events, and not counted in Kept. QuarantinedRecords
+	// holds the first ones. They do not make the object partial.
+	Quarantined        int           `json:"quarantined,omitempty"`
+	QuarantinedRecords []Quarantined `json:"quarantined_records,omitempty"`
 	// Bytes is the size of the JSON read (after decompression).
 	Bytes int64 `json:"bytes"`
 	// Outputs lists the lake keys written.
 	Outputs []string `json:"outputs,omitempty"`
-	// Oldest and Newest bound the kept events' times.
+	// Oldest and Newest bound the kept events' times (quarantined ones
+	// aside).
 	Oldest time.Time `json:"oldest,omitzero"`
 	Newest time.Time `json:"newest,omitzero"`
 }
@@ -148,11 +197,31 @@ type Result struct {
 // retries.
 func (r *Result) Failed() bool { return r.Status == StatusFailed || r.Status == StatusPartial }
 
-func (r *Result) recordError(index int, err error) {
+// recordError counts a record that could not be ingested; offset is 0
+// when unknown.
+func (r *Result) recordError(index int, offset int64, err error) {
 	r.RecordErrorCount++
 	if len(r.RecordErrors) < maxRecordErrors {
-		r.RecordErrors = append(r.RecordErrors, RecordError{Index: index, Err: err.Error()})
+		r.RecordErrors = append(r.RecordErrors, RecordError{Index: index, Offset: offset, Err: err.Error()})
 	}
+}
+
+func (r *Result) quarantine(index int, t time.Time, reason string) {
+	r.Quarantined++
+	if len(r.QuarantinedRecords) < maxRecordErrors {
+		r.QuarantinedRecords = append(r.QuarantinedRecords, Quarantined{Object: r.Object, Index: index, EventTime: t, Reason: reason})
+	}
+}
+
+// scanError records a record the scanner skipped, with the offset where it
+// starts.
+func (r *Result) scanError(err error) {
+	var se *cloudtrail.SyntaxError
+	if !errors.As(err, &se) {
+		r.recordError(-1, 0, err)
+		return
+	}
+	r.recordError(se.Index, se.Offset, se.Err)
 }
 
 // SkipReason returns why an object key should not be ingested, from its key
@@ -171,7 +240,15 @@ func SkipReason(key string) string {
 // Ingest reads one CloudTrail object (gzip or plain JSON) named key from r
 // and writes its kept records to the lake. The error is non-nil only when
 // the lake could not be written; problems with the input are in the Result.
+// The object's delivery time, which bounds its events' times, comes from
+// key; see times.go.
 func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result, error) {
+	return in.ingest(ctx, key, time.Time{}, r)
+}
+
+// ingest is Ingest for an object written at modified (S3's LastModified;
+// zero when unknown).
+func (in *Ingester) ingest(ctx context.Context, key string, modified time.Time, r io.Reader) (Result, error) {
 	res := Result{Object: key, Status: StatusOK, BySource: map[string]int{}}
 	if reason := SkipReason(key); reason != "" {
 		res.Status, res.Reason = StatusSkipped, reason
@@ -191,12 +268,19 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	defer body.Close()
 	counter := &countingReader{r: body}
 
-	w := in.newPartWriter(ctx, key)
+	bounds := in.timeBounds(key, modified)
+	w := in.newPartWriter(ctx, key, bounds.day)
 	s := or.scanner
 	s.Reset(counter)
 	var rec cloudtrail.Record
 	for s.Next() {
 		res.Records++
+		if err := s.RecordErr(); err != nil {
+			// Too large to read (the scanner passed over it): lost,
+			// but the records after it are not.
+			res.scanError(err)
+			continue
+		}
 		raw := s.Record()
 		if !in.mayKeep(s.EventSource()) {
 			res.Dropped++
@@ -215,7 +299,7 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 				// The rest decoded: keep the record.
 				res.Warnings++
 			case err != nil:
-				res.recordError(s.Index(), fmt.Errorf("invalid JSON: %w", err))
+				res.recordError(s.Index(), 0, fmt.Errorf("invalid JSON: %w", err))
 				continue
 			}
 		}
@@ -225,20 +309,26 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		}
 		e, err := Normalize(&rec, raw)
 		if err != nil {
-			res.recordError(s.Index(), err)
+			res.recordError(s.Index(), 0, err)
 			continue
 		}
 		e.SourceObject = key
 		e.SourceIndex = int64(s.Index())
-		res.Kept++
-		res.BySource[e.EventSource]++
-		if res.Oldest.IsZero() || e.EventTime.Before(res.Oldest) {
-			res.Oldest = e.EventTime
+		if why := bounds.check(e.EventTime); why != "" {
+			res.quarantine(s.Index(), e.EventTime, why)
+			err = w.addQuarantined(e)
+		} else {
+			res.Kept++
+			res.BySource[e.EventSource]++
+			if res.Oldest.IsZero() || e.EventTime.Before(res.Oldest) {
+				res.Oldest = e.EventTime
+			}
+			if e.EventTime.After(res.Newest) {
+				res.Newest = e.EventTime
+			}
+			err = w.add(e)
 		}
-		if e.EventTime.After(res.Newest) {
-			res.Newest = e.EventTime
-		}
-		if err := w.add(e); err != nil {
+		if err != nil {
 			w.close()
 			return res, err
 		}
@@ -276,8 +366,27 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	in.log.LogAttrs(ctx, slog.LevelInfo, "ingested object",
 		slog.String("object", key), slog.String("status", string(res.Status)),
 		slog.Int("records", res.Records), slog.Int("kept", res.Kept),
-		slog.Int("record_errors", res.RecordErrorCount), slog.String("reason", res.Reason))
+		slog.Int("record_errors", res.RecordErrorCount), slog.Int("quarantined", res.Quarantined),
+		slog.String("reason", res.Reason))
+	if res.Quarantined > 0 {
+		// The record's text stays out of the log: its index, parsed time
+		// and the reason say which it is.
+		in.log.LogAttrs(ctx, slog.LevelWarn, "records quarantined: event time implausible for the object",
+			slog.String("object", key), slog.Int("quarantined", res.Quarantined),
+			slog.String("partition", lake.PartitionPrefix(lake.QuarantinePrefix, bounds.day)),
+			slog.Any("first", quarantineLog(res.QuarantinedRecords)))
+	}
 	return res, nil
+}
+
+// quarantineLog is how quarantined records go into a log line: index,
+// event time and reason (the object is the line's own attribute).
+func quarantineLog(qs []Quarantined) []map[string]any {
+	out := make([]map[string]any, len(qs))
+	for i, q := range qs {
+		out[i] = map[string]any{"index": q.Index, "event_time": q.EventTime.Format(time.RFC3339Nano), "reason": q.Reason}
+	}
+	return out
 }
 
 // mayKeep is the cheap pre-filter, on the record's top-level eventSource as

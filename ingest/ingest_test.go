@@ -224,6 +224,9 @@ func TestRealSamples(t *testing.T) {
 			if res.Records != len(recs) {
 				t.Errorf("read %d records, file has %d", res.Records, len(recs))
 			}
+			if res.Quarantined != 0 {
+				t.Errorf("quarantined real records: %+v", res.QuarantinedRecords)
+			}
 			if res.Kept+res.RecordErrorCount != want {
 				t.Errorf("kept %d + errors %d, want %d SM/KMS records (%+v)", res.Kept, res.RecordErrorCount, want, res.RecordErrors)
 			}

@@ -12,7 +12,8 @@ import (
 	"github.com/keytrail/keytrail/internal/lake"
 )
 
-// partWriter buffers rows by event day and writes sorted Parquet parts. A
+// partWriter buffers rows by event day and writes sorted Parquet parts
+// (quarantined rows apart, under the object's delivery day). A
 // part is encoded and stored by a background goroutine while the next one
 // fills, so reading and writing overlap on two cores; at most one part is
 // in flight, which bounds memory at two parts.
@@ -24,6 +25,10 @@ type partWriter struct {
 	rows    int
 	parts   map[int64]int
 	outputs []string
+	// quarantined rows, all under the partition of quarantineDay.
+	quarantined     []event.Event
+	quarantineDay   string
+	quarantineParts int
 
 	pending chan partJob // to the writer goroutine
 	done    chan struct{}
@@ -36,8 +41,8 @@ type partJob struct {
 	rows []event.Event
 }
 
-func (in *Ingester) newPartWriter(ctx context.Context, key string) *partWriter {
-	w := &partWriter{in: in, ctx: ctx, base: objectName(key),
+func (in *Ingester) newPartWriter(ctx context.Context, key, quarantineDay string) *partWriter {
+	w := &partWriter{in: in, ctx: ctx, base: objectName(key), quarantineDay: quarantineDay,
 		byDay: map[int64][]event.Event{}, parts: map[int64]int{},
 		pending: make(chan partJob), done: make(chan struct{})}
 	go w.writeLoop()
@@ -98,6 +103,19 @@ func (w *partWriter) add(e event.Event) error {
 	return nil
 }
 
+// addQuarantined buffers a row for the quarantine table.
+func (w *partWriter) addQuarantined(e event.Event) error {
+	if w.quarantined == nil {
+		w.quarantined = w.in.getRows()
+	}
+	w.quarantined = append(w.quarantined, e)
+	w.rows++
+	if w.rows >= w.in.rowsPerPart {
+		return w.flush()
+	}
+	return nil
+}
+
 func (w *partWriter) flush() error {
 	days := make([]int64, 0, len(w.byDay))
 	for d := range w.byDay {
@@ -115,6 +133,18 @@ func (w *partWriter) flush() error {
 		w.pending <- partJob{key: key, rows: w.byDay[d]}
 		w.outputs = append(w.outputs, key)
 		delete(w.byDay, d)
+	}
+	if len(w.quarantined) > 0 {
+		if err := w.failed(); err != nil {
+			return err
+		}
+		// The same names as the object's event parts, so ingesting it
+		// again replaces them.
+		key := lake.QuarantineKey(w.quarantineDay, fmt.Sprintf("%s-p%03d", w.base, w.quarantineParts))
+		w.quarantineParts++
+		w.pending <- partJob{key: key, rows: w.quarantined}
+		w.outputs = append(w.outputs, key)
+		w.quarantined = nil
 	}
 	w.rows = 0
 	return nil

@@ -121,9 +121,14 @@ type Summary struct {
 	Dropped int `json:"dropped"`
 	Errors  int `json:"record_errors"`
 	// Warnings counts kept records with a field of an unexpected type.
-	Warnings int            `json:"warnings,omitempty"`
-	BySource map[string]int `json:"by_source"`
-	Bytes    int64          `json:"bytes"`
+	Warnings int `json:"warnings,omitempty"`
+	// Quarantined counts records kept apart for an implausible event time
+	// (not in Kept); Quarantine lists them, the first of each object, in
+	// object and record order.
+	Quarantined int            `json:"quarantined"`
+	Quarantine  []Quarantined  `json:"quarantine,omitempty"`
+	BySource    map[string]int `json:"by_source"`
+	Bytes       int64          `json:"bytes"`
 	// Problems lists every object that was not fully ingested.
 	Problems []Result `json:"problems,omitempty"`
 	// Resumed counts objects passed over because a marker says they are done.
@@ -154,6 +159,8 @@ func (s *Summary) add(r Result) {
 	s.Dropped += r.Dropped
 	s.Errors += r.RecordErrorCount
 	s.Warnings += r.Warnings
+	s.Quarantined += r.Quarantined
+	s.Quarantine = append(s.Quarantine, r.QuarantinedRecords...)
 	s.Bytes += r.Bytes
 	for k, v := range r.BySource {
 		s.BySource[k] += v
@@ -239,6 +246,12 @@ func (in *Ingester) Run(ctx context.Context, sources []Source, opt RunOptions) (
 	close(objs)
 	wg.Wait()
 	slices.SortFunc(sum.Problems, func(a, b Result) int { return strings.Compare(a.Object, b.Object) })
+	slices.SortFunc(sum.Quarantine, func(a, b Quarantined) int {
+		if c := strings.Compare(a.Object, b.Object); c != 0 {
+			return c
+		}
+		return a.Index - b.Index
+	})
 	sum.Elapsed = now().Sub(start)
 	if firstErr != nil {
 		return sum, firstErr
@@ -258,7 +271,18 @@ func (in *Ingester) ingestObject(ctx context.Context, o Object) (Result, error) 
 		return Result{Object: o.Key, Status: StatusFailed, Reason: fmt.Sprintf("open: %v", err)}, nil
 	}
 	defer rc.Close()
-	return in.Ingest(ctx, o.Key, rc)
+	var modified time.Time
+	if m, ok := rc.(lastModified); ok {
+		modified = m.LastModified()
+	}
+	return in.ingest(ctx, o.Key, modified, rc)
+}
+
+// lastModified is an object's body that knows when the object was written
+// (S3's LastModified), which bounds its events' times when its name does
+// not say when CloudTrail delivered it.
+type lastModified interface {
+	LastModified() time.Time
 }
 
 // SortedSources returns the by-source counts in name order.

@@ -33,9 +33,17 @@ func S3Object(client S3API, bucket, key string, size int64) Object {
 		if err != nil {
 			return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 		}
-		return out.Body, nil
+		return s3Body{out.Body, aws.ToTime(out.LastModified)}, nil
 	}}
 }
+
+// s3Body is an S3 object's content and when it was written.
+type s3Body struct {
+	io.ReadCloser
+	modified time.Time
+}
+
+func (b s3Body) LastModified() time.Time { return b.modified }
 
 // S3Source lists CloudTrail log files under s3://Bucket/Prefix, optionally
 // limited to the date folders from Since to Until (inclusive, UTC days). The

@@ -85,9 +85,13 @@ func runDetect(ctx context.Context, env *environ, args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	from, to, err := detectWindow(ctx, store, *fromS, *toS)
+	from, to, future, err := detectWindow(ctx, store, *fromS, *toS, time.Now())
 	if err != nil {
 		return fail(err)
+	}
+	if len(future) > 0 {
+		fmt.Fprintf(env.stderr, "keytrail detect: passed over %d event day partitions after tomorrow (the latest: day=%s); the default window ignores them\n",
+			len(future), printable(future[len(future)-1]))
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: queries.Evidence}}
@@ -116,42 +120,55 @@ type lister interface {
 }
 
 // detectWindow resolves --from/--to; the default is the 24h before the end
-// of the latest event day in the lake.
-func detectWindow(ctx context.Context, store lister, fromS, toS string) (time.Time, time.Time, error) {
-	var from, to time.Time
-	var err error
+// of the latest event day in the lake. Days after now's tomorrow are not
+// taken for the latest (ingest quarantines such event times, but a lake
+// written before it did, or by something else, may hold them): one row
+// dated 9999 must not move the window past every real event. Those days
+// are returned, sorted, so the caller can say so.
+func detectWindow(ctx context.Context, store lister, fromS, toS string, now time.Time) (from, to time.Time, future []string, err error) {
 	if toS != "" {
 		if to, err = parseWhen(toS); err != nil {
-			return from, to, fmt.Errorf("--to: %w", err)
+			return from, to, nil, fmt.Errorf("--to: %w", err)
 		}
 	} else {
 		objs, err := store.List(ctx, lake.EventsPrefix)
 		if err != nil {
-			return from, to, err
+			return from, to, nil, err
 		}
-		latest := ""
+		latest, tomorrow := "", lake.Day(now.Add(24*time.Hour))
 		for _, o := range objs {
-			if d, err := lake.ParseDay(o.Key); err == nil && d > latest {
+			d, err := lake.ParseDay(o.Key)
+			switch {
+			case err != nil:
+			case d > tomorrow:
+				if !slices.Contains(future, d) {
+					future = append(future, d)
+				}
+			case d > latest:
 				latest = d
 			}
 		}
+		slices.Sort(future)
+		if latest == "" && len(future) > 0 {
+			return from, to, future, fmt.Errorf("the lake holds events only after tomorrow (%d days, the first day=%s); give --to", len(future), future[0])
+		}
 		if latest == "" {
-			return from, to, errors.New("the lake holds no events; ingest some first, or give --to")
+			return from, to, nil, errors.New("the lake holds no events; ingest some first, or give --to")
 		}
 		day, _ := time.Parse(time.DateOnly, latest)
 		to = day.Add(24 * time.Hour)
 	}
 	if fromS != "" {
 		if from, err = parseWhen(fromS); err != nil {
-			return from, to, fmt.Errorf("--from: %w", err)
+			return from, to, future, fmt.Errorf("--from: %w", err)
 		}
 	} else {
 		from = to.Add(-24 * time.Hour)
 	}
 	if !from.Before(to) {
-		return from, to, fmt.Errorf("--from %s is not before --to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+		return from, to, future, fmt.Errorf("--from %s is not before --to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
-	return from, to, nil
+	return from, to, future, nil
 }
 
 func parseWhen(s string) (time.Time, error) {

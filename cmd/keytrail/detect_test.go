@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +75,90 @@ func TestDetectCommand(t *testing.T) {
 	out.Reset()
 	if code := run(context.Background(), env, []string{"detect", "--lake", dir, "--timezone", "Asia/Tokyo", "--format", "table"}); code != 0 || strings.Contains(out.String(), "\x1b") || !strings.Contains(out.String(), "off_hours") {
 		t.Errorf("table: exit %d: %q", code, out.String())
+	}
+}
+
+// The default window follows the latest event day up to tomorrow, never
+// past it: a day partition dated 9999 (a lake written before ingest
+// quarantined such times) does not move it, and is reported.
+func TestDetectWindowIgnoresFutureDays(t *testing.T) {
+	now := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		days   []string
+		to     string // the window's end, "" for an error
+		future []string
+		err    string
+	}{
+		{"past days", []string{"2026-06-01", "2026-06-02"}, "2026-06-03", nil, ""},
+		{"a far future day", []string{"2026-06-01", "9999-12-31", "2026-06-02", "9999-12-31"}, "2026-06-03", []string{"9999-12-31"}, ""},
+		{"tomorrow counts", []string{"2026-12-03", "2026-12-04", "2027-01-01"}, "2026-12-04", []string{"2026-12-04", "2027-01-01"}, ""},
+		{"only future days", []string{"9999-12-31"}, "", []string{"9999-12-31"}, "only after tomorrow"},
+		{"no events", nil, "", nil, "holds no events"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := lake.NewDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range tt.days {
+				if err := st.Put(context.Background(), lake.EventKey(d, fmt.Sprintf("part-%d", i)), strings.NewReader("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			from, to, future, err := detectWindow(context.Background(), st, "", "", now)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want one mentioning %q", err, tt.err)
+				}
+			} else if err != nil || lake.Day(to) != tt.to || !to.Equal(from.Add(24*time.Hour)) {
+				t.Fatalf("window %v – %v (%v), want the day before %s", from, to, err, tt.to)
+			}
+			if !slices.Equal(future, tt.future) {
+				t.Errorf("future days %v, want %v", future, tt.future)
+			}
+		})
+	}
+}
+
+// Issue 16, item 4, end to end: one row dated 9999-12-31 in the lake leaves
+// plain `keytrail detect` with the findings it had without it.
+func TestDetectCommandFutureRow(t *testing.T) {
+	dir := t.TempDir()
+	st, err := lake.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := event.Event{EventSource: "secretsmanager.amazonaws.com", EventName: "GetSecretValue", CallerKind: event.CallerPerson,
+		PrincipalARN: "arn:aws:iam::111111111111:role/Admin", PrincipalAccount: "111111111111",
+		ResourceARN: "arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:s1", ResourceAccount: "111111111111"}
+	for _, r := range []struct {
+		id string
+		at time.Time
+	}{
+		{"e1", time.Date(2025, 3, 21, 18, 10, 0, 0, time.UTC)}, // 03:10 on a Saturday in Tokyo
+		{"forged", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+	} {
+		row := base
+		row.EventID, row.EventTime = r.id, r.at
+		var buf bytes.Buffer
+		if err := event.WriteParquet(&buf, []event.Event{row}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put(context.Background(), lake.EventKey(row.Day(), "part"), &buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errb bytes.Buffer
+	env := &environ{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), env, []string{"detect", "--lake", dir, "--timezone", "Asia/Tokyo"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(strings.TrimSpace(out.String()), "\n") + 1; strings.TrimSpace(out.String()) == "" || n != 1 || !strings.Contains(out.String(), `"e1"`) {
+		t.Fatalf("findings:\n%s\nwant the one off-hours read of e1", out.String())
+	}
+	if !strings.Contains(errb.String(), "day=9999-12-31") {
+		t.Errorf("stderr does not say the future day was passed over: %s", errb.String())
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/visible"
 )
 
 const ingestUsage = `Usage: keytrail ingest [flags] SRC...
@@ -232,7 +233,7 @@ func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir stri
 	if s.Resumed > 0 {
 		fmt.Fprintf(w, "           %d finished by an earlier run (use --redo to ingest them again)\n", s.Resumed)
 	}
-	fmt.Fprintf(w, "  records: %d read, %d kept, %d other services, %d unreadable\n", s.Records, s.Kept, s.Dropped, s.Errors)
+	fmt.Fprintf(w, "  records: %d read, %d kept, %d other services, %d unreadable, %d quarantined\n", s.Records, s.Kept, s.Dropped, s.Errors, s.Quarantined)
 	for _, src := range s.SortedSources() {
 		fmt.Fprintf(w, "    %-32s %d\n", src, s.BySource[src])
 	}
@@ -242,11 +243,29 @@ func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir stri
 		for _, p := range s.Problems {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Status, oneLine(p.Object), oneLine(p.Reason))
 			for _, re := range p.RecordErrors {
-				fmt.Fprintf(tw, "  \t  record %d\t%s\n", re.Index, oneLine(re.Err))
+				at := ""
+				if re.Offset > 0 {
+					at = fmt.Sprintf(" (offset %d)", re.Offset)
+				}
+				fmt.Fprintf(tw, "  \t  record %d%s\t%s\n", re.Index, at, oneLine(re.Err))
 			}
 			if extra := p.RecordErrorCount - len(p.RecordErrors); extra > 0 {
 				fmt.Fprintf(tw, "  \t  … and %d more records\t\n", extra)
 			}
+		}
+		tw.Flush()
+	}
+	if s.Quarantined > 0 {
+		// Not a failure (the files are done), but rows detection does
+		// not see: each is named.
+		fmt.Fprintf(w, "Quarantined %d records whose eventTime is implausible for their file (kept under %s, not in detection):\n",
+			s.Quarantined, lake.QuarantinePrefix)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, q := range s.Quarantine {
+			fmt.Fprintf(tw, "  %s\trecord %d\t%s\t%s\n", oneLine(q.Object), q.Index, q.EventTime.Format(time.RFC3339Nano), oneLine(q.Reason))
+		}
+		if extra := s.Quarantined - len(s.Quarantine); extra > 0 {
+			fmt.Fprintf(tw, "  … and %d more records\t\t\t\n", extra)
 		}
 		tw.Flush()
 	}
@@ -256,10 +275,11 @@ func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir stri
 }
 
 // oneLine keeps caller-controlled text (file names, error messages quoting
-// record content) on one line of the terminal.
+// record content) on one line of the terminal: what visible hides (line
+// breaks, controls, bidi and zero-width characters) becomes a space.
 func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 {
+		if visible.Hidden(r) {
 			return ' '
 		}
 		return r

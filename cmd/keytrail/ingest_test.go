@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testEnv() (*environ, *bytes.Buffer, *bytes.Buffer) {
@@ -96,5 +98,79 @@ func TestIngestCommandUsage(t *testing.T) {
 	env, _, _ = testEnv()
 	if code := run(context.Background(), env, []string{"ingest", "-h"}); code != 0 {
 		t.Fatalf("-h exit %d", code)
+	}
+}
+
+// The summary names every record ingest could not take as it came: a
+// record dated 9999 (quarantined: the file is fine, the row is kept apart)
+// and a record over the size limit (skipped with its offset, the records
+// after it read), in text and in JSON.
+func TestIngestCommandQuarantineAndOversized(t *testing.T) {
+	src := t.TempDir()
+	day := filepath.Join(src, "AWSLogs", "111122223333", "CloudTrail", "eu-central-1", "2026", "06", "01")
+	name := "111122223333_CloudTrail_eu-central-1_20260601T1005Z_Mu0KsOhtH1ar15ZZ.json.gz"
+	forged := strings.Replace(strings.Replace(kmsRec, "ID", "forged", 1), "2026-06-01T10:00:00Z", "9999-12-31T23:59:59Z", 1)
+	writeGz(t, filepath.Join(day, name), `{"Records":[`+strings.Replace(kmsRec, "ID", "e1", 1)+`,`+forged+`]}`)
+	head := `{"Records":[` + strings.Replace(kmsRec, "ID", "e2", 1) + `,`
+	huge := strings.Replace(strings.Replace(kmsRec, "ID", "huge", 1), `"eventVersion"`, `"userAgent":"`+strings.Repeat("A", 9<<20)+`","eventVersion"`, 1)
+	writeGz(t, filepath.Join(day, "big.json.gz"), head+huge+`,`+strings.Replace(kmsRec, "ID", "e3", 1)+`]}`)
+	lakeDir := filepath.Join(t.TempDir(), "lake")
+
+	env, out, errb := testEnv()
+	if code := run(context.Background(), env, []string{"ingest", "--lake", lakeDir, src}); code != 1 {
+		t.Fatalf("exit %d, want 1 (a record could not be read); stderr %s", code, errb)
+	}
+	for _, want := range []string{
+		"5 read, 3 kept, 0 other services, 1 unreadable, 1 quarantined",
+		fmt.Sprintf("record 1 (offset %d)", len(head)),
+		"record exceeds the size limit",
+		"Quarantined 1 records",
+		name + "  record 1  9999-12-31T23:59:59Z  more than 1 hour after the object's delivery (2026-06-01T10:05:00Z, from its name)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if parts, _ := filepath.Glob(filepath.Join(lakeDir, "quarantine", "day=2026-06-01", "*.parquet")); len(parts) != 1 {
+		t.Errorf("quarantine parts %v, want one under the delivery day", parts)
+	}
+	if parts, _ := filepath.Glob(filepath.Join(lakeDir, "events", "day=9999-12-31", "*")); len(parts) != 0 {
+		t.Errorf("events/ has a 9999 partition: %v", parts)
+	}
+
+	env, out, _ = testEnv()
+	run(context.Background(), env, []string{"ingest", "--json", "--lake", lakeDir, src})
+	var sum struct {
+		Quarantined int `json:"quarantined"`
+		Quarantine  []struct {
+			Object    string    `json:"object"`
+			Index     int       `json:"index"`
+			EventTime time.Time `json:"event_time"`
+			Reason    string    `json:"reason"`
+		} `json:"quarantine"`
+		Problems []struct {
+			RecordErrors []struct {
+				Index  int   `json:"index"`
+				Offset int64 `json:"offset"`
+			} `json:"record_errors"`
+		} `json:"problems"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatalf("summary is not JSON: %v\n%s", err, out)
+	}
+	if sum.Quarantined != 1 || len(sum.Quarantine) != 1 || sum.Quarantine[0].Index != 1 || sum.Quarantine[0].EventTime.Year() != 9999 ||
+		!strings.HasSuffix(sum.Quarantine[0].Object, name) || sum.Quarantine[0].Reason == "" {
+		t.Errorf("json quarantine %+v", sum)
+	}
+	if len(sum.Problems) != 1 || len(sum.Problems[0].RecordErrors) != 1 || sum.Problems[0].RecordErrors[0].Offset != int64(len(head)) {
+		t.Errorf("json problems %+v, want the oversized record with its offset", sum.Problems)
+	}
+}
+
+// oneLine spells nothing hidden into the terminal: line breaks, escapes,
+// bidi and zero-width characters in a file name become spaces.
+func TestOneLine(t *testing.T) {
+	if got := oneLine("a\nb\x1b[31m\u202ec\u200bd\U000e0041"); got != "a b [31m c d " {
+		t.Errorf("oneLine = %q", got)
 	}
 }

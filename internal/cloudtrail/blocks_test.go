@@ -84,7 +84,7 @@ func describeScan(data []byte, sizes []int, max int, blocks bool) string {
 	}
 	var b strings.Builder
 	for s.Next() {
-		fmt.Fprintf(&b, "%d %q %q\n", s.Index(), s.Record(), s.EventSource())
+		fmt.Fprintf(&b, "%d %q %q %v\n", s.Index(), s.Record(), s.EventSource(), s.RecordErr())
 	}
 	fmt.Fprintf(&b, "err: %v", s.Err())
 	return b.String()

@@ -14,18 +14,21 @@ var (
 	ErrDigest = errors.New("CloudTrail digest file, not a log file")
 	// ErrNotCloudTrail reports JSON that is not a CloudTrail log file.
 	ErrNotCloudTrail = errors.New("not a CloudTrail log file: no top-level Records array")
-	// ErrRecordTooLarge reports a record beyond the scanner's limit.
+	// ErrRecordTooLarge reports a record beyond the scanner's limit
+	// (RecordErr), or a top-level member other than Records beyond it.
 	ErrRecordTooLarge = errors.New("record exceeds the size limit")
 )
 
 // MaxRecordSize is the default limit on one record's size. CloudTrail caps an
 // event at 256 KB; the margin covers other producers without letting a broken
-// file make the scanner buffer it whole.
+// file make the scanner buffer it whole. A larger record is skipped, not
+// held: see RecordErr.
 const MaxRecordSize = 8 << 20
 
-// SyntaxError is a malformed or truncated log file. Index is the Records
-// element being read when it went wrong (-1 outside the Records array) and
-// Offset the byte offset in the uncompressed stream.
+// SyntaxError is a malformed or truncated log file, or (from RecordErr) a
+// record skipped for its size. Index is the Records element being read when
+// it went wrong (-1 outside the Records array) and Offset the byte offset in
+// the uncompressed stream.
 type SyntaxError struct {
 	Index  int
 	Offset int64
@@ -53,9 +56,19 @@ var errUnexpectedEOF = errors.New("unexpected end of input (truncated file?)")
 //
 //	s := cloudtrail.NewScanner(r)
 //	for s.Next() {
+//		if err := s.RecordErr(); err != nil {
+//			... // a record over the size limit, skipped
+//			continue
+//		}
 //		raw := s.Record() // valid until the next call to Next
 //	}
 //	if err := s.Err(); err != nil { ... }
+//
+// One record over the size limit does not end the file: the scanner passes
+// over it without keeping its bytes (a 10 MB user agent or a million
+// resources cost one buffer of the limit's size, not the record's) and
+// reads on from the record after it. A file that is broken, truncated or
+// unreadable ends at the damage (Err).
 type Scanner struct {
 	r   io.Reader
 	max int
@@ -71,10 +84,14 @@ type Scanner struct {
 	state    int
 	index    int // index of the next record
 	rec      []byte
+	recErr   error // why the current record was skipped (RecordErr)
 	sawArray bool
 	keys     []string
 	err      error
-	stack    []byte
+	// overLimit is set when err is the size limit met inside a record,
+	// which Next turns into skipping that record.
+	overLimit bool
+	stack     []byte
 	// srcStart and srcEnd bound the current record's top-level eventSource
 	// value, relative to mark; -1 when it has none.
 	srcStart, srcEnd int
@@ -130,10 +147,16 @@ func (s *Scanner) EventSource() []byte {
 	return s.rec[s.srcStart:s.srcEnd]
 }
 
+// RecordErr reports why the current record was skipped, or nil when it
+// was read: a *SyntaxError for ErrRecordTooLarge, whose Index and Offset
+// (in the uncompressed stream) say where the record starts. Record and
+// EventSource are then nil. Scanning goes on with the next record.
+func (s *Scanner) RecordErr() error { return s.recErr }
+
 // Index returns the current record's position in the Records array.
 func (s *Scanner) Index() int { return s.index - 1 }
 
-// Count returns how many records Next has returned.
+// Count returns how many records Next has returned, skipped ones included.
 func (s *Scanner) Count() int { return s.index }
 
 // Err returns the first error met, nil at a clean end of a log file.
@@ -145,7 +168,7 @@ func (s *Scanner) Next() bool {
 	if s.err != nil || s.state == stateDone {
 		return false
 	}
-	s.rec = nil
+	s.rec, s.recErr = nil, nil
 	for {
 		switch s.state {
 		case stateStart:
@@ -225,10 +248,15 @@ func (s *Scanner) Next() bool {
 			}
 			start, end, ok := s.value(s.index)
 			if !ok {
+				if s.overLimit {
+					return s.skipRecord()
+				}
 				return false
 			}
 			if end-start > s.max {
-				return s.fail(s.index, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.max), nil)
+				// Whole in the buffer, but the limit was lowered since
+				// the buffer grew.
+				return s.skipped(s.base+int64(start), int64(end-start), true)
 			}
 			s.rec = s.buf[start:end]
 			s.index++
@@ -287,6 +315,94 @@ func (s *Scanner) fail(index int, err, kind error) bool {
 	}
 	s.state = stateDone
 	return false
+}
+
+// skipRecord passes over the record at mark, which outgrew the size limit
+// while value scanned it, and reports it through RecordErr; Next goes on
+// with the next record. value stopped with the limit as the file's error:
+// that error is withdrawn, and the record scanned again from its start by
+// skipValue, which keeps none of it.
+func (s *Scanner) skipRecord() bool {
+	s.err, s.overLimit, s.state = nil, false, stateArray
+	s.rec, s.srcStart, s.srcEnd = nil, -1, -1
+	start := s.base + int64(s.mark)
+	s.pos = s.mark
+	done := s.skipValue(s.index)
+	return s.skipped(start, s.base+int64(s.pos)-start, done)
+}
+
+// skipped reports the record of size bytes at offset start as skipped
+// (whole, or cut short by the end of the input or a read error, which then
+// is the file's error, met once the caller is done with this record).
+func (s *Scanner) skipped(start, size int64, whole bool) bool {
+	err := fmt.Errorf("%w: %d bytes, the limit is %d; skipped", ErrRecordTooLarge, size, s.max)
+	if !whole {
+		err = fmt.Errorf("%w: at least %d bytes, the limit is %d; skipped", ErrRecordTooLarge, size, s.max)
+	}
+	s.recErr = &SyntaxError{Index: s.index, Offset: start, Err: err}
+	s.index++
+	return true
+}
+
+// skipValue advances past the object or array at pos without keeping it:
+// the bytes it has passed are released at every refill, so a value of any
+// size costs one buffer. It finds where the value ends and no more:
+// brackets are counted, not matched, since the value is dropped; a
+// mismatch inside it shows as a syntax error after it, where the count
+// runs out. It reports whether the value ended before the input did.
+func (s *Scanner) skipValue(index int) bool {
+	var k skipState
+	for {
+		n, done := k.scan(s.buf[s.pos:s.end])
+		s.pos += n
+		if done {
+			return true
+		}
+		s.mark = s.pos
+		if !s.fill() {
+			return s.fail(index, errUnexpectedEOF, nil)
+		}
+	}
+}
+
+// skipState is where skipValue is in the value: its depth, and whether in
+// a string and after a backslash there. It carries across refills, so no
+// byte is kept for the next read.
+type skipState struct {
+	depth    int64
+	inString bool
+	escaped  bool
+}
+
+// scan walks b and returns the bytes it used and whether the value ended
+// in them (just past its closing bracket).
+func (k *skipState) scan(b []byte) (int, bool) {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case k.escaped:
+			k.escaped = false
+		case k.inString:
+			switch c {
+			case '\\':
+				k.escaped = true
+			case '"':
+				k.inString = false
+			}
+		default:
+			switch c {
+			case '"':
+				k.inString = true
+			case '{', '[':
+				k.depth++
+			case '}', ']':
+				if k.depth--; k.depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+	}
+	return len(b), false
 }
 
 // readKey reads `"name" :` and returns name.
@@ -352,7 +468,11 @@ func (s *Scanner) fill() bool {
 	}
 	s.makeRoom()
 	if s.end >= s.max {
+		// In a record (the bytes from mark on), Next skips the record
+		// instead of ending the file.
+		inRecord := s.state == stateArray
 		s.fail(s.errIndex(), fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.max), nil)
+		s.overLimit = inRecord
 		return false
 	}
 	if s.readErr != nil {

@@ -110,15 +110,38 @@ func TestScannerErrors(t *testing.T) {
 	}
 }
 
+// A record over the limit is not returned: Next reports it through
+// RecordErr, and the file goes on (see TestScannerSkipsOversizedRecord).
 func TestScannerRecordTooLarge(t *testing.T) {
 	big := `{"Records":[{"a":"` + strings.Repeat("x", 4096) + `"}]}`
 	s := NewScanner(strings.NewReader(big))
 	s.SetMaxRecordSize(1024)
+	n := 0
 	for s.Next() {
-		t.Fatal("returned a record over the limit")
+		n++
+		if s.Record() != nil {
+			t.Fatal("returned a record over the limit")
+		}
+		if !errors.Is(s.RecordErr(), ErrRecordTooLarge) {
+			t.Fatalf("RecordErr = %v, want ErrRecordTooLarge", s.RecordErr())
+		}
 	}
-	if !errors.Is(s.Err(), ErrRecordTooLarge) {
-		t.Fatalf("err = %v, want ErrRecordTooLarge", s.Err())
+	if n != 1 || s.Err() != nil {
+		t.Fatalf("%d elements, err %v; want the one, skipped, and no error", n, s.Err())
+	}
+}
+
+// A top-level member other than Records is not a record: once it outgrows
+// the limit (and the buffer), it still ends the file.
+func TestScannerMemberTooLarge(t *testing.T) {
+	s := NewScanner(strings.NewReader(`{"x":"` + strings.Repeat("x", 600<<10) + `","Records":[{}]}`))
+	s.SetMaxRecordSize(300 << 10)
+	for s.Next() {
+		t.Fatal("returned a record after an oversized member")
+	}
+	var se *SyntaxError
+	if !errors.Is(s.Err(), ErrRecordTooLarge) || !errors.As(s.Err(), &se) || se.Index != -1 {
+		t.Fatalf("err = %v, want ErrRecordTooLarge outside the Records array", s.Err())
 	}
 }
 
