@@ -272,7 +272,7 @@ var access = map[string][]string{
 		"logs:CreateLogStream logs:PutLogEvents -> IngestLogGroup.Arn",
 		"sqs:ReceiveMessage sqs:DeleteMessage sqs:GetQueueAttributes -> Queue.Arn",
 		"s3:GetObject -> arn:aws:s3:::trail-bucket/AWSLogs/*",
-		"s3:PutObject s3:AbortMultipartUpload -> lake:events/* lake:state/ingest/*",
+		"s3:PutObject s3:AbortMultipartUpload -> lake:events/* lake:quarantine/* lake:state/ingest/*",
 		"kms:Decrypt kms:GenerateDataKey -> LakeKey.Arn",
 	},
 	"compact": {
