@@ -135,6 +135,9 @@ type Result struct {
 	RecordErrorCount int           `json:"record_error_count,omitempty"`
 	// Warnings counts kept records with a field of an unexpected type.
 	Warnings int `json:"warnings,omitempty"`
+	// CappedRows counts kept rows whose record named more secrets and
+	// keys than a row keeps (1000): resource_arns holds the first ones.
+	CappedRows int `json:"capped_rows,omitempty"`
 	// Bytes is the size of the JSON read (after decompression).
 	Bytes int64 `json:"bytes"`
 	// Outputs lists the lake keys written.
@@ -223,7 +226,7 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 			res.Dropped++
 			continue
 		}
-		e, err := Normalize(&rec, raw)
+		e, capped, err := normalize(&rec, raw)
 		if err != nil {
 			res.recordError(s.Index(), err)
 			continue
@@ -231,6 +234,9 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 		e.SourceObject = key
 		e.SourceIndex = int64(s.Index())
 		res.Kept++
+		if capped {
+			res.CappedRows++
+		}
 		res.BySource[e.EventSource]++
 		if res.Oldest.IsZero() || e.EventTime.Before(res.Oldest) {
 			res.Oldest = e.EventTime
@@ -272,6 +278,10 @@ func (in *Ingester) Ingest(ctx context.Context, key string, r io.Reader) (Result
 	}
 	if len(res.BySource) == 0 {
 		res.BySource = nil
+	}
+	if res.CappedRows > 0 {
+		in.log.LogAttrs(ctx, slog.LevelWarn, "resource lists capped",
+			slog.String("object", key), slog.Int("rows", res.CappedRows), slog.Int("kept_per_row", maxResources))
 	}
 	in.log.LogAttrs(ctx, slog.LevelInfo, "ingested object",
 		slog.String("object", key), slog.String("status", string(res.Status)),

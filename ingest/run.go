@@ -121,9 +121,11 @@ type Summary struct {
 	Dropped int `json:"dropped"`
 	Errors  int `json:"record_errors"`
 	// Warnings counts kept records with a field of an unexpected type.
-	Warnings int            `json:"warnings,omitempty"`
-	BySource map[string]int `json:"by_source"`
-	Bytes    int64          `json:"bytes"`
+	Warnings int `json:"warnings,omitempty"`
+	// CappedRows counts kept rows whose resource_arns was cut (see Result).
+	CappedRows int            `json:"capped_rows,omitempty"`
+	BySource   map[string]int `json:"by_source"`
+	Bytes      int64          `json:"bytes"`
 	// Problems lists every object that was not fully ingested.
 	Problems []Result `json:"problems,omitempty"`
 	// Resumed counts objects passed over because a marker says they are done.
@@ -154,6 +156,7 @@ func (s *Summary) add(r Result) {
 	s.Dropped += r.Dropped
 	s.Errors += r.RecordErrorCount
 	s.Warnings += r.Warnings
+	s.CappedRows += r.CappedRows
 	s.Bytes += r.Bytes
 	for k, v := range r.BySource {
 		s.BySource[k] += v
