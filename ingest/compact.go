@@ -219,8 +219,13 @@ func (c *Compactor) read(ctx context.Context, key string) ([]event.Event, error)
 	return rows, nil
 }
 
-// CompactRecent compacts the days from now-lookback to now (UTC).
+// CompactRecent compacts the days from now-lookback to now (UTC), after
+// removing the temporary files killed writers left (RemoveStaleTemps).
 func (c *Compactor) CompactRecent(ctx context.Context, now time.Time, lookback time.Duration) ([]CompactResult, error) {
+	_, _, _, log := c.defaults()
+	if err := RemoveStaleTemps(ctx, c.Store, now, log); err != nil {
+		return nil, fmt.Errorf("compact: %w", err)
+	}
 	var out []CompactResult
 	for _, d := range lake.Days(now.Add(-lookback), now) {
 		r, err := c.CompactDay(ctx, d)
@@ -232,4 +237,31 @@ func (c *Compactor) CompactRecent(ctx context.Context, now time.Time, lookback t
 		}
 	}
 	return out, nil
+}
+
+// staleTempRemover is a store that keeps a write in progress as a file of
+// its own (lake.Dir), which a writer killed mid-write leaves behind. An S3
+// upload that dies leaves no object, and the S3 store is not one.
+type staleTempRemover interface {
+	RemoveStaleTemps(ctx context.Context, now time.Time) (int, error)
+}
+
+// The hook does nothing for a store without the method: keep Dir's in step.
+var _ staleTempRemover = (*lake.Dir)(nil)
+
+// RemoveStaleTemps removes the temporary files that killed writers left in
+// store, those older than lake.StaleTempAge at now, if store keeps any.
+// Nothing else ever removes them: compaction calls it, and so does the
+// start of an ingest run, so that a lake written by killed runs does not
+// fill up. log may be nil.
+func RemoveStaleTemps(ctx context.Context, store any, now time.Time, log *slog.Logger) error {
+	s, ok := store.(staleTempRemover)
+	if !ok {
+		return nil
+	}
+	n, err := s.RemoveStaleTemps(ctx, now)
+	if n > 0 && log != nil {
+		log.LogAttrs(ctx, slog.LevelInfo, "removed temporary files of killed writers", slog.Int("files", n))
+	}
+	return err
 }

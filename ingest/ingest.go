@@ -183,6 +183,9 @@ type Result struct {
 	// holds the first ones. They do not make the object partial.
 	Quarantined        int           `json:"quarantined,omitempty"`
 	QuarantinedRecords []Quarantined `json:"quarantined_records,omitempty"`
+	// CappedRows counts kept rows whose record named more secrets and
+	// keys than a row keeps (1000): resource_arns holds the first ones.
+	CappedRows int `json:"capped_rows,omitempty"`
 	// Bytes is the size of the JSON read (after decompression).
 	Bytes int64 `json:"bytes"`
 	// Outputs lists the lake keys written.
@@ -307,7 +310,7 @@ func (in *Ingester) ingest(ctx context.Context, key string, modified time.Time, 
 			res.Dropped++
 			continue
 		}
-		e, err := Normalize(&rec, raw)
+		e, capped, err := normalize(&rec, raw)
 		if err != nil {
 			res.recordError(s.Index(), 0, err)
 			continue
@@ -319,6 +322,9 @@ func (in *Ingester) ingest(ctx context.Context, key string, modified time.Time, 
 			err = w.addQuarantined(e)
 		} else {
 			res.Kept++
+			if capped {
+				res.CappedRows++
+			}
 			res.BySource[e.EventSource]++
 			if res.Oldest.IsZero() || e.EventTime.Before(res.Oldest) {
 				res.Oldest = e.EventTime
@@ -362,6 +368,10 @@ func (in *Ingester) ingest(ctx context.Context, key string, modified time.Time, 
 	}
 	if len(res.BySource) == 0 {
 		res.BySource = nil
+	}
+	if res.CappedRows > 0 {
+		in.log.LogAttrs(ctx, slog.LevelWarn, "resource lists capped",
+			slog.String("object", key), slog.Int("rows", res.CappedRows), slog.Int("kept_per_row", maxResources))
 	}
 	in.log.LogAttrs(ctx, slog.LevelInfo, "ingested object",
 		slog.String("object", key), slog.String("status", string(res.Status)),

@@ -24,9 +24,16 @@ var DefaultSources = []string{SourceSecretsManager, SourceKMS}
 // used only to derive a stable id for records that lack an eventID.
 // Lineage (source object, index) is the caller's to set.
 func Normalize(rec *cloudtrail.Record, raw []byte) (event.Event, error) {
+	e, _, err := normalize(rec, raw)
+	return e, err
+}
+
+// normalize is Normalize, also reporting whether the row's resource_arns
+// was cut to maxResources.
+func normalize(rec *cloudtrail.Record, raw []byte) (_ event.Event, capped bool, err error) {
 	t, err := rec.Time()
 	if err != nil {
-		return event.Event{}, err
+		return event.Event{}, false, err
 	}
 	e := event.Event{
 		EventID:         rec.EventID,
@@ -63,14 +70,14 @@ func Normalize(rec *cloudtrail.Record, raw []byte) (event.Event, error) {
 	setPrincipal(&e, rec, part)
 	var p requestRefs
 	p.decode(rec.RequestParameters)
-	setResources(&e, rec, &p, part)
+	capped = setResources(&e, rec, &p, part)
 	e.RequestParameters = jsonText(rec.RequestParameters)
 	e.ResponseElements = jsonText(rec.ResponseElements)
 	e.AdditionalEventData = jsonText(rec.AdditionalEventData)
 	// For a KMS call the encryption context says which S3 object, secret
 	// or volume the data key protected.
 	e.EncryptionContext = jsonText(p.EncryptionContext)
-	return e, nil
+	return e, capped, nil
 }
 
 // partitionOf returns the ARN partition (aws, aws-cn, aws-us-gov) of the
@@ -281,21 +288,75 @@ func callerKind(rec *cloudtrail.Record, ui *cloudtrail.UserIdentity, issuer *clo
 	return event.CallerUnknown
 }
 
+// maxResources caps resource_arns. A call names one to three secrets or
+// keys, BatchGetSecretValue at most twenty; a record naming thousands is
+// broken or hostile, and a row holding them all would cost a part's worth
+// of memory and every query that unnests the column. A row keeps the first
+// maxResources in resource_arns order; the ingest result counts the rows
+// cut (Result.CappedRows), since the schema has no column to mark them.
+const maxResources = 1000
+
+// smallRefs is how many distinct references setResources finds by
+// scanning its lists, as records name a handful and a set would cost an
+// allocation; past it a set keeps a record naming many linear.
+const smallRefs = 16
+
+// refKey is a reference in the set: its kind (kindOrder) and canonical ARN.
+type refKey struct {
+	kind  int
+	canon string
+}
+
+// refSet returns the set of the references in lists, with room to grow.
+func refSet(lists *[3][]string, n int) map[refKey]struct{} {
+	seen := make(map[refKey]struct{}, 2*n)
+	for k, list := range lists {
+		for _, s := range list {
+			seen[refKey{k, s}] = struct{}{}
+		}
+	}
+	return seen
+}
+
 // setResources finds every secret or key the record names, canonicalises
-// them and picks the primary one.
-func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part string) {
+// them and picks the primary one. It reports whether resource_arns was cut
+// to maxResources.
+func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part string) (capped bool) {
 	region, account := rec.AWSRegion, rec.RecipientAccountID
 	// Records name one or two of each kind; the lists stay on the stack,
-	// and the row gets one slice of them all.
+	// and the row gets one slice of them all. Each list keeps distinct
+	// references in the order first named, at most maxResources.
 	var bufs [3][4]string
 	lists := [3][]string{bufs[0][:0], bufs[1][:0], bufs[2][:0]} // by kindOrder
+	var (
+		n       int                 // references kept, of all kinds
+		seen    map[refKey]struct{} // every kept reference, once n passes smallRefs
+		dropped [3]bool             // a kind dropped a reference for the cap
+	)
 	addRef := func(ref string) {
 		kind, canon := canonicalRef(e.EventSource, ref, part, region, account)
 		if kind == "" {
 			return
 		}
-		if k := kindOrder(kind); !slices.Contains(lists[k], canon) {
-			lists[k] = append(lists[k], canon)
+		k := kindOrder(kind)
+		if seen != nil {
+			if _, dup := seen[refKey{k, canon}]; dup {
+				return
+			}
+		} else if slices.Contains(lists[k], canon) {
+			return
+		}
+		if len(lists[k]) == maxResources {
+			dropped[k] = true
+			return
+		}
+		lists[k] = append(lists[k], canon)
+		n++
+		switch {
+		case seen != nil:
+			seen[refKey{k, canon}] = struct{}{}
+		case n > smallRefs:
+			seen = refSet(&lists, n)
 		}
 	}
 	for _, r := range rec.Resources {
@@ -326,20 +387,28 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 		}
 	}
 	secrets, keys, aliases := lists[0], lists[1], lists[2]
+	capped = dropped[1] || dropped[2]
 	if len(aliases) > 0 {
 		e.KeyAlias = aliasName(aliases[0])
 	}
 	// An alias resolves to the key when the record names exactly one key.
+	// (Each list holds at most maxResources, so one is exactly one.)
 	if len(keys) == 1 {
 		secrets = nil
+	} else {
+		capped = capped || dropped[0]
 	}
-	all := slices.Concat(secrets, keys, aliases)
-	if all == nil {
-		all = []string{}
+	n = len(secrets) + len(keys) + len(aliases)
+	if n > maxResources {
+		n, capped = maxResources, true
+	}
+	all := make([]string, 0, n)
+	for _, list := range [...][]string{secrets, keys, aliases} {
+		all = append(all, list[:min(len(list), n-len(all))]...)
 	}
 	e.ResourceARNs = all
 	if len(all) == 0 {
-		return
+		return capped
 	}
 	e.ResourceARN = all[0]
 	a, _ := ParseARN(e.ResourceARN)
@@ -355,6 +424,7 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 		e.ResourceType = event.ResourceAlias
 		e.ResourceName = aliasName(e.ResourceARN)
 	}
+	return capped
 }
 
 // kindOrder orders resource kinds in resource_arns: secrets, keys, aliases.

@@ -125,10 +125,12 @@ type Summary struct {
 	// Quarantined counts records kept apart for an implausible event time
 	// (not in Kept); Quarantine lists them, the first of each object, in
 	// object and record order.
-	Quarantined int            `json:"quarantined"`
-	Quarantine  []Quarantined  `json:"quarantine,omitempty"`
-	BySource    map[string]int `json:"by_source"`
-	Bytes       int64          `json:"bytes"`
+	Quarantined int           `json:"quarantined"`
+	Quarantine  []Quarantined `json:"quarantine,omitempty"`
+	// CappedRows counts kept rows whose resource_arns was cut (see Result).
+	CappedRows int            `json:"capped_rows,omitempty"`
+	BySource   map[string]int `json:"by_source"`
+	Bytes      int64          `json:"bytes"`
 	// Problems lists every object that was not fully ingested.
 	Problems []Result `json:"problems,omitempty"`
 	// Resumed counts objects passed over because a marker says they are done.
@@ -161,6 +163,7 @@ func (s *Summary) add(r Result) {
 	s.Warnings += r.Warnings
 	s.Quarantined += r.Quarantined
 	s.Quarantine = append(s.Quarantine, r.QuarantinedRecords...)
+	s.CappedRows += r.CappedRows
 	s.Bytes += r.Bytes
 	for k, v := range r.BySource {
 		s.BySource[k] += v

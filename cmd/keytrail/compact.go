@@ -44,6 +44,10 @@ func runCompact(ctx context.Context, env *environ, args []string) int {
 		return 1
 	}
 	c := &ingest.Compactor{Store: store}
+	if err := ingest.RemoveStaleTemps(ctx, store, time.Now(), nil); err != nil {
+		fmt.Fprintf(env.stderr, "keytrail compact: %v\n", err)
+		return 1
+	}
 	var files, rows, dups int
 	for _, d := range list {
 		r, err := c.CompactDay(ctx, d)

@@ -109,6 +109,10 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	if err := ingest.RemoveStaleTemps(ctx, store, time.Now(), logger); err != nil {
+		fmt.Fprintf(env.stderr, "keytrail ingest: %v\n", err)
+		return 1
+	}
 	in := ingest.New(store, ingest.Config{Sources: splitList(*sources), Logger: logger})
 
 	var ignored []string

@@ -18,17 +18,21 @@ import (
 // when ctx ends. The lock belongs to the open file: closing it, or the
 // process dying, releases it.
 func (d *Dir) lock(ctx context.Context, key string) (func(), error) {
-	p := d.lockPath(key)
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	name := lockName(key)
+	if err := d.refuseLinks(name); err != nil {
+		return nil, err
+	}
+	f, err := d.r.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := d.r.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			return nil, err
 		}
-		f, err = os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+		f, err = d.r.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
 	}
 	if err != nil {
 		return nil, err
 	}
+	p := d.lockPath(key)
 	fd := int(f.Fd())
 	delay := 500 * time.Microsecond
 	for {
