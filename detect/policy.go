@@ -71,9 +71,6 @@ type reach struct {
 	org bool
 }
 
-// public reports whether anyone, in any account, can call.
-func (r reach) public() bool { return r.who == "*" && len(r.limits) == 0 }
-
 // String describes the reach for a finding's reason: "*" alone is
 // everyone; a restricted wildcard names its conditions.
 func (r reach) String() string {
