@@ -123,7 +123,7 @@ func TestReadmeConfigLoads(t *testing.T) {
 	for _, name := range firstColumn(sec) {
 		switch name {
 		case finding.KindOffHours, finding.KindFailedAccess, finding.KindFrequency, finding.KindFirstSeen,
-			finding.KindDestructive, finding.KindPolicyChange, finding.KindCrossAccount:
+			finding.KindDestructive, finding.KindPolicyChange, finding.KindCrossAccount, finding.KindBulkRetrieval:
 		default:
 			t.Errorf("README rules table names unknown rule %q", name)
 		}
