@@ -136,6 +136,11 @@ type OffHoursRule struct {
 	Workloads *bool `yaml:"workloads"`
 	// WorkloadSeverity is the severity for a workload. Default low.
 	WorkloadSeverity string `yaml:"workload_severity"`
+	// PersonHabitDays: a person (or a shared permission-set role) active
+	// around this local hour on at least this many comparable baseline
+	// days gets WorkloadSeverity: the late worker, the on-call night, the
+	// IAM user a script runs as every morning. Default 2.
+	PersonHabitDays int `yaml:"person_habit_days"`
 }
 
 // FailedAccessRule: failed calls per principal and hour.
@@ -146,8 +151,11 @@ type FailedAccessRule struct {
 	MinResources int `yaml:"min_resources"`
 	// EnumerationResources distinct failing resources make it an
 	// enumeration (EnumerationSeverity). Default 5.
-	EnumerationResources int    `yaml:"enumeration_resources"`
-	EnumerationSeverity  string `yaml:"enumeration_severity"`
+	EnumerationResources int `yaml:"enumeration_resources"`
+	// PersonSeverity is the severity of a person's failures across
+	// MinResources (fewer than EnumerationResources): exploring. Default low.
+	PersonSeverity      string `yaml:"person_severity"`
+	EnumerationSeverity string `yaml:"enumeration_severity"`
 	// RetryMinFailures failures on fewer resources (a misconfigured
 	// application retrying) make a RetrySeverity finding; 0 keeps them
 	// quiet. Default 0.
@@ -160,7 +168,7 @@ type FailedAccessRule struct {
 	// BrokenMinFailures failures of a workload on one resource in an hour,
 	// at least BrokenShare of its calls there, make a BrokenSeverity
 	// finding: a dependency that broke (a disabled key, a deleted secret, a
-	// changed policy). Default 5; BrokenShare default 0.9; severity low.
+	// changed policy). Default 3; BrokenShare default 0.9; severity low.
 	BrokenMinFailures int     `yaml:"broken_min_failures"`
 	BrokenShare       float64 `yaml:"broken_share"`
 	BrokenSeverity    string  `yaml:"broken_severity"`
@@ -213,6 +221,10 @@ type DestructiveRule struct {
 	// CriticalEvents are reported as critical. Default ScheduleKeyDeletion,
 	// DeleteImportedKeyMaterial, DeleteSecret with ForceDeleteWithoutRecovery.
 	CriticalEvents []string `yaml:"critical_events"`
+	// CleanupSeverity is used for DeleteSecret with a recovery window of
+	// secrets the same principal created earlier in the evaluated events
+	// (test secrets created and removed). Default low.
+	CleanupSeverity string `yaml:"cleanup_severity"`
 }
 
 // PolicyChangeRule: resource policies, key policies, grants and rotation
@@ -224,6 +236,9 @@ type PolicyChangeRule struct {
 	// OpenSeverity is used when a change adds a principal outside the known
 	// accounts. Default high.
 	OpenSeverity string `yaml:"open_severity"`
+	// InsideSeverity is used when a policy or grant changes who may call
+	// but lets in no one outside the organization. Default low.
+	InsideSeverity string `yaml:"inside_severity"`
 	// PublicSeverity is used when a change lets in everyone: a wildcard
 	// principal that no condition confines to an organization, account,
 	// network or service. Default critical.
@@ -407,6 +422,9 @@ func (r *Rules) validate() error {
 	if err := severity("rules.off_hours.workload_severity", &o.WorkloadSeverity, finding.SeverityLow, false); err != nil {
 		return err
 	}
+	if err := defaultInt("rules.off_hours.person_habit_days", &o.PersonHabitDays, 2, 1, 90); err != nil {
+		return err
+	}
 	f := &r.FailedAccess
 	if err := defaultInt("rules.failed_access.min_resources", &f.MinResources, 3, 1, 1000); err != nil {
 		return err
@@ -415,6 +433,9 @@ func (r *Rules) validate() error {
 		return err
 	}
 	if err := severity("rules.failed_access.enumeration_severity", &f.EnumerationSeverity, finding.SeverityHigh, false); err != nil {
+		return err
+	}
+	if err := severity("rules.failed_access.person_severity", &f.PersonSeverity, finding.SeverityLow, false); err != nil {
 		return err
 	}
 	if f.RetryMinFailures < 0 {
@@ -426,7 +447,7 @@ func (r *Rules) validate() error {
 	if err := defaultInt("rules.failed_access.person_min_failures", &f.PersonMinFailures, 10, 1, 1e6); err != nil {
 		return err
 	}
-	if err := defaultInt("rules.failed_access.broken_min_failures", &f.BrokenMinFailures, 5, 1, 1e6); err != nil {
+	if err := defaultInt("rules.failed_access.broken_min_failures", &f.BrokenMinFailures, 3, 1, 1e6); err != nil {
 		return err
 	}
 	if err := defaultFloat("rules.failed_access.broken_share", &f.BrokenShare, 0.9); err != nil {
@@ -477,6 +498,9 @@ func (r *Rules) validate() error {
 	if d.CriticalEvents == nil {
 		d.CriticalEvents = defaultCritical
 	}
+	if err := severity("rules.destructive.cleanup_severity", &d.CleanupSeverity, finding.SeverityLow, false); err != nil {
+		return err
+	}
 	p := &r.PolicyChange
 	if p.Events == nil {
 		p.Events = defaultPolicy
@@ -485,6 +509,9 @@ func (r *Rules) validate() error {
 		return err
 	}
 	if err := severity("rules.policy_change.public_severity", &p.PublicSeverity, finding.SeverityCritical, false); err != nil {
+		return err
+	}
+	if err := severity("rules.policy_change.inside_severity", &p.InsideSeverity, finding.SeverityLow, false); err != nil {
 		return err
 	}
 	b := &r.BulkRetrieval

@@ -149,7 +149,7 @@ func (d *Detector) DetectStream(in Stream) ([]finding.Finding, error) {
 	r := &run{
 		cfg: cfg, now: now(), names: newInterner(),
 		days: map[int64]*dayIndex{}, present: map[int64]bool{}, pairSeen: map[pairKey]int64{}, prinSeen: map[uint32]int64{},
-		policies: map[uint32]policySnap{}, pinfo: map[uint32]*principalInfo{}, changes: map[uint32]change1{},
+		policies: map[uint32]policySnap{}, pinfo: map[uint32]*principalInfo{}, changes: map[uint32]change1{}, created: map[uint32]created1{},
 		destructive: set(cfg.Rules.Destructive.Events), critical: set(cfg.Rules.Destructive.CriticalEvents),
 		policyEvents: set(cfg.Rules.PolicyChange.Events), ignoreErr: set(cfg.Rules.FailedAccess.IgnoreErrorCodes),
 		known: set(cfg.KnownAccounts),
@@ -329,7 +329,8 @@ type run struct {
 	prinSeen map[uint32]int64    // last day start a principal was counted
 	policies map[uint32]policySnap
 	pinfo    map[uint32]*principalInfo
-	changes  map[uint32]change1 // the last management call on each resource, in this run's events
+	changes  map[uint32]change1  // the last management call on each resource, in this run's events
+	created  map[uint32]created1 // who created each resource, in this run's events
 
 	destructive, critical, policyEvents, ignoreErr, known map[string]bool
 
@@ -385,6 +386,12 @@ func (r *run) suppressed(pi *principalInfo, rule string, a *access) bool {
 type change1 struct {
 	name, by string
 	t        int64
+}
+
+// created1 is a resource's creation.
+type created1 struct {
+	p uint32
+	t int64
 }
 
 // historyLoader takes the aggregates of the days before first, oldest
@@ -582,6 +589,9 @@ func (r *run) trackPolicies(slot []access, report bool) {
 		source, name := r.names.str(e.source), r.names.str(e.name)
 		if source != sourceSM && source != sourceKMS {
 			continue
+		}
+		if a.r != 0 && (name == "CreateSecret" || name == "CreateKey") && a.p != 0 {
+			r.created[a.r] = created1{p: a.p, t: a.t}
 		}
 		if a.r != 0 && (r.destructive[name] || r.policyEvents[name]) {
 			r.changes[a.r] = change1{name: name, by: r.names.str(a.p), t: a.t}

@@ -24,7 +24,7 @@ type row struct {
 	resAcct                           uint32 // resource_account_id, else the resource ARN's account
 	prinAcct, prinName, caller        uint32
 	session, ip, ua, vpce, region     uint32
-	errCode, srcObj                   uint32
+	errCode, srcObj, recipient        uint32
 
 	flags uint8
 }
@@ -199,7 +199,7 @@ func (t *table) convert(e *event.Event, id string) row {
 		principal: in.id(e.PrincipalARN), resource: in.id(e.ResourceARN), resAcct: in.id(resourceAccount(e)),
 		prinAcct: in.id(e.PrincipalAccount), prinName: in.id(e.PrincipalName), caller: in.id(e.CallerKind),
 		session: in.id(e.SessionName), ip: in.id(e.SourceIP), ua: in.id(e.UserAgent), vpce: in.id(e.VPCEndpointID),
-		region: in.id(e.AWSRegion), errCode: in.id(e.ErrorCode), srcObj: in.id(e.SourceObject),
+		region: in.id(e.AWSRegion), errCode: in.id(e.ErrorCode), srcObj: in.id(e.SourceObject), recipient: in.id(e.RecipientAcct),
 	}
 	if e.Failed {
 		rw.flags |= rFailed

@@ -89,6 +89,12 @@ func (pr *principalRun) offHours(person bool) bool {
 		return false
 	}
 	sev, why := rule.Severity, ""
+	if person && pr.warm {
+		if n := pr.activeDays(); n >= rule.PersonHabitDays {
+			sev = rule.WorkloadSeverity
+			why = fmt.Sprintf("; it was active around this hour on %d comparable days of its %d-day baseline", n, pr.r.cfg.BaselineDays)
+		}
+	}
 	if !person {
 		if !*rule.Workloads || !pr.warm || pr.activeAround() {
 			return false
@@ -123,6 +129,26 @@ func (pr *principalRun) fresh(ev []access) int {
 		}
 	}
 	return n
+}
+
+// activeDays counts the comparable baseline days on which the principal
+// was active at this local hour ±1.
+func (pr *principalRun) activeDays() int {
+	days := map[int64]bool{}
+	for d := int64(-1); d <= 1; d++ {
+		hours, same := pr.r.samples(pr.s+d*hourMs, pr.r.cfg.BaselineDays)
+		for i, h := range hours {
+			if !same[i] {
+				continue
+			}
+			if ix, hh := pr.r.lookup(h, pr.s); ix != nil {
+				if act := ix.active[pr.p]; act != nil && act[hh] > 0 {
+					days[(h-d*hourMs)/(24*hourMs)] = true
+				}
+			}
+		}
+	}
+	return len(days)
 }
 
 // activeAround reports whether the principal's baseline shows activity at
@@ -170,6 +196,8 @@ func (pr *principalRun) failed(person bool) {
 		return
 	case distinct >= rule.EnumerationResources:
 		sev, what = rule.EnumerationSeverity, "possible enumeration"
+	case distinct >= rule.MinResources && person:
+		sev, what = rule.PersonSeverity, "failures across several resources"
 	case distinct >= rule.MinResources:
 		sev, what = rule.Severity, "failures across several resources"
 	case outside:
@@ -197,6 +225,9 @@ func (r *run) outsider(a *access) bool {
 	ra := arnAccount(r.names.str(a.r))
 	if ra == "" {
 		ra = r.names.str(e.resAcct)
+	}
+	if ra == "" {
+		ra = r.names.str(e.recipient) // a call naming no resource (a VPC endpoint denial)
 	}
 	return acct != "" && ra != "" && acct != ra && !r.known[acct]
 }
@@ -451,6 +482,9 @@ func (pr *principalRun) firstSeen(person bool) {
 		k := pairKey{pr.p, pr.acc[i].r}
 		last, ok := r.pairSeen[k]
 		fresh := k.r != 0 && !pr.seenToday[k] && (!ok || pr.ds-last > horizon)
+		if c, mine := r.created[k.r]; mine && c.p == pr.p {
+			fresh = false // its own new secret or key
+		}
 		for ; j < len(pr.acc) && pr.acc[j].r == k.r; j++ {
 			a := &pr.acc[j]
 			if fresh && a.flags&fUse != 0 && uses(a, rule.Rule) && !r.suppressed(pr.pi, finding.KindFirstSeen, a) {
@@ -477,7 +511,8 @@ func (pr *principalRun) destructive() {
 	r := pr.r
 	rule := r.cfg.Rules.Destructive
 	var ev []access
-	sev := rule.Severity
+	sev := ""
+	cleanup := true // every call undoes the principal's own creation of this run
 	for i := range pr.acc {
 		a := &pr.acc[i]
 		e := r.p.ev(a.ev)
@@ -485,18 +520,30 @@ func (pr *principalRun) destructive() {
 		if !uses(a, rule.Rule) || !r.destructive[name] || r.suppressed(pr.pi, finding.KindDestructive, a) {
 			continue
 		}
-		if r.critical[name] || name == "DeleteSecret" && strings.Contains(e.params(), `"forceDeleteWithoutRecovery":true`) {
-			sev = finding.SeverityCritical
+		s := rule.Severity
+		forced := name == "DeleteSecret" && strings.Contains(e.params(), `"forceDeleteWithoutRecovery":true`)
+		if r.critical[name] || forced {
+			s = finding.SeverityCritical
+		}
+		if c, ok := r.created[a.r]; !ok || c.p != a.p || forced || name != "DeleteSecret" {
+			cleanup = false
+		}
+		if finding.SeverityRank(s) > finding.SeverityRank(sev) {
+			sev = s
 		}
 		ev = append(ev, *a)
 	}
 	if len(ev) == 0 {
 		return
 	}
+	why := ""
+	if cleanup {
+		sev, why = rule.CleanupSeverity, ", with a recovery window, secrets it had created itself earlier (test clean-up looks like this)"
+	}
 	f := r.build(finding.KindDestructive, sev, rule.Rule, pr.p, ev, slotID(pr.s))
 	f.Title = fmt.Sprintf("%s by %s", strings.Join(f.EventNames, ", "), shortName(f.Principal))
-	f.Reason = fmt.Sprintf("%s called %s on %s %s.", f.Principal, strings.Join(f.EventNames, ", "),
-		listResources(f.Resources), r.localSpan(f.Start, f.End))
+	f.Reason = fmt.Sprintf("%s called %s on %s %s%s.", f.Principal, strings.Join(f.EventNames, ", "),
+		listResources(f.Resources), r.localSpan(f.Start, f.End), why)
 	r.emit(f)
 }
 
@@ -640,6 +687,8 @@ func (r *run) policyFinding(a *access, e *row, prev []string) {
 		sev = rule.PublicSeverity
 	case len(open) > 0:
 		sev = rule.OpenSeverity
+	case c.reach != nil || name == "CreateGrant":
+		sev = rule.InsideSeverity // who may call changed, within the organization
 	}
 	ev := []access{*a}
 	f := r.build(finding.KindPolicyChange, sev, rule.Rule, a.p, ev, e.id)
