@@ -35,6 +35,9 @@ type PairHours struct {
 	Principal string     `json:"p"`
 	Resource  string     `json:"r"`
 	Hours     [24]uint32 `json:"h"`
+	// Calls are the event names of a cross-account pair's uses (the
+	// principal's account is not the resource's), sorted; empty otherwise.
+	Calls []string `json:"c,omitempty"`
 }
 
 // PolicyState is the principals a resource or key policy allowed, as of the
@@ -76,6 +79,7 @@ type dayIndex struct {
 	active   map[uint32]*[24]uint32 // principal → accesses per hour
 	distinct map[uint32]*[24]uint16 // principal → distinct resources per hour
 	res      map[uint32]*[24]uint32 // resource → accesses per hour, all principals
+	calls    map[pairKey][]uint32   // cross-account pair → event names used, sorted
 	policies map[uint32]policySnap  // resource → last policy
 }
 
@@ -91,6 +95,7 @@ func newDayIndex() *dayIndex {
 		active:   map[uint32]*[24]uint32{},
 		distinct: map[uint32]*[24]uint16{},
 		res:      map[uint32]*[24]uint32{},
+		calls:    map[pairKey][]uint32{},
 		policies: map[uint32]policySnap{},
 	}
 }
@@ -107,7 +112,11 @@ func indexDay(acc []access, p *prepared, dayStart int64) *dayIndex {
 		a := &acc[k]
 		if counted(a) {
 			h := (a.t - dayStart) / 3_600_000
-			ix.addPair(pairKey{a.p, a.r}, int(h), 1)
+			k := pairKey{a.p, a.r}
+			ix.addPair(k, int(h), 1)
+			if e := p.ev(a.ev); e.prinAcct != 0 && e.prinAcct != e.resAcct {
+				ix.addCall(k, e.name)
+			}
 		}
 		if a.flags&fFailed == 0 {
 			e := p.ev(a.ev)
@@ -117,6 +126,14 @@ func indexDay(acc []access, p *prepared, dayStart int64) *dayIndex {
 		}
 	}
 	return ix
+}
+
+// addCall records that pair k made a call named name.
+func (ix *dayIndex) addCall(k pairKey, name uint32) {
+	cs := ix.calls[k]
+	if i, found := slices.BinarySearch(cs, name); !found {
+		ix.calls[k] = slices.Insert(cs, i, name)
+	}
 }
 
 func (ix *dayIndex) addPair(k pairKey, h int, n uint32) {
@@ -148,7 +165,12 @@ func (ix *dayIndex) addPair(k pairKey, h int, n uint32) {
 func (ix *dayIndex) export(day string, names *interner) *Aggregate {
 	ag := &Aggregate{Version: AggregateVersion, Day: day, Pairs: make([]PairHours, 0, len(ix.pairs))}
 	for k, h := range ix.pairs {
-		ag.Pairs = append(ag.Pairs, PairHours{Principal: names.str(k.p), Resource: names.str(k.r), Hours: *h})
+		ph := PairHours{Principal: names.str(k.p), Resource: names.str(k.r), Hours: *h}
+		for _, c := range ix.calls[k] {
+			ph.Calls = append(ph.Calls, names.str(c))
+		}
+		slices.Sort(ph.Calls)
+		ag.Pairs = append(ag.Pairs, ph)
 	}
 	slices.SortFunc(ag.Pairs, func(a, b PairHours) int {
 		return cmp.Or(cmp.Compare(a.Principal, b.Principal), cmp.Compare(a.Resource, b.Resource))
@@ -170,6 +192,9 @@ func (ag *Aggregate) index(names *interner) *dayIndex {
 			if n > 0 {
 				ix.addPair(k, h, n)
 			}
+		}
+		for _, c := range pr.Calls {
+			ix.addCall(k, names.id(c))
 		}
 	}
 	for _, s := range ag.Policies {

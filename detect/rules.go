@@ -153,22 +153,7 @@ func (pr *principalRun) activeDays() int {
 
 // activeAround reports whether the principal's baseline shows activity at
 // this local hour ±1 on a day of the same kind.
-func (pr *principalRun) activeAround() bool {
-	for d := int64(-1); d <= 1; d++ {
-		hours, same := pr.r.samples(pr.s+d*hourMs, pr.r.cfg.BaselineDays)
-		for i, h := range hours {
-			if !same[i] {
-				continue
-			}
-			if ix, hh := pr.r.lookup(h, pr.s); ix != nil {
-				if act := ix.active[pr.p]; act != nil && act[hh] > 0 {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
+func (pr *principalRun) activeAround() bool { return pr.activeDays() > 0 }
 
 func (pr *principalRun) failed(person bool) {
 	r := pr.r
@@ -570,11 +555,14 @@ func (pr *principalRun) crossAccount() {
 		s := rule.Severity
 		if r.known[prinAcct] {
 			s = rule.KnownSeverity
-		} else if habitual, ok := pr.partner(a.r); ok {
-			if !habitual {
+		} else if depart, ok := pr.partner(a.r); ok {
+			if !depart && pr.knownCall(a.r, e.name) {
 				continue // a partner doing what it does every day
 			}
 			s = rule.DepartSeverity
+			if !pr.knownCall(a.r, e.name) {
+				s = rule.Severity // a call it never made here
+			}
 		}
 		if s == "" {
 			continue
@@ -637,6 +625,20 @@ func (pr *principalRun) partner(res uint32) (depart, ok bool) {
 	})
 	thr, _, _ := threshold(samples, rule, rule.MinCount)
 	return float64(n) >= thr, true
+}
+
+// knownCall reports whether the principal made a call named name on res
+// on some baseline day.
+func (pr *principalRun) knownCall(res, name uint32) bool {
+	k := pairKey{pr.p, res}
+	for d := 1; d <= pr.r.cfg.BaselineDays; d++ {
+		if ix := pr.r.days[pr.ds-int64(d)*24*hourMs]; ix != nil {
+			if _, found := slices.BinarySearch(ix.calls[k], name); found {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // policyFinding reports a policy-changing call, and a cross-account finding

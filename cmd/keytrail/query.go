@@ -21,6 +21,7 @@ import (
 	"github.com/keytrail/keytrail/internal/csvsafe"
 	"github.com/keytrail/keytrail/internal/duck"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/visible"
 	"github.com/keytrail/keytrail/queries"
 	"github.com/keytrail/keytrail/review"
 )
@@ -305,10 +306,10 @@ func printResult(w io.Writer, format string, res queries.Result) error {
 func printable(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if unicode.IsPrint(r) {
+		if unicode.IsPrint(r) && !visible.Hidden(r) {
 			b.WriteRune(r)
 		} else {
-			fmt.Fprintf(&b, "\\u%04x", r)
+			b.WriteString(visible.Escape(r))
 		}
 	}
 	return b.String()
