@@ -403,3 +403,99 @@ func TestIngest(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarios checks, on the generated events, what the incidents and
+// look-alikes claim about history: the "new" is new and the usual is
+// usual.
+func TestScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three weeks of events")
+	}
+	w, err := build(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*label{}
+	for _, l := range w.labels {
+		byID[l.ID] = l
+	}
+	before := func(l *label, f func(e *ev) bool) int {
+		n := 0
+		for i := range w.evs {
+			e := &w.evs[i]
+			if e.kept() && e.who.principal == l.Principal && e.t.Before(l.Start) && f(e) {
+				n++
+			}
+		}
+		return n
+	}
+	in := func(l *label, f func(e *ev) bool) int {
+		n := 0
+		for i := range w.evs {
+			e := &w.evs[i]
+			if e.label != 0 && w.labels[e.label-1] == l && f(e) {
+				n++
+			}
+		}
+		return n
+	}
+	named := func(l *label) func(e *ev) bool {
+		return func(e *ev) bool {
+			for _, r := range e.res {
+				if l.res[r] && strings.Contains(r, ":secret:") {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	gsv := func(e *ev) bool { return e.name == "GetSecretValue" && e.errCode == "" }
+	for _, tc := range []struct {
+		id      string
+		secrets int
+	}{{"I01-slow-exfiltration", 12}, {"I02-ci-unknown-repo", 15}, {"I03-new-access-key", 8}, {"I04-insider-analyst", 30}} {
+		l := byID[tc.id]
+		if n := before(l, named(l)); n != 0 {
+			t.Errorf("%s: %d earlier events of %s name its secrets", tc.id, n, l.Principal)
+		}
+		if n := in(l, gsv); n != tc.secrets {
+			t.Errorf("%s: %d reads, want %d", tc.id, n, tc.secrets)
+		}
+	}
+	if l := byID["I11-vendor-new-operation"]; before(l, func(e *ev) bool { return e.name != "Decrypt" }) != 0 || before(l, func(*ev) bool { return true }) < 5000 {
+		t.Errorf("I11: the vendor called more than Decrypt before, or rarely")
+	}
+	if l := byID["I14-batch-all-secrets"]; before(l, func(e *ev) bool { return e.name == "BatchGetSecretValue" }) != 0 {
+		t.Errorf("I14: the role batched before")
+	}
+	for id, want := range map[string]int{"I12-outsider-denied": 40, "I13-denied-enumeration": 25} {
+		if n := in(byID[id], func(e *ev) bool { return e.errCode == "AccessDeniedException" }); n != want {
+			t.Errorf("%s: %d denied calls, want %d", id, n, want)
+		}
+		if l := byID[id]; l.End.Sub(l.Start) > 15*time.Minute {
+			t.Errorf("%s: spans %v", id, l.End.Sub(l.Start))
+		}
+	}
+	if n := in(byID["I08b-etl-decrypt-failures"], func(e *ev) bool { return e.errCode == "DisabledException" }); n < 60 {
+		t.Errorf("I08b: %d failed Decrypts, want two runs' worth", n)
+	}
+	if l := byID["I08b-etl-decrypt-failures"]; !l.Start.After(byID["I08a-disable-data-key"].End) {
+		t.Errorf("I08b starts %v, before the key was disabled", l.Start)
+	}
+	// The look-alikes are habits: the on-call SRE, the DR check and the
+	// holiday ETL did the same before the incident week.
+	for _, id := range []string{"B03-dr-sunday", "B04-oncall-night", "B05-etl-holiday-night", "B07-rotation", "B02-vendor-decrypt"} {
+		l := byID[id]
+		if n := before(l, func(e *ev) bool { return l.Start.Sub(e.t) > 6*24*time.Hour }); n == 0 {
+			t.Errorf("%s: no history before %v", id, l.Start)
+		}
+	}
+	if n := in(byID["B12-kafka-throttling"], func(e *ev) bool { return e.errCode == "ThrottlingException" }); n < 200 {
+		t.Errorf("B12: %d throttled calls", n)
+	}
+	regions := map[string]bool{}
+	in(byID["B03-dr-sunday"], func(e *ev) bool { regions[e.region] = true; return true })
+	if len(regions) != 2 {
+		t.Errorf("B03: regions %v, want two", regions)
+	}
+}
