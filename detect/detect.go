@@ -535,8 +535,11 @@ func (r *run) samples(s int64, n int) (hours []int64, same []bool) {
 	l := time.UnixMilli(s).In(r.cfg.loc)
 	biz := r.cfg.isBusinessDay(l)
 	for k := 1; k <= n; k++ {
-		t := time.Date(l.Year(), l.Month(), l.Day()-k, l.Hour(), 0, 0, 0, r.cfg.loc)
-		if t.Hour() != l.Hour() {
+		// Keep the minute: in a zone with a half-hour offset (Asia/Kolkata)
+		// the UTC hour starts at :30 local, and the sample must be that
+		// same UTC hour of the earlier day, not the one before it.
+		t := time.Date(l.Year(), l.Month(), l.Day()-k, l.Hour(), l.Minute(), 0, 0, r.cfg.loc)
+		if t.Hour() != l.Hour() || t.Minute() != l.Minute() {
 			continue // the hour does not exist that day (DST)
 		}
 		hours = append(hours, t.UnixMilli()/hourMs*hourMs)
