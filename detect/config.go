@@ -211,6 +211,10 @@ type FirstSeenRule struct {
 	NewPrincipals *bool `yaml:"new_principals"`
 	// WorkloadSeverity is the severity for a workload. Default low.
 	WorkloadSeverity string `yaml:"workload_severity"`
+	// WorkloadDrift: the hour in which a workload's count of resources new
+	// to it since the start of the UTC day reaches this number is reported
+	// at Severity (slow exfiltration spreads over hours). Default 5.
+	WorkloadDrift int `yaml:"workload_drift"`
 }
 
 // DestructiveRule: calls that destroy or disable secrets and keys.
@@ -482,6 +486,9 @@ func (r *Rules) validate() error {
 		return err
 	}
 	if err := defaultFloat("rules.frequency.mads", &q.MADs, 6); err != nil {
+		return err
+	}
+	if err := defaultInt("rules.first_seen.workload_drift", &r.FirstSeen.WorkloadDrift, 5, 1, 1e6); err != nil {
 		return err
 	}
 	if r.FirstSeen.NewPrincipals == nil {

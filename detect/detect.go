@@ -331,6 +331,7 @@ type run struct {
 	pinfo    map[uint32]*principalInfo
 	changes  map[uint32]change1  // the last management call on each resource, in this run's events
 	created  map[uint32]created1 // who created each resource, in this run's events
+	dayFresh map[uint32][]int64  // principal → first use today of each resource new to it, sorted
 
 	destructive, critical, policyEvents, ignoreErr, known map[string]bool
 
@@ -470,6 +471,7 @@ func (r *run) day(ds int64, acc []access, evalFrom int64) {
 	today := indexDay(acc, r.p, ds)
 	r.days[ds] = today // hours before a slot are complete: DST-shifted samples may land today
 	warm := r.historyDays(ds, r.cfg.HistoryDays) >= r.cfg.WarmupDays
+	r.freshOf(ds, acc)
 	seenToday := map[pairKey]bool{}
 	for s, i := ds, 0; s < ds+24*hourMs && i < len(acc); s += hourMs {
 		j := i + sort.Search(len(acc)-i, func(k int) bool { return acc[i+k].t >= s+hourMs })
@@ -487,6 +489,30 @@ func (r *run) day(ds int64, acc []access, evalFrom int64) {
 	}
 	r.bulkDay(ds, acc, evalFrom)
 	r.addDay(ds, today)
+}
+
+// freshOf records, for the day's accesses (sorted by time), when each
+// principal first used each resource it had not used in HistoryDays.
+func (r *run) freshOf(ds int64, acc []access) {
+	r.dayFresh = map[uint32][]int64{}
+	horizon := int64(r.cfg.HistoryDays) * 24 * hourMs
+	seen := map[pairKey]bool{}
+	for i := range acc {
+		a := &acc[i]
+		if !counted(a) {
+			continue
+		}
+		k := pairKey{a.p, a.r}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if last, ok := r.pairSeen[k]; !ok || ds-last > horizon {
+			if c, mine := r.created[a.r]; !mine || c.p != a.p {
+				r.dayFresh[a.p] = append(r.dayFresh[a.p], a.t)
+			}
+		}
+	}
 }
 
 // slot evaluates the accesses of one UTC hour.

@@ -481,14 +481,30 @@ func (pr *principalRun) firstSeen(person bool) {
 	if len(ev) == 0 {
 		return
 	}
-	sev := rule.Severity
+	sev, drift := rule.Severity, ""
 	if !person {
 		sev = rule.WorkloadSeverity
+		// A workload drifting onto new secrets hour after hour (slow
+		// exfiltration) is one medium finding, in the hour its day's count
+		// of new resources reaches WorkloadDrift.
+		before, upTo := 0, 0
+		for _, t := range r.dayFresh[pr.p] {
+			if t < pr.s {
+				before++
+			}
+			if t < pr.s+hourMs {
+				upTo++
+			}
+		}
+		if before < rule.WorkloadDrift && upTo >= rule.WorkloadDrift {
+			sev = rule.Severity
+			drift = fmt.Sprintf("; that makes %d secrets or keys new to it since the start of the UTC day (threshold %d)", upTo, rule.WorkloadDrift)
+		}
 	}
 	f := r.build(finding.KindFirstSeen, sev, rule.Rule, pr.p, ev, slotID(pr.s))
 	f.Title = fmt.Sprintf("%s used %s for the first time", shortName(f.Principal), plural(len(f.Resources), "secret or key", "secrets or keys"))
-	f.Reason = fmt.Sprintf("%s used %s (%d calls %s), which it had not used in the previous %d days.",
-		f.Principal, listResources(f.Resources), f.Count, r.localSpan(f.Start, f.End), r.cfg.HistoryDays)
+	f.Reason = fmt.Sprintf("%s used %s (%d calls %s), which it had not used in the previous %d days%s.",
+		f.Principal, listResources(f.Resources), f.Count, r.localSpan(f.Start, f.End), r.cfg.HistoryDays, drift)
 	r.emit(f)
 }
 
