@@ -150,10 +150,10 @@ func score(t *testing.T, fs []finding.Finding, labels []gen.Label, from time.Tim
 	if lab == 0 {
 		t.Fatal("no incident labels in the period")
 	}
+	for _, s := range fps {
+		t.Log("unmatched finding:", s)
+	}
 	if ratio(found, lab) < 0.95 || ratio(tp, tp+fp) < 0.90 {
-		for _, s := range fps {
-			t.Log("unmatched finding:", s)
-		}
 		for _, l := range incidents {
 			hit := false
 			for _, f := range fs {
