@@ -23,6 +23,7 @@ func TestEvaluation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and ingests an organisation")
 	}
+	t.Parallel()
 	ctx := context.Background()
 	loc, _ := time.LoadLocation("Asia/Tokyo")
 	start := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)

@@ -42,6 +42,7 @@ func runIndependent(t *testing.T, gcfg evalorg.Config, generate func(evalorg.Con
 	if testing.Short() {
 		t.Skip("generates and ingests an organisation")
 	}
+	t.Parallel() // the evaluations are the package's longest tests: let them share the cores
 	ctx := context.Background()
 	start, days := gcfg.Start, gcfg.Days
 	src := t.TempDir()
