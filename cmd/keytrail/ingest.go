@@ -241,6 +241,9 @@ func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir stri
 	for _, src := range s.SortedSources() {
 		fmt.Fprintf(w, "    %-32s %d\n", src, s.BySource[src])
 	}
+	if s.CappedRows > 0 {
+		fmt.Fprintf(w, "  %d rows name more secrets and keys than a row keeps: resource_arns holds the first 1000\n", s.CappedRows)
+	}
 	if len(s.Problems) > 0 {
 		fmt.Fprintf(w, "Not fully ingested:\n")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
