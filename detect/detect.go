@@ -243,17 +243,10 @@ func (r *run) merge(fs []finding.Finding) []finding.Finding {
 	}
 	for i, n := range merged {
 		f := &out[i]
-		f.Reason = strings.TrimSuffix(f.Reason, ".") + fmt.Sprintf("; it went on for %d more %s, until %s, %d calls in all.",
-			n, plural1(n, "hour", "hours"), f.End.In(r.cfg.loc).Format("Mon 2006-01-02 15:04"), f.Count)
+		f.Reason = strings.TrimSuffix(f.Reason, ".") + fmt.Sprintf("; it went on for %s, until %s, %d calls in all.",
+			plural(n, "more hour", "more hours"), f.End.In(r.cfg.loc).Format("Mon 2006-01-02 15:04"), f.Count)
 	}
 	return out
-}
-
-func plural1(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // mergeInto extends m with the evidence of f.
@@ -495,7 +488,6 @@ func (r *run) day(ds int64, acc []access, evalFrom int64) {
 // principal first used each resource it had not used in HistoryDays.
 func (r *run) freshOf(ds int64, acc []access) {
 	r.dayFresh = map[uint32][]int64{}
-	horizon := int64(r.cfg.HistoryDays) * 24 * hourMs
 	seen := map[pairKey]bool{}
 	for i := range acc {
 		a := &acc[i]
@@ -507,12 +499,22 @@ func (r *run) freshOf(ds int64, acc []access) {
 			continue
 		}
 		seen[k] = true
-		if last, ok := r.pairSeen[k]; !ok || ds-last > horizon {
-			if c, mine := r.created[a.r]; !mine || c.p != a.p {
-				r.dayFresh[a.p] = append(r.dayFresh[a.p], a.t)
-			}
+		if r.newTo(k, ds) {
+			r.dayFresh[a.p] = append(r.dayFresh[a.p], a.t)
 		}
 	}
+}
+
+// newTo reports whether resource k.r is new to principal k.p on day ds:
+// not used in the HistoryDays before it, and not created by the principal
+// itself in the evaluated events. (Use earlier on day ds is the caller's
+// to check.)
+func (r *run) newTo(k pairKey, ds int64) bool {
+	if c, mine := r.created[k.r]; mine && c.p == k.p {
+		return false
+	}
+	last, ok := r.pairSeen[k]
+	return !ok || ds-last > int64(r.cfg.HistoryDays)*24*hourMs
 }
 
 // slot evaluates the accesses of one UTC hour.

@@ -222,13 +222,11 @@ func prepare(t *table) *prepared {
 				p.acc = append(p.acc, access{t: ms, ev: int32(k), p: e.principal, flags: fl})
 				continue
 			}
-			if e.x != nil {
-				for _, r := range e.x.resources {
-					if coveredBy(batchGSV[pairKey{e.principal, r}], ms) {
-						continue
-					}
-					p.acc = append(p.acc, access{t: ms, ev: int32(k), p: e.principal, r: r, flags: fl})
+			for _, r := range e.x.resources {
+				if coveredBy(batchGSV[pairKey{e.principal, r}], ms) {
+					continue
 				}
+				p.acc = append(p.acc, access{t: ms, ev: int32(k), p: e.principal, r: r, flags: fl})
 			}
 			continue
 		}

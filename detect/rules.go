@@ -117,14 +117,12 @@ func (pr *principalRun) offHours(person bool) bool {
 // fresh counts the resources in ev (sorted by resource) the principal had
 // not used in HistoryDays nor earlier today.
 func (pr *principalRun) fresh(ev []access) int {
-	horizon := int64(pr.r.cfg.HistoryDays) * 24 * hourMs
 	n := 0
 	for i := range ev {
 		if i > 0 && ev[i].r == ev[i-1].r {
 			continue
 		}
-		k := pairKey{pr.p, ev[i].r}
-		if last, ok := pr.r.pairSeen[k]; !pr.seenToday[k] && (!ok || pr.ds-last > horizon) {
+		if k := (pairKey{pr.p, ev[i].r}); !pr.seenToday[k] && pr.r.newTo(k, pr.ds) {
 			n++
 		}
 	}
@@ -316,12 +314,10 @@ func (pr *principalRun) frequency() bool {
 	}
 	// Breadth: distinct resources in the hour.
 	distinct, fresh := 0, 0
-	horizon := int64(r.cfg.HistoryDays) * 24 * hourMs
 	for i := range all {
 		if i == 0 || all[i].r != all[i-1].r {
 			distinct++
-			k := pairKey{pr.p, all[i].r}
-			if last, ok := r.pairSeen[k]; !pr.seenToday[k] && (!ok || pr.ds-last > horizon) {
+			if k := (pairKey{pr.p, all[i].r}); !pr.seenToday[k] && r.newTo(k, pr.ds) {
 				fresh++
 			}
 		}
@@ -465,11 +461,7 @@ func (pr *principalRun) firstSeen(person bool) {
 	for i := 0; i < len(pr.acc); {
 		j := i
 		k := pairKey{pr.p, pr.acc[i].r}
-		last, ok := r.pairSeen[k]
-		fresh := k.r != 0 && !pr.seenToday[k] && (!ok || pr.ds-last > horizon)
-		if c, mine := r.created[k.r]; mine && c.p == pr.p {
-			fresh = false // its own new secret or key
-		}
+		fresh := k.r != 0 && !pr.seenToday[k] && r.newTo(k, pr.ds)
 		for ; j < len(pr.acc) && pr.acc[j].r == k.r; j++ {
 			a := &pr.acc[j]
 			if fresh && a.flags&fUse != 0 && uses(a, rule.Rule) && !r.suppressed(pr.pi, finding.KindFirstSeen, a) {
@@ -551,6 +543,7 @@ func (pr *principalRun) destructive() {
 func (pr *principalRun) crossAccount() {
 	r := pr.r
 	rule := r.cfg.Rules.CrossAccount
+	partners := partnerCache{}
 	var ev []access
 	var accounts []string
 	sev := ""
@@ -571,13 +564,15 @@ func (pr *principalRun) crossAccount() {
 		s := rule.Severity
 		if r.known[prinAcct] {
 			s = rule.KnownSeverity
-		} else if depart, ok := pr.partner(a.r); ok {
-			if !depart && pr.knownCall(a.r, e.name) {
+		} else if depart, ok := partners.of(pr, a.r); ok {
+			knownCall := pr.knownCall(a.r, e.name)
+			switch {
+			case !knownCall:
+				// a call it never made here: Severity
+			case depart:
+				s = rule.DepartSeverity
+			default:
 				continue // a partner doing what it does every day
-			}
-			s = rule.DepartSeverity
-			if !pr.knownCall(a.r, e.name) {
-				s = rule.Severity // a call it never made here
 			}
 		}
 		if s == "" {
@@ -641,6 +636,19 @@ func (pr *principalRun) partner(res uint32) (depart, ok bool) {
 	})
 	thr, _, _ := threshold(samples, rule, rule.MinCount)
 	return float64(n) >= thr, true
+}
+
+// partnerCache holds partner's answer per resource for one principal and
+// hour: the accesses come one resource after another, many per resource.
+type partnerCache map[uint32][2]bool
+
+func (c partnerCache) of(pr *principalRun, res uint32) (depart, ok bool) {
+	if v, hit := c[res]; hit {
+		return v[0], v[1]
+	}
+	depart, ok = pr.partner(res)
+	c[res] = [2]bool{depart, ok}
+	return depart, ok
 }
 
 // knownCall reports whether the principal made a call named name on res
@@ -904,7 +912,7 @@ func (r *run) bulkDay(ds int64, acc []access, evalFrom int64) {
 	if !rule.On() {
 		return
 	}
-	batch, gsv := r.names.id("BatchGetSecretValue"), r.names.id("GetSecretValue")
+	batch, gsv, sm := r.names.id("BatchGetSecretValue"), r.names.id("GetSecretValue"), r.names.id(sourceSM)
 	byP := map[uint32][]access{}
 	for i := range acc {
 		a := &acc[i]
@@ -912,7 +920,7 @@ func (r *run) bulkDay(ds int64, acc []access, evalFrom int64) {
 			continue
 		}
 		e := r.p.ev(a.ev)
-		if e.name != batch && e.name != gsv || e.source != r.names.id(sourceSM) {
+		if e.name != batch && e.name != gsv || e.source != sm {
 			continue
 		}
 		if k := len(byP[a.p]); k > 0 && byP[a.p][k-1].ev == a.ev {
@@ -950,24 +958,26 @@ func (r *run) bulkDay(ds int64, acc []access, evalFrom int64) {
 				f.Principal, len(batches), r.localSpan(f.Start, f.End), rule.BatchMinCalls)
 			r.emit(f)
 		}
-		// Many regions in minutes.
+		// Many regions in minutes: a sliding window with a count per region.
+		inWin := map[uint32]int{}
 		for i, j := 0, 0; j < len(evs); j++ {
+			inWin[r.p.ev(evs[j].ev).region]++
 			for evs[j].t-evs[i].t > rule.window {
+				reg := r.p.ev(evs[i].ev).region
+				if inWin[reg]--; inWin[reg] == 0 {
+					delete(inWin, reg)
+				}
 				i++
 			}
-			regions := map[uint32]bool{}
-			for _, a := range evs[i : j+1] {
-				regions[r.p.ev(a.ev).region] = true
-			}
-			if len(regions) < rule.MinRegions {
+			if len(inWin) < rule.MinRegions {
 				continue
 			}
 			if evs[j].t >= evalFrom {
 				win := evs[i : j+1]
 				f := r.build(finding.KindBulkRetrieval, rule.Severity, rule.Rule, p, win, "regions", lakeDay(ds))
-				f.Title = fmt.Sprintf("%s retrieved secrets in %d regions within minutes", shortName(f.Principal), len(regions))
+				f.Title = fmt.Sprintf("%s retrieved secrets in %d regions within minutes", shortName(f.Principal), len(inWin))
 				f.Reason = fmt.Sprintf("%s made %d secret retrievals in %d regions (%s) %s; threshold %d regions within %s.",
-					f.Principal, len(win), len(regions), strings.Join(f.Regions, ", "), r.localSpan(f.Start, f.End), rule.MinRegions, rule.Window)
+					f.Principal, len(win), len(inWin), strings.Join(f.Regions, ", "), r.localSpan(f.Start, f.End), rule.MinRegions, rule.Window)
 				r.emit(f)
 			}
 			break
