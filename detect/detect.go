@@ -21,26 +21,36 @@
 //   - Principals are keyed on principal_arn (the role, not the session):
 //     sessions come and go, roles are what baselines describe.
 //
-// Rules, and how identity shapes them:
+// Rules, and how identity shapes them (the README's rule table has the
+// numbers):
 //   - off_hours: a person's (or unknown caller's) access outside business
-//     hours is always reported; a workload's only when its own baseline has
-//     no activity at that local hour (±1 h) on the same kind of day
-//     (business or not) — a nightly job stays quiet, a job running at a new
-//     hour does not. Workloads are quiet until the lake holds WarmupDays.
+//     hours is reported, low when the principal kept that hour on earlier
+//     comparable days; a workload's only when its own baseline has no
+//     activity at that local hour (±1 h) on the same kind of day. Workloads
+//     are quiet until the lake holds WarmupDays.
 //   - failed_access: failures per principal and hour; many distinct
-//     resources is enumeration (high), a few is medium, one resource
-//     retried is quiet unless retry_min_failures is set.
+//     resources is enumeration (high), a few is medium (low for a person
+//     exploring), an outside account denied or a person's repeated denials
+//     medium, and a workload failing nearly every call on one resource a
+//     low broken dependency, named with the change before it.
 //   - frequency: calls on one resource per hour against the same local hour
 //     of earlier days of the same kind (median and MAD), and distinct
-//     resources per hour likewise; only for pairs and principals with a
-//     baseline (a new pair is first_seen's business).
-//   - first_seen: a principal known from history touching a resource it has
-//     not touched in HistoryDays (nor earlier that UTC day).
-//   - destructive, policy_change, cross_account: per call or per hour, with
-//     the principals and accounts a policy or grant adds.
+//     resources per hour likewise; a workload reading only what it always
+//     reads at its usual hour is low (releases, scale-outs). A principal
+//     with no history is compared with the resource's baseline for all its
+//     callers, and with a breadth floor that needs no baseline.
+//   - first_seen: a principal touching a resource new to it (not used in
+//     HistoryDays, not created by itself), including principals with no
+//     history; a workload's drift onto many new resources in a day is
+//     reported once at the rule's severity.
+//   - destructive, policy_change, cross_account, bulk_retrieval: per call,
+//     per hour or per day. Policies are read as AWS evaluates them (policy.go);
+//     an outside principal that used a resource throughout the baseline is a
+//     partner, quiet while it keeps to its calls and volume.
+//   - Findings of one incident in adjacent windows merge (merge).
 //
-// AWS service calls and keytrail's own roles (self_principals) are quiet
-// unless a rule's include_services says otherwise.
+// AWS service calls and keytrail's own roles (self_principals, exact ARNs)
+// are quiet unless a rule's include_services says otherwise.
 package detect
 
 import (
