@@ -1,7 +1,6 @@
 package queries
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -77,17 +76,5 @@ func TestEvidenceGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/evidence.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("Evidence = \n%s\nwant (run go test -update)\n%s", got, want)
-	}
+	checkGolden(t, "testdata/evidence.golden", "Evidence", got)
 }

@@ -313,7 +313,18 @@ func TestRenderFindingEvidenceGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/finding_evidence.golden"
+	checkGolden(t, "testdata/finding_evidence.golden", "Render", got)
+	if marks, _ := Placeholders(got); len(marks) != 0 {
+		t.Errorf("rendered SQL still has %d placeholders", len(marks))
+	}
+	if strings.Count(got, "TIMESTAMP '") != 2 || !strings.Contains(got, "TIMESTAMP '2026-07-01 08:00:00.500'") {
+		t.Errorf("time window not rendered as UTC timestamps:\n%s", got)
+	}
+}
+
+// checkGolden compares got with a golden file, rewriting it with -update.
+func checkGolden(t *testing.T, golden, what, got string) {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -324,12 +335,6 @@ func TestRenderFindingEvidenceGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != string(want) {
-		t.Errorf("Render = \n%s\nwant (run go test -update)\n%s", got, want)
-	}
-	if marks, _ := Placeholders(got); len(marks) != 0 {
-		t.Errorf("rendered SQL still has %d placeholders", len(marks))
-	}
-	if strings.Count(got, "TIMESTAMP '") != 2 || !strings.Contains(got, "TIMESTAMP '2026-07-01 08:00:00.500'") {
-		t.Errorf("time window not rendered as UTC timestamps:\n%s", got)
+		t.Errorf("%s = \n%s\nwant (run go test -update)\n%s", what, got, want)
 	}
 }
