@@ -49,11 +49,26 @@ func gzipBytes(t testing.TB, b []byte) []byte {
 // readLake reads every event row in the lake back from Parquet.
 func readLake(t testing.TB, d *lake.Dir) []event.Event {
 	t.Helper()
-	objs, err := d.List(context.Background(), lake.EventsPrefix)
+	var all []event.Event
+	eachObject(t, d, lake.EventsPrefix, func(key, day string, rows []event.Event) {
+		for _, r := range rows {
+			if r.Day() != day {
+				t.Errorf("%s: row %s of day %s in partition %s", key, r.EventID, r.Day(), day)
+			}
+		}
+		all = append(all, rows...)
+	})
+	return all
+}
+
+// eachObject reads every Parquet object under a lake prefix, in key order,
+// and hands fn its rows and partition day.
+func eachObject(t testing.TB, d *lake.Dir, prefix string, fn func(key, day string, rows []event.Event)) {
+	t.Helper()
+	objs, err := d.List(context.Background(), prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var all []event.Event
 	for _, o := range objs {
 		p, err := d.Path(o.Key)
 		if err != nil {
@@ -72,14 +87,8 @@ func readLake(t testing.TB, d *lake.Dir) []event.Event {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rows {
-			if r.Day() != day {
-				t.Errorf("%s: row %s of day %s in partition %s", o.Key, r.EventID, r.Day(), day)
-			}
-		}
-		all = append(all, rows...)
+		fn(o.Key, day, rows)
 	}
-	return all
 }
 
 func newLake(t testing.TB) *lake.Dir {

@@ -61,28 +61,8 @@ func kmsAt(id, eventTime string) json.RawMessage {
 // readTable reads every row under a lake prefix, by partition day.
 func readTable(t *testing.T, d *lake.Dir, prefix string) map[string][]event.Event {
 	t.Helper()
-	objs, err := d.List(context.Background(), prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string][]event.Event{}
-	for _, o := range objs {
-		p, _ := d.Path(o.Key)
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := event.ReadParquet(f, o.Size)
-		f.Close()
-		if err != nil {
-			t.Fatalf("read %s: %v", o.Key, err)
-		}
-		day, err := lake.ParseDay(o.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[day] = append(out[day], rows...)
-	}
+	eachObject(t, d, prefix, func(_, day string, rows []event.Event) { out[day] = append(out[day], rows...) })
 	return out
 }
 
