@@ -267,7 +267,14 @@ func (pr *principalRun) frequency() bool {
 	rule := r.cfg.Rules.Frequency
 	last, seen := r.prinSeen[pr.p]
 	newPrincipal := !seen || pr.ds-last > int64(r.cfg.HistoryDays)*24*hourMs
-	known := pr.knownHabit()
+	// Whether this is the workload's habit is asked only of a finding.
+	habit, habitDone := false, false
+	known := func() bool {
+		if !habitDone {
+			habit, habitDone = pr.knownHabit(), true
+		}
+		return habit
+	}
 	told := false // a cold-start finding already names the new principal's resources
 	var all []access
 	for i := 0; i < len(pr.acc); {
@@ -298,7 +305,7 @@ func (pr *principalRun) frequency() bool {
 						// Several resources may spike in one hour: each is its
 						// own finding, so the resource is part of the id.
 						sev, habit := rule.freqSeverity(n, thr), ""
-						if known {
+						if known() {
 							sev, habit = rule.HabitSeverity, "; it read only secrets and keys it uses every week, at an hour it is usually active (a release or scale-out looks like this)"
 						}
 						f := r.build(finding.KindFrequency, sev, rule.Rule, pr.p, ev, "pair", r.names.str(k.r), slotID(pr.s))
@@ -354,7 +361,7 @@ func (pr *principalRun) frequency() bool {
 		return told
 	}
 	sev := rule.freqSeverity(float64(distinct), thr)
-	if known && fresh == 0 {
+	if fresh == 0 && known() {
 		sev = rule.HabitSeverity
 	}
 	f := r.build(finding.KindFrequency, sev, rule.Rule, pr.p, all, "distinct", slotID(pr.s))
