@@ -2,8 +2,8 @@
 // library of named investigation and review queries, embedded as .sql files.
 //
 // The SQL is Athena (Trino) SQL written in the subset DuckDB also runs, so
-// the same text answers questions on a laptop (internal/duck) and in AWS
-// (internal/athena). Every value reaches a query as a positional parameter
+// the same text answers questions on a laptop (queries/duck) and in AWS
+// (queries/athena). Every value reaches a query as a positional parameter
 // (?): CloudTrail text is attacker-controlled and is never pasted into SQL.
 // Where a human needs to see a complete query (a finding's follow-up query),
 // Render fills the parameters with literals made by one audited function,

@@ -28,7 +28,7 @@ import (
 	"github.com/keytrail/keytrail/queries"
 )
 
-// Runner runs a library query (internal/duck.DB and internal/athena.Runner).
+// Runner runs a library query (queries/duck.DB and queries/athena.Runner).
 type Runner interface {
 	Run(ctx context.Context, q queries.Query, args map[string]string) (queries.Result, error)
 }

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keytrail/keytrail/internal/duck"
-	"github.com/keytrail/keytrail/internal/duck/testlake"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/visible"
 	"github.com/keytrail/keytrail/queries"
+	"github.com/keytrail/keytrail/queries/duck"
+	"github.com/keytrail/keytrail/queries/duck/testlake"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -17,12 +17,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
 
-	"github.com/keytrail/keytrail/internal/athena"
 	"github.com/keytrail/keytrail/internal/csvsafe"
-	"github.com/keytrail/keytrail/internal/duck"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/visible"
 	"github.com/keytrail/keytrail/queries"
+	"github.com/keytrail/keytrail/queries/athena"
+	"github.com/keytrail/keytrail/queries/duck"
 	"github.com/keytrail/keytrail/review"
 )
 

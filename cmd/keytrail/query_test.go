@@ -13,10 +13,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/keytrail/keytrail/internal/duck/testlake"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/visible"
+	"github.com/keytrail/keytrail/queries/duck/testlake"
 )
 
 // testEvent is one stored row with the fields the library's queries read.

@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/keytrail/keytrail/internal/duck"
-	"github.com/keytrail/keytrail/internal/duck/testlake"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/s3test"
+	"github.com/keytrail/keytrail/queries/duck"
+	"github.com/keytrail/keytrail/queries/duck/testlake"
 	"github.com/keytrail/keytrail/review"
 )
 

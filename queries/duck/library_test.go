@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keytrail/keytrail/internal/duck/testlake"
 	"github.com/keytrail/keytrail/queries"
+	"github.com/keytrail/keytrail/queries/duck/testlake"
 )
 
 // The scenario's names, unqualified for readable expectations.
