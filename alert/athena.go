@@ -26,7 +26,9 @@ type QueryStarter interface {
 // bytes-scanned cutoff: the query's cost is bounded by the workgroup, not
 // by trust in the SQL), and links that execution: the analyst lands on the
 // results. Without a client, or when starting fails, the link opens the
-// workgroup's query editor and the message says why.
+// workgroup's query editor and the message says why. Without a workgroup
+// there is no Athena link at all (the message links the CloudTrail event
+// history, which needs no setup).
 type FollowUp struct {
 	Client    QueryStarter // optional
 	Region    string
@@ -38,16 +40,13 @@ type FollowUp struct {
 
 // Link returns the Athena link for f and a note saying what it opens; it
 // starts f.Query, which the caller has rebuilt (RebuildQuery). A nil
-// FollowUp, or one without a region, gives no link.
+// FollowUp, or one without a region or a workgroup, gives no link.
 func (fu *FollowUp) Link(ctx context.Context, f finding.Finding) (string, string) {
-	if fu == nil || fu.Region == "" {
+	if fu == nil || fu.Region == "" || fu.Workgroup == "" {
 		return "", ""
 	}
 	editor := EditorURL(fu.Region)
-	where := ""
-	if fu.Workgroup != "" {
-		where = " in workgroup " + code(fu.Workgroup)
-	}
+	where := " in workgroup " + code(fu.Workgroup)
 	if fu.Database != "" {
 		where += ", database " + code(fu.Database)
 	}
@@ -74,9 +73,7 @@ func (fu *FollowUp) start(ctx context.Context, f finding.Finding) (string, error
 		QueryString:        aws.String(f.Query),
 		ClientRequestToken: aws.String("keytrail-" + hex.EncodeToString(sum[:16])),
 	}
-	if fu.Workgroup != "" {
-		in.WorkGroup = aws.String(fu.Workgroup)
-	}
+	in.WorkGroup = aws.String(fu.Workgroup)
 	if fu.Database != "" {
 		in.QueryExecutionContext = &types.QueryExecutionContext{Database: aws.String(fu.Database)}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 )
 
@@ -63,6 +64,11 @@ type Alerter struct {
 	// it is shown or started (see RebuildQuery); the query stored in the
 	// finding is never used. nil means no follow-up query.
 	Query QueryFunc
+	// Events reads the events of a destructive finding, whose message
+	// then gives the deadline and the undo from the calls' parameters
+	// (optional: without it, or when reading fails, the message says what
+	// the finding alone tells).
+	Events EventReader
 
 	// MinSeverity drops findings below it ("" keeps all). Findings with an
 	// unknown severity are kept (and logged): an alert is never dropped
@@ -136,6 +142,21 @@ func (a *Alerter) sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// calls reads the events of a destructive finding (nil for others, and
+// when there is no reader or it fails: the message then says less, and is
+// still posted).
+func (a *Alerter) calls(ctx context.Context, f finding.Finding) []event.Event {
+	if a.Events == nil || !needsEvents(f) {
+		return nil
+	}
+	evs, err := a.Events.FindingEvents(ctx, f)
+	if err != nil {
+		a.log().WarnContext(ctx, "read the events of a destructive finding", "finding_id", f.ID, "err", err)
+		return nil
+	}
+	return evs
 }
 
 // Filter returns the findings to deliver: no shadow findings, none below
@@ -243,7 +264,7 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 		msg := a.Render.Finding(f, Extras{
 			Suppressed: j.rec.Suppressed, SuppressedSince: j.rec.SuppressedSince,
 			QueryURL: url, QueryNote: note, AttachQuery: a.Slack != nil,
-			Escalates: j.rec.Escalates,
+			Escalates: j.rec.Escalates, Calls: a.calls(ctx, f),
 		})
 		thread := threadTS
 		if root := a.escalationThread(ctx, j, posted); root != "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 )
 
@@ -93,6 +94,10 @@ type Extras struct {
 	// AttachQuery says a follow-up query too long for the message will be
 	// attached in its thread (bot-token mode; a webhook cannot).
 	AttachQuery bool
+	// Calls are the finding's events as the lake holds them (see
+	// EventReader), read for a destructive finding: their requests and
+	// responses give the deadline and the undo commands.
+	Calls []event.Event
 }
 
 // severity returns the emoji and word shown for a severity: the colour of
@@ -203,7 +208,7 @@ func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 	}
 	blocks = append(blocks, section(where.String()))
 
-	blocks = append(blocks, section(clip("*Why*\n>"+inert(f.Reason, maxSectionText), maxSectionText)))
+	blocks = append(blocks, section("*Why*\n"+codeFit(r.reason(f), maxSectionText, maxSectionText-len("*Why*\n"))))
 
 	ev := newFit(maxSectionText)
 	ev.add("*Evidence*\nFinding: ", code(f.ID))
@@ -229,6 +234,11 @@ func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 	if !x.AttachQuery {
 		att = nil
 	}
+	if b := r.undoBlock(remedies(f, x.Calls)); b != nil {
+		blocks = append(blocks, b)
+	}
+	links := newFit(maxSectionText)
+	r.historyLinks(links, f, x.Calls)
 	if x.QueryURL != "" || x.QueryNote != "" {
 		var s string
 		if x.QueryURL != "" {
@@ -237,13 +247,19 @@ func (r Renderer) Finding(f finding.Finding, x Extras) Message {
 		if x.QueryNote != "" {
 			s = strings.TrimSpace(s + " " + x.QueryNote)
 		}
-		blocks = append(blocks, section(clip(s, maxSectionText)))
+		if links.n > 0 {
+			s = "\n" + s
+		}
+		links.add(s)
+	}
+	if links.n > 0 {
+		blocks = append(blocks, section(links.String()))
 	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(clip("keytrail · "+code(f.Kind)+" · finding "+code(f.ID), maxContextText))))
 
 	return Message{
 		FindingID:  f.ID,
-		Text:       clip(emoji+" "+word+" keytrail finding: "+inert(title, 500), maxFallback),
+		Text:       clip(emoji+" "+word+" keytrail finding: "+mrkdwnCode(title, 500), maxFallback),
 		Blocks:     capBlocks(blocks),
 		Attachment: att,
 	}
@@ -369,6 +385,56 @@ func (r Renderer) span(start, end time.Time) string {
 	return local + " (" + r.Location.String() + ")\n" + utc
 }
 
+// The detector writes a finding's window into its reason in its own
+// configured zone (detect's localSpan: "at Mon 2006-01-02 15:04 (Zone)" or
+// "on Mon 2006-01-02 between 15:04 and 15:05 (Zone)", the date perhaps
+// followed by " (holiday)"). A message shows one zone, the team's
+// (Location), so reason rewrites that phrase into it, and only when the
+// phrase is exactly the finding's window in the zone it names: anything
+// else in the reason stays as the detector wrote it.
+var spanRE = regexp.MustCompile(`\b(?:at|on) [A-Z][a-z]{2} \d{4}-\d{2}-\d{2}(?: \(holiday\))?(?: between)? \d{2}:\d{2}(?: and \d{2}:\d{2})? \(([A-Za-z0-9_+/-]{1,64})\)`)
+
+// reason is f.Reason with its window in the team's zone.
+func (r Renderer) reason(f finding.Finding) string {
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return spanRE.ReplaceAllStringFunc(f.Reason, func(m string) string {
+		name := spanRE.FindStringSubmatch(m)[1]
+		if name == loc.String() {
+			return m
+		}
+		from, err := time.LoadLocation(name)
+		if err != nil {
+			return m
+		}
+		holiday := strings.Contains(m, " (holiday)")
+		if localSpan(f.Start, f.End, from, holiday) != m {
+			return m
+		}
+		same := f.Start.In(from).Format(time.DateOnly) == f.Start.In(loc).Format(time.DateOnly)
+		out := localSpan(f.Start, f.End, loc, holiday && same)
+		if holiday && !same {
+			out += " (a holiday in " + name + ")"
+		}
+		return out
+	})
+}
+
+// localSpan renders start–end as the detector does, in loc.
+func localSpan(start, end time.Time, loc *time.Location, holiday bool) string {
+	a, b := start.In(loc), end.In(loc)
+	day := a.Format("Mon 2006-01-02")
+	if holiday {
+		day += " (holiday)"
+	}
+	if a.Equal(b) {
+		return fmt.Sprintf("at %s %s (%s)", day, a.Format("15:04"), loc)
+	}
+	return fmt.Sprintf("on %s between %s and %s (%s)", day, a.Format("15:04"), b.Format("15:04"), loc)
+}
+
 var (
 	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	execRE   = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
@@ -390,6 +456,53 @@ func EditorURL(region string) string {
 		return ""
 	}
 	return fmt.Sprintf("https://%s.console.aws.amazon.com/athena/home?region=%s#/query-editor", region, url.QueryEscape(region))
+}
+
+// EventHistoryURL links one event in the CloudTrail console's event
+// history ("" if region or id look wrong). The event history holds every
+// management event of the last 90 days in its region with no setup (all
+// Secrets Manager and KMS calls are management events), so this link works
+// where no Athena workgroup is configured. AWS documents no URL parameters
+// for the console; #/events/<event id> is the page the console itself
+// shows for an event (its address bar when one opens an event from the
+// list), the same form as the LookupEvents attribute EventId.
+func EventHistoryURL(region, eventID string) string {
+	if !regionRE.MatchString(region) || !eventIDRE.MatchString(eventID) {
+		return ""
+	}
+	return fmt.Sprintf("https://%s.console.aws.amazon.com/cloudtrailv2/home?region=%s#/events/%s", region, region, eventID)
+}
+
+// eventIDRE: CloudTrail event ids are GUIDs; anything else (a finding
+// written by hand, or tampered) gets no link.
+var eventIDRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// historyLinks adds the event history links of f's events: each event in
+// its own region when the lake said which, else in the finding's one
+// region, else in the alerter's.
+func (r Renderer) historyLinks(t *textFit, f finding.Finding, calls []event.Event) {
+	regionOf := map[string]string{}
+	for _, e := range calls {
+		regionOf[e.EventID] = e.AWSRegion
+	}
+	def := r.Region
+	if len(f.Regions) == 1 {
+		def = f.Regions[0]
+	}
+	n := 0
+	for _, id := range f.EventIDs[:min(len(f.EventIDs), maxEventIDs)] {
+		u := EventHistoryURL(cmpOr(regionOf[id], def), id)
+		if u == "" {
+			continue
+		}
+		if n == 0 {
+			t.add("CloudTrail event history (90 days): ")
+		} else {
+			t.add(" · ")
+		}
+		n++
+		t.add("<" + u + "|" + fmt.Sprintf("event %d", n) + ">")
+	}
 }
 
 // Summary renders the message that stands for many findings, posted
@@ -460,7 +573,7 @@ func (r Renderer) Summary(fs []finding.Finding, suppressed int, threaded bool) M
 		e, w := severity(f.Severity)
 		title := code(f.Kind)
 		if f.Title != "" {
-			title = inert(f.Title, 120)
+			title = mrkdwnCode(f.Title, 120)
 		}
 		if !list.add("\n", e, " *", w, "* · ", title, " · ", code(f.Principal)) {
 			break

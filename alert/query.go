@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/keytrail/keytrail/internal/finding"
@@ -28,6 +29,11 @@ type QueryFunc func(finding.Finding) (string, error)
 // query library, whose literals keep every caller-controlled value data. A
 // stored query that differs from the rebuilt one is logged (a tampered
 // finding, or one from an older detector) and replaced.
+//
+// The query shown and started is the rebuilt one without the library's
+// header (its "-- @name", "-- @param", "-- @bind" lines, which document
+// the template, not this query; see StripHeader): the comments inside the
+// SQL stay.
 
 // RebuildQuery returns f with Query replaced by the query q rebuilds from
 // the finding's fields. When q is nil or fails, or its SQL holds a rune a
@@ -53,8 +59,24 @@ func RebuildQuery(ctx context.Context, log *slog.Logger, q QueryFunc, f finding.
 		log.WarnContext(ctx, "stored follow-up query differs from the rebuilt one (tampered, or from an older detector); using the rebuilt one",
 			"finding_id", f.ID, "stored_sha256", hex.EncodeToString(sum[:8]), "stored_bytes", len(stored))
 	}
-	f.Query = sql
+	f.Query = StripHeader(sql)
 	return f
+}
+
+// StripHeader returns sql without its leading header: the lines at its
+// start that are "-- @…" comments of the query library (and blank lines
+// among them). Everything from the first other line on is kept as it is.
+func StripHeader(sql string) string {
+	rest := sql
+	for rest != "" {
+		line, after, _ := strings.Cut(rest, "\n")
+		t := strings.TrimSpace(line)
+		if t != "" && !strings.HasPrefix(t, "-- @") {
+			break
+		}
+		rest = after
+	}
+	return rest
 }
 
 // checkShowable refuses SQL that a reader could not see whole: invalid

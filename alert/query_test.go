@@ -71,13 +71,17 @@ func TestFollowUpRebuilt(t *testing.T) {
 				t.Fatalf("run: %v %+v", err, rep)
 			}
 			blocks := string(s.Posts()[0].Blocks)
-			want, _ := queries.Evidence(f)
+			rebuilt, _ := queries.Evidence(f)
+			want := alert.StripHeader(rebuilt)
 			if tt.wantSQL {
 				if len(athenaSrv.requests) != 1 || athenaSrv.requests[0]["QueryString"] != want {
 					t.Errorf("athena got %v, want the rebuilt query", athenaSrv.requests)
 				}
-				if !strings.Contains(blocks, "-- @name finding_evidence") {
+				if !strings.Contains(blocks, "WITH ev AS") {
 					t.Errorf("message does not show the rebuilt query: %s", blocks)
+				}
+				if strings.Contains(blocks, "-- @") || strings.Contains(want, "-- @") {
+					t.Errorf("the query library's header is shown or run: %s", blocks)
 				}
 			} else {
 				if len(athenaSrv.requests) != 0 {

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,13 @@ func legalSecretName() string {
 	return b.String()[:512]
 }
 
+// longRoleARN is a role ARN with the longest path IAM allows (512
+// characters, "/" first and last), for role app-i.
+func longRoleARN(i int) string {
+	path := "/" + strings.Repeat("team-a/", 73)[:510] + "/"
+	return fmt.Sprintf("arn:aws:iam::111122223333:role%sapp-%d", path, i)
+}
+
 // TestSQLAsItRuns: the follow-up query copied from Slack is, byte for
 // byte, the query the alerter starts: shown whole when it fits, attached
 // whole in the thread when it does not, never cut or altered.
@@ -77,9 +85,9 @@ func TestSQLAsItRuns(t *testing.T) {
 		attached bool // the query is too long for the message
 	}{
 		{"backticks and markup in a literal", secretARN("a`b```c*d*_e_~f~<!here>&amp;&lt;x>"), 1, false, false},
-		{"long legal secret name", secretARN(legalSecretName()), 1, false, true},
-		{"long legal secret name under a summary", secretARN(legalSecretName()), 7, false, true},
-		{"long legal secret name by webhook", secretARN(legalSecretName()), 1, true, true},
+		{"long legal secret and role names", secretARN(legalSecretName()), 1, false, true},
+		{"long legal names under a summary", secretARN(legalSecretName()), 7, false, true},
+		{"long legal names by webhook", secretARN(legalSecretName()), 1, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,16 +104,21 @@ func TestSQLAsItRuns(t *testing.T) {
 			for i := range tt.n {
 				f := mkFinding(i+1, "high")
 				f.Resource = tt.resource
+				if tt.attached {
+					// Long enough for an attachment without the library's header.
+					f.Principal = longRoleARN(i + 1)
+				}
 				fs = append(fs, f)
 			}
 			rep, err := a.Run(context.Background(), fs)
 			if err != nil || len(rep.Posted) != tt.n {
 				t.Fatalf("run: %v %+v", err, rep)
 			}
-			want, err := queries.Evidence(fs[0])
+			rebuilt, err := queries.Evidence(fs[0])
 			if err != nil {
 				t.Fatal(err)
 			}
+			want := alert.StripHeader(rebuilt)
 			if (len(want) > 3000) != tt.attached {
 				t.Fatalf("fixture: query of %d bytes, attached %v", len(want), tt.attached)
 			}
@@ -197,6 +210,7 @@ func TestAttachAfterFailure(t *testing.T) {
 	st := stores(t)["dir"](t)
 	f := mkFinding(1, "critical")
 	f.Resource = "arn:aws:secretsmanager:eu-central-1:111122223333:secret:" + legalSecretName() + "-AbCdEf"
+	f.Principal = longRoleARN(1)
 	s.failComplete = "missing_scope"
 	rep, err := newAlerter(s, st, c).Run(context.Background(), []finding.Finding{f})
 	if err == nil || len(rep.Failed) != 1 {
@@ -216,7 +230,8 @@ func TestAttachAfterFailure(t *testing.T) {
 	if n := postsByFinding(s.Posts())[f.ID]; n != 1 {
 		t.Errorf("posted %d times", n)
 	}
-	want, _ := queries.Evidence(f)
+	rebuilt, _ := queries.Evidence(f)
+	want := alert.StripHeader(rebuilt)
 	files := s.Files()
 	if len(files) != 1 || string(files[0].Content) != want || files[0].ThreadTS != s.Posts()[0].TS {
 		t.Errorf("files %+v, want the query in the message's thread", files)

@@ -14,30 +14,39 @@ import (
 // made the call: user agents, session and principal names, error messages,
 // even parts of the title and reason. Slack would turn some of it into
 // mentions (<!channel>, <!here>, <@U…>), channel links (<#C…>), spoofed links
-// (<https://evil|label>) or formatting. Every untrusted value goes through
-// one of three renderers, chosen by where it lands:
+// (<https://evil|label>) or formatting. The rule is that a value an analyst
+// copies out of Slack is the value CloudTrail recorded, character for
+// character, wherever that can be had without letting the value act. Every
+// untrusted value goes through one of two renderers, chosen by where it
+// lands:
 //
-//   - code: inside an inline code span in a mrkdwn text object (the default
-//     for values: ARNs, names, IPs, user agents). Slack applies no
-//     formatting and no auto-linking inside code, the text object is sent
-//     with verbatim=true, and a backtick in the value (which would end the
-//     span) becomes U+02CB MODIFIER LETTER GRAVE ACCENT.
-//   - plain: for plain_text objects (header, the reason). Slack applies no
-//     mrkdwn there.
-//   - inert: for mrkdwn outside code (the notification fallback text): the
-//     mrkdwn markers * _ ~ ` become look-alikes (∗ ˍ ∼ ˋ).
+//   - mrkdwnCode (code for the usual cap): the one escaper for mrkdwn, an
+//     inline code span. Slack applies no formatting inside code, so * _ ~
+//     stay as written, and every mrkdwn text object is sent with
+//     verbatim=true, with which Slack does not modify plain-text content:
+//     no auto-linked URLs, channel names or bare @mentions
+//     (https://docs.slack.dev/reference/block-kit/composition-objects/text-object).
+//     What Slack still parses with verbatim=true are its manual parsing
+//     strings, the <…> sequences, and & < > are the characters its
+//     formatting guide says to escape, as &amp; &lt; &gt;: Slack shows and
+//     copies them as & < >. A backtick would end the span and has no
+//     escape in mrkdwn: it alone becomes U+02CB MODIFIER LETTER GRAVE
+//     ACCENT. Prose from the detector (title, reason) is rendered the same
+//     way: a sentence made of ARNs and names is data too.
+//   - plain: for plain_text objects (the header). Slack applies no mrkdwn
+//     there, and plain_text has no verbatim flag, so an @ before a letter
+//     is followed by a WORD JOINER (U+2060) and "@channel" cannot become a
+//     mention however Slack treats the text. Every value of the header is
+//     shown again in a code span below it, which is where to copy from.
 //
-// All three first do the same: escape &, <, > as Slack asks (so no
-// <…> control sequence can survive), spell out every rune a reader cannot
-// see, as internal/visible decides (control characters, line breaks, bidi
-// controls, zero-width and tag characters: \n, \t, \u202e, \u200b,
-// \U000e0041), so that a value cannot change the layout, reorder what the
-// reader sees or look like another name, put a WORD JOINER
-// (U+2060) after an @ that precedes a letter (so "@channel" and "@here"
-// never become mentions, even where Slack parses bare names), and cap the
-// value at maxValue runes with a visible "… (truncated)" marker. A value
-// copied out of Slack may therefore carry invisible U+2060 characters; the
-// finding's SQL, not the message text, is the way to query the evidence.
+// Both first escape &, <, > (so no <…> control sequence can survive), spell
+// out every rune a reader cannot see, as internal/visible decides (control
+// characters, line breaks, bidi controls, zero-width and tag characters:
+// \n, \t, \u202e, \u200b, \U000e0041), so that a value cannot change the
+// layout, reorder what the reader sees or look like another name, and cap
+// the value with a visible "… (truncated)" marker. Text that must run as
+// written (the follow-up SQL, the undo commands) goes in rich text, which
+// Slack does not parse at all (see sqlBlock, undoBlock).
 
 // maxValue caps one untrusted value (in runes, before escaping). Long
 // enough for any ARN a human reads, short enough that a 100 KB user agent
@@ -66,8 +75,7 @@ func sanitize(s string, max int) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
-	runes := []rune(s)
-	for i, r := range runes {
+	for _, r := range s {
 		switch {
 		case r == '&':
 			b.WriteString("&amp;")
@@ -75,11 +83,6 @@ func sanitize(s string, max int) string {
 			b.WriteString("&lt;")
 		case r == '>':
 			b.WriteString("&gt;")
-		case r == '@':
-			b.WriteRune(r)
-			if i+1 < len(runes) && (unicode.IsLetter(runes[i+1]) || unicode.IsDigit(runes[i+1])) {
-				b.WriteRune('\u2060')
-			}
 		case visible.Hidden(r):
 			b.WriteString(visible.Escape(r))
 		default:
@@ -92,22 +95,50 @@ func sanitize(s string, max int) string {
 	return b.String()
 }
 
-// code renders an untrusted value as an inline code span for mrkdwn.
-// An empty value renders as an em dash outside code.
+// code renders an untrusted value as an inline code span for mrkdwn, at
+// the usual cap. An empty value renders as an em dash outside code.
 func code(s string) string {
 	if s == "" {
 		return "—"
 	}
-	return "`" + strings.ReplaceAll(sanitize(s, maxValue), "`", "\u02cb") + "`"
+	return mrkdwnCode(s, maxValue)
 }
 
-// plain renders untrusted text for a plain_text object, capped at max runes.
-func plain(s string, max int) string { return sanitize(s, max) }
+// mrkdwnCode is the one mrkdwn escaper: s, sanitized and capped at max
+// runes, as an inline code span.
+func mrkdwnCode(s string, max int) string {
+	return "`" + strings.ReplaceAll(sanitize(s, max), "`", "\u02cb") + "`"
+}
 
-var inertReplacer = strings.NewReplacer("*", "\u2217", "_", "\u02cd", "~", "\u223c", "`", "\u02cb")
+// codeFit renders s as mrkdwnCode, cut further (in runes) until the span
+// is at most w wide: escaping can make a value several times longer, and a
+// span is never split.
+func codeFit(s string, max, w int) string {
+	c := mrkdwnCode(s, max)
+	for width(c) > w && max > 1 {
+		max = max * 3 / 4
+		c = mrkdwnCode(s, max)
+	}
+	return c
+}
 
-// inert renders untrusted text for mrkdwn outside code.
-func inert(s string, max int) string { return inertReplacer.Replace(sanitize(s, max)) }
+// plain renders untrusted text for a plain_text object, capped at max
+// runes, with a word joiner after an @ that precedes a letter or digit.
+func plain(s string, max int) string {
+	s = sanitize(s, max)
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	var b strings.Builder
+	runes := []rune(s)
+	for i, r := range runes {
+		b.WriteRune(r)
+		if r == '@' && i+1 < len(runes) && (unicode.IsLetter(runes[i+1]) || unicode.IsDigit(runes[i+1])) {
+			b.WriteRune('\u2060')
+		}
+	}
+	return b.String()
+}
 
 // width is the length of s as Slack counts it, conservatively: UTF-16
 // code units (an emoji counts two).
