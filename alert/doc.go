@@ -8,20 +8,27 @@
 // alone is not enough), the title, who (principal ARN, name, account,
 // caller kind, session names), what (secret or key, event names, error
 // codes), when (the team's time zone and UTC), where (source IPs, regions,
-// user agents, VPC endpoints), why (the detector's reason), the finding
-// and event ids, the Athena SQL that shows the evidence and a link to
-// Athena (see FollowUp). The SQL is rebuilt from the finding's fields
+// user agents, VPC endpoints), why (the detector's reason, its window
+// rewritten into the team's zone), the finding and event ids, a link to
+// each event in the CloudTrail console's event history (no setup needed,
+// see EventHistoryURL), the Athena SQL that shows the evidence and, when a
+// workgroup is configured, a link to Athena (see FollowUp). A destructive
+// finding also gives the deadline its call set and the command that
+// undoes it, or says there is none, from the call's parameters (see
+// undo.go and EventReader). The SQL is rebuilt from the finding's fields
 // through the query library (Alerter.Query, see RebuildQuery), never taken
 // from the finding as stored, and shown exactly as it runs, in a rich text
-// preformatted block (no escaping, no look-alikes: see sqlBlock). A query
+// preformatted block (no escaping, no look-alikes: see sqlBlock), without
+// the query library's header comments. A query
 // too long for a message is never cut: in bot-token mode it is attached
 // whole as an .sql file in the message's thread (files:write scope), and a
 // finding counts as posted only once its file is there too (a webhook
 // cannot attach files: there the message says so). Block Kit limits are
 // respected by construction: every untrusted value is capped, lists show
 // their first items and a count, a text that would pass its limit ends
-// with "… (truncated)", and a message never has more than 50 blocks. Untrusted text is rendered inert;
-// see text.go for the rules.
+// with "… (truncated)", and a message never has more than 50 blocks.
+// Untrusted text is rendered inert and copies back as it was written; see
+// text.go for the rules.
 //
 // When a run has more findings to post than SummaryThreshold, it first
 // posts one summary (counts by severity and kind, the top findings) and,
