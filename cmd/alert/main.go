@@ -171,6 +171,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*alert.Handler
 			Render:           alert.Renderer{Location: c.location, Region: cfg.Region, Workgroup: c.workgroup, Database: c.database},
 			FollowUp:         fu,
 			Query:            queries.Evidence,
+			Events:           alert.LakeEvents{Store: store},
 			MinSeverity:      c.minSeverity,
 			SummaryThreshold: c.threshold,
 			SuppressWindow:   c.suppress,
