@@ -201,9 +201,13 @@ type side struct {
 	from  string // "resource policy", "key policy", "identity policy NAME"
 	st    Statement
 	grant *Grant
+	text  string // the label of a way in that is neither
 }
 
 func (s side) label() string {
+	if s.text != "" {
+		return s.text
+	}
 	if s.grant != nil {
 		return "grant " + s.grant.ID
 	}
@@ -425,7 +429,7 @@ func (e evaluation) permissions(c caller, action string) []Permission {
 			add("identity-policy", nil, i)
 		}
 		if root && !c.named {
-			add("root", nil, side{from: "root user", st: Statement{Sid: "full access in its own account", Index: -1}})
+			add("root", nil, side{text: "root user (full access in its own account)"})
 		}
 	}
 	if e.res.Type == "key" {
