@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/keytrail/keytrail/internal/policy"
 )
 
 // The detector reads who a policy-changing call lets in through package
@@ -82,5 +84,50 @@ func TestPolicyReachAccounts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The detector and the access inventory read a policy the same way: a new
+// key policy the detector calls public or open to another account is one
+// whose inventory rows are public or outside, and the other way round.
+func TestPolicyReadingMatchesInventory(t *testing.T) {
+	const resAcct = "111111111111"
+	policies := []string{
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"kms:*","Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-abc123"}}}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"999999999999"}}}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy"}}}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"999999999999"},"Action":"kms:Decrypt","Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:role/x"},"Action":"kms:Decrypt","Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*"}]}`,
+	}
+	for _, text := range policies {
+		p, _ := json.Marshal(map[string]string{"policy": text})
+		c := describeChange(sourceKMS, "PutKeyPolicy", string(p), []string{})
+		var detPublic, detOutside bool
+		for _, a := range c.added {
+			accts, anyone := c.reach[a].reachAccounts()
+			detPublic = detPublic || anyone
+			for _, acct := range accts {
+				detOutside = detOutside || (isAccountID(acct) && acct != resAcct)
+			}
+		}
+		doc, err := policy.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var invPublic, invOutside bool
+		for _, perm := range policy.Evaluate([]policy.Resource{{ARN: "arn:aws:kms:ap-northeast-1:111111111111:key/k1", Account: resAcct, Type: "key", Policy: &doc}},
+			nil, policy.Org{Accounts: []string{resAcct}}) {
+			invPublic = invPublic || perm.Public
+			invOutside = invOutside || perm.Outside
+		}
+		// Public is outside too.
+		if invPublic != detPublic || invOutside != (detPublic || detOutside) {
+			t.Errorf("%s: detector public=%v outside=%v, inventory public=%v outside=%v", text, detPublic, detOutside, invPublic, invOutside)
+		}
 	}
 }

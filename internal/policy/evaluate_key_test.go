@@ -25,7 +25,9 @@ func TestEvaluateKey(t *testing.T) {
 			[]string{otherRole + " (external) kms:Decrypt via key-policy: key policy: statement Key users (#0)"}},
 		{"a key policy allowing the account lets identity policies decide",
 			keyPolicy(enableIAM), nil,
-			func(t *testing.T) []Principal { return []Principal{identity(t, appRole, useKey), identity(t, otherRole, "")} },
+			func(t *testing.T) []Principal {
+				return []Principal{identity(t, appRole, useKey), identity(t, otherRole, "")}
+			},
 			[]string{
 				appRole + " (role) kms:Decrypt via identity-policy: identity policy inline role/app: statement #0 and key policy: statement Enable IAM User Permissions (#0)",
 				rootKeyRow,

@@ -137,7 +137,9 @@ func TestEvaluateSecret(t *testing.T) {
 			[]string{appIDRow + " [unless denied by resource policy statement OnlyVPC (#0) where StringNotEquals aws:SourceVpce=vpce-1]"}},
 		{"same account: the resource policy alone is enough",
 			secretPolicy(fmt.Sprintf(policyAllow, appRole)),
-			func(t *testing.T) []Principal { return []Principal{identity(t, appRole, ""), identity(t, otherRole, "")} },
+			func(t *testing.T) []Principal {
+				return []Principal{identity(t, appRole, ""), identity(t, otherRole, "")}
+			},
 			[]string{appRole + " (role) " + gsv + " via resource-policy: resource policy: statement #0"}},
 		{"a resource policy naming its own account delegates to identity policies",
 			secretPolicy(fmt.Sprintf(policyAllow, "111111111111")),
@@ -197,7 +199,9 @@ func TestEvaluateSecret(t *testing.T) {
 			[]string{appIDRow}},
 		{"a NotPrincipal Allow lets in everyone it does not name",
 			secretPolicy(`{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:role/app"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}`),
-			func(t *testing.T) []Principal { return []Principal{identity(t, appRole, ""), identity(t, otherRole, "")} },
+			func(t *testing.T) []Principal {
+				return []Principal{identity(t, appRole, ""), identity(t, otherRole, "")}
+			},
 			[]string{
 				"* (public) " + gsv + " via resource-policy: resource policy: statement #0 outside public",
 				otherRole + " (role) " + gsv + " via resource-policy: resource policy: statement #0",
