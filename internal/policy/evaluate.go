@@ -60,7 +60,9 @@ type Permission struct {
 	GrantedBy string
 	// Via is "resource-policy", "key-policy", "identity-policy" or "grant":
 	// the policy that lets the principal in (for a cross-account call, the
-	// resource's side, which the principal's identity policy must match).
+	// resource's side, which the principal's identity policy must match);
+	// "root" for the root user's own-account access to a secret, which no
+	// policy grants.
 	Via string
 	// Conditions are the statements' conditions and any conditional Deny
 	// that may refuse the call, readable; empty if none. Evaluate does not
