@@ -148,7 +148,7 @@ func newHandler(_ context.Context, e *lambdaenv.Env) (*alert.Handler, error) {
 			Render:           alert.Renderer{Location: c.location, Region: cfg.Region, Workgroup: c.workgroup, Database: c.database},
 			FollowUp:         fu,
 			Query:            queries.Evidence,
-			Events:           alert.LakeEvents{Store: store},
+			Events:           alert.LakeEvents{Store: e.Lake},
 			MinSeverity:      c.minSeverity,
 			SummaryThreshold: c.threshold,
 			SuppressWindow:   c.suppress,
