@@ -71,8 +71,9 @@ type Type struct {
 	// "key/"), and is put before a bare name or id.
 	ARNPrefix string
 	// Bare says a reference that is not an ARN but starts with ARNPrefix
-	// names this type (KMS "alias/NAME"); otherwise a bare reference is of
-	// the source's first type.
+	// names this type (KMS "alias/NAME"), and resource_name keeps the
+	// prefix, as such references do; otherwise a bare reference is of the
+	// source's first type, and resource_name drops the prefix.
 	Bare bool
 	// Suffixed says the name in an ARN ends in "-" and six random letters
 	// or digits, which the canonical ARN drops (Secrets Manager).
