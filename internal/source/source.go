@@ -61,6 +61,8 @@ type Source struct {
 	// to the IAM actions it needs. A secret encrypted with a customer
 	// managed key is decrypted with the caller's permission.
 	Actions map[string][]string
+
+	base int // the position of Types[0] in resource_arns order (see All)
 }
 
 // A Type is a resource type a source stores.
@@ -152,7 +154,17 @@ var (
 )
 
 // All are the kept sources, in resource_arns order (secrets before keys).
-var All = []*Source{SecretsManager, KMS}
+var All = numbered(SecretsManager, KMS)
+
+// numbered sets each source's base: its types follow the earlier ones'.
+func numbered(all ...*Source) []*Source {
+	n := 0
+	for _, s := range all {
+		s.base = n
+		n += len(s.Types)
+	}
+	return all
+}
 
 // NumTypes is the number of resource types of all kept sources.
 const NumTypes = 3
@@ -210,16 +222,7 @@ func (s *Source) BareType(ref string) (t *Type, order int) {
 }
 
 // order is the position of s.Types[i] in resource_arns order.
-func (s *Source) order(i int) int {
-	n := 0
-	for _, o := range All {
-		if o == s {
-			return n + i
-		}
-		n += len(o.Types)
-	}
-	return -1
-}
+func (s *Source) order(i int) int { return s.base + i }
 
 // Order returns the position of the resource type name in resource_arns
 // order (secrets, keys, aliases), NumTypes for a type no source stores.
