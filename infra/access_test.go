@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // Who may do what: an IAM policy evaluator
@@ -320,7 +322,7 @@ func (d *deployment) kms(p principal, action string, ctx map[string]string) bool
 
 // viaSecrets is the context of Secrets Manager using the key for a secret.
 func viaSecrets(secretARN string) map[string]string {
-	return map[string]string{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": secretARN}
+	return map[string]string{"kms:ViaService": source.SecretsManager.ViaService("us-east-1"), "kms:EncryptionContext:SecretARN": secretARN}
 }
 
 // readsSlack: GetSecretValue allowed, and the Decrypt Secrets Manager

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 const templatePath = "template.yaml"
@@ -142,13 +144,27 @@ var iamActions = map[string][]string{
 	"s3:AbortMultipartUpload":    {"s3:AbortMultipartUpload"},
 	"s3:DeleteObject":            {"s3:DeleteObject"},
 	"s3:ListObjectsV2":           {"s3:ListBucket"},
-	// The secret is encrypted with the lake key.
-	"secretsmanager:GetSecretValue": {"secretsmanager:GetSecretValue", "kms:Decrypt"},
+	// The kept sources' operations (the Slack secret, encrypted with the
+	// lake key) are the registry's: see opActions.
 	// Athena runs the query with the caller's credentials: it reads the
 	// Glue table and its data, and writes the results (SSE-KMS).
 	"athena:StartQueryExecution": {"athena:StartQueryExecution", "glue:GetDatabase", "glue:GetTable",
 		"s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
 		"kms:Decrypt", "kms:GenerateDataKey"},
+}
+
+// opActions returns the IAM actions an SDK operation ("s3:GetObject")
+// needs: iamActions', or for a kept source's service the registry's.
+func opActions(op string) ([]string, bool) {
+	if acts, ok := iamActions[op]; ok {
+		return acts, true
+	}
+	prefix, name, _ := strings.Cut(op, ":")
+	if s := source.ByPrefix(prefix); s != nil {
+		acts, ok := s.Actions[name]
+		return acts, ok
+	}
+	return nil, false
 }
 
 // runtimeActions are what the Lambda service does with a function's role,
@@ -168,7 +184,7 @@ var runtimeActions = map[string][]string{
 func expectedActions(fn string, ops map[string]bool) ([]string, []string) {
 	var want, unmapped []string
 	for op := range ops {
-		acts, ok := iamActions[op]
+		acts, ok := opActions(op)
 		if !ok {
 			unmapped = append(unmapped, op)
 			continue

@@ -14,6 +14,8 @@ import (
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/queries"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 func TestParse(t *testing.T) {
@@ -411,7 +413,7 @@ func TestLakeKeyPolicy(t *testing.T) {
 			"IngestRole.Arn":  {s3, "sqs.us-east-1.amazonaws.com"},
 			"CompactRole.Arn": {s3},
 			"DetectRole.Arn":  {s3},
-			"AlertRole.Arn":   {s3, "secretsmanager.us-east-1.amazonaws.com"},
+			"AlertRole.Arn":   {s3, source.SecretsManager.ViaService("us-east-1")},
 		} {
 			if !slices.Equal(use[role], want) {
 				t.Errorf("%s: key policy lets %s use the key via %v, want %v", sc.name, role, use[role], want)
