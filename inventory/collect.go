@@ -224,6 +224,7 @@ func (c *Collector) Collect(ctx context.Context) (*Snapshot, error) {
 	}
 	wg.Wait()
 	snap.sort()
+	snap.evaluate()
 	for _, f := range snap.Failures() {
 		c.logger().WarnContext(ctx, "inventory: not read", slog.String("account", f.Account), slog.String("region", f.Region),
 			slog.String("table", f.Table), slog.String("status", f.Status), slog.String("error", f.Error))

@@ -82,14 +82,42 @@ func TestCollect(t *testing.T) {
 			t.Errorf("coverage %s = %+v, want %s with %q", tc.key, c, tc.status, tc.err)
 		}
 	}
-	if n := len(snap.Coverage); n != 3*5 {
-		t.Errorf("%d coverage rows, want 15 (3 accounts × (2 regions × 2 tables + IAM))", n)
+	if n := len(snap.Coverage); n != 3*7 {
+		t.Errorf("%d coverage rows, want 21 (3 accounts × (2 regions × 3 tables + IAM))", n)
+	}
+	if c := cov[self+" eu-west-1 permissions"]; c.Status != inventory.StatusPartial || c.Error != "not read: secrets" {
+		t.Errorf("permissions where the secrets were not read: %+v", c)
+	}
+
+	// Who may: identity policies, groups, key policies and grants.
+	may := map[string]inventory.Permission{}
+	for _, p := range snap.Permissions {
+		may[p.PrincipalARN+" "+p.Action+" "+p.ResourceARN] = p
+		if p.CollectedAt != runAt || p.Account == "" || p.Region == "" || p.ResourceType == "" {
+			t.Errorf("permission without its place: %+v", p)
+		}
+	}
+	secret0 := "arn:aws:secretsmanager:us-east-1:" + member + ":secret:app%2Fdb-0-a1b2c3"
+	key1 := "arn:aws:kms:us-east-1:" + self + ":key/11111111-aaaa-4bbb-8ccc-000000000001"
+	for _, want := range []string{
+		"arn:aws:iam::" + member + ":user/engineering/Bob secretsmanager:GetSecretValue " + secret0, // attached managed policy
+		"arn:aws:iam::" + member + ":user/Alice secretsmanager:GetSecretValue " + secret0,           // her group's inline policy
+		"arn:aws:iam::" + member + ":role/service/payments-api secretsmanager:GetSecretValue " + secret0,
+		"arn:aws:iam::" + self + ":user/engineering/Bob kms:Decrypt " + key1, // the key policy delegates to IAM
+		"arn:aws:iam::" + self + ":role/KeyUserRole kms:Decrypt " + key1,     // a grant
+	} {
+		if _, ok := may[want]; !ok {
+			t.Errorf("no permission %s", want)
+		}
+	}
+	if p, ok := may["arn:aws:iam::"+member+":user/engineering/Bob kms:Decrypt "+key1]; ok {
+		t.Errorf("another account's user may use a key whose policy names only its own account: %+v", p)
 	}
 	if c := cov[member+" us-east-1 secrets"]; c.Via != "arn:aws:iam::"+member+":role/"+roleName || cov[self+" us-east-1 keys"].Via != "self" {
 		t.Errorf("via: member %q, self %q", c.Via, cov[self+" us-east-1 keys"].Via)
 	}
-	if len(snap.Failures()) != 6 {
-		t.Errorf("failures %v, want the locked account's 5 and one denied listing", snap.Failures())
+	if len(snap.Failures()) != 8 {
+		t.Errorf("failures %v, want the locked account's 7 and one denied listing", snap.Failures())
 	}
 
 	// Pagination and throttling: 3 pages of 2, after 2 throttles.
@@ -313,7 +341,7 @@ func TestWriteReplacesTheDay(t *testing.T) {
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "inventory/coverage/day=2026-03-01/"+locked+"-us-east-1.parquet"))
 	cov, err := inventory.ReadParquet[inventory.Coverage](bytesReader(b), int64(len(b)))
-	if err != nil || len(cov) != 2 || cov[0].Status != inventory.StatusDenied {
+	if err != nil || len(cov) != 3 || cov[0].Status != inventory.StatusDenied || cov[1].Status != inventory.StatusDenied || cov[1].Table != "permissions" {
 		t.Errorf("coverage of the locked account %+v %v", cov, err)
 	}
 }
