@@ -158,7 +158,7 @@ type Coverage struct {
 	Table       string    `parquet:"table_name,dict" json:"table"`
 	Status      string    `parquet:"status,dict" json:"status"`
 	Error       string    `parquet:"error" json:"error,omitempty"`
-	Rows        int64     `parquet:"rows" json:"rows"`
+	Rows        int64     `parquet:"row_count" json:"rows"`
 	ItemErrors  int64     `parquet:"item_errors" json:"item_errors"` // rows with a non-empty errors column
 	Via         string    `parquet:"via,dict" json:"via"`            // "self" or the role ARN assumed
 }
