@@ -76,6 +76,7 @@ var functions = []struct{ name, resource, role string }{
 	{"compact", "CompactFunction", "CompactRole"},
 	{"detect", "DetectFunction", "DetectRole"},
 	{"alert", "AlertFunction", "AlertRole"},
+	{"inventory", "InventoryFunction", "InventoryRole"},
 }
 
 // analyze loads and analyses every cmd/<fn> once per test binary.

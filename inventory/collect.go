@@ -296,7 +296,10 @@ func (c *Collector) credentials(ctx context.Context, accounts []string) map[stri
 			continue
 		}
 		arn := "arn:" + c.partition() + ":iam::" + a + ":role/" + c.MemberRole
-		p := aws.NewCredentialsCache(&roleProvider{api: c.STS, arn: arn})
+		rp := &roleProvider{api: c.STS, arn: arn}
+		// A method value, not the provider itself: the cache calls it,
+		// and infra's call graph sees the AssumeRole it makes.
+		p := aws.NewCredentialsCache(aws.CredentialsProviderFunc(rp.Retrieve))
 		_, err := p.Retrieve(ctx)
 		if err != nil {
 			err = fmt.Errorf("assume role %s: %w", arn, err)
@@ -313,12 +316,12 @@ type roleProvider struct {
 	arn string
 }
 
-// sessionName is what the member account's CloudTrail shows as the
-// inventory's session: keytrail's detector and a reader both recognise it.
-const sessionName = "keytrail-inventory"
+// SessionName is the inventory's session name in member accounts: their
+// CloudTrail shows it, and infra/member-role.yaml trusts only it.
+const SessionName = "keytrail-inventory"
 
 func (p *roleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	out, err := p.api.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(p.arn), RoleSessionName: aws.String(sessionName)})
+	out, err := p.api.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(p.arn), RoleSessionName: aws.String(SessionName)})
 	if err != nil {
 		return aws.Credentials{}, err
 	}
@@ -327,7 +330,7 @@ func (p *roleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, errors.New("AssumeRole returned no credentials")
 	}
 	return aws.Credentials{AccessKeyID: *cr.AccessKeyId, SecretAccessKey: *cr.SecretAccessKey, SessionToken: aws.ToString(cr.SessionToken),
-		Source: sessionName, CanExpire: cr.Expiration != nil, Expires: aws.ToTime(cr.Expiration)}, nil
+		Source: SessionName, CanExpire: cr.Expiration != nil, Expires: aws.ToTime(cr.Expiration)}, nil
 }
 
 // result is what one account × region job read.
