@@ -480,7 +480,7 @@ func TestSecurityPromises(t *testing.T) {
 			})
 
 			t.Run("functions use the key only through their services", func(t *testing.T) {
-				for fn, via := range map[string][]string{"ingest": {"s3", "sqs"}, "compact": {"s3"}, "detect": {"s3"}, "alert": {"s3"}} {
+				for fn, via := range map[string][]string{"ingest": {"s3", "sqs"}, "compact": {"s3"}, "detect": {"s3"}, "alert": {"s3"}, "inventory": {"s3"}} {
 					p := d.functions[fn]
 					for _, svc := range []string{"s3", "sqs", "secretsmanager", ""} {
 						ctx := map[string]string{}

@@ -131,7 +131,13 @@ var (
 		Reads:       []string{"GetSecretValue", "BatchGetSecretValue"},
 		Destructive: []string{"DeleteSecret", "CancelRotateSecret", "RemoveRegionsFromReplication", "StopReplicationToReplica"},
 		Policy:      []string{"PutResourcePolicy", "DeleteResourcePolicy", "RotateSecret", "UpdateSecret", "ReplicateSecretToRegions"},
-		Actions:     map[string][]string{"GetSecretValue": {"secretsmanager:GetSecretValue", "kms:Decrypt"}},
+		Actions: map[string][]string{
+			"GetSecretValue": {"secretsmanager:GetSecretValue", "kms:Decrypt"},
+			// The inventory's reads: metadata only, never a value.
+			"ListSecrets":       {"secretsmanager:ListSecrets"},
+			"DescribeSecret":    {"secretsmanager:DescribeSecret"},
+			"GetResourcePolicy": {"secretsmanager:GetResourcePolicy"},
+		},
 	}
 	KMS = &Source{
 		EventSource: "kms.amazonaws.com",
@@ -150,6 +156,16 @@ var (
 		Critical:   []string{"ScheduleKeyDeletion", "DeleteImportedKeyMaterial"},
 		Policy:     []string{"PutKeyPolicy", "CreateGrant", "UpdatePrimaryRegion", "ReplicateKey", "ImportKeyMaterial"},
 		Excludable: true,
+		Actions: map[string][]string{
+			// The inventory's reads: metadata only, never a cryptographic call.
+			"ListKeys":             {"kms:ListKeys"},
+			"ListAliases":          {"kms:ListAliases"},
+			"DescribeKey":          {"kms:DescribeKey"},
+			"GetKeyPolicy":         {"kms:GetKeyPolicy"},
+			"GetKeyRotationStatus": {"kms:GetKeyRotationStatus"},
+			"ListGrants":           {"kms:ListGrants"},
+			"ListResourceTags":     {"kms:ListResourceTags"},
+		},
 	}
 )
 
