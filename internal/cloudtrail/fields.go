@@ -20,10 +20,7 @@ import (
 //
 // It is keytrail's one JSON fast path: records (DecodeRecord), the fields
 // ingest picks out of request parameters (Merge), detect's aggregates.
-type Decoder[T any] struct {
-	t     *typeInfo
-	arena reflect.Type // room for the pointers Decode sets; nil for none
-}
+type Decoder[T any] struct{ tab table }
 
 // NewDecoder derives T's table. It panics if T holds a type encoding/json
 // would decode in a way the table does not follow (maps, interfaces,
@@ -31,20 +28,11 @@ type Decoder[T any] struct {
 // TextUnmarshaler): Decoders are package variables, so any test of the
 // package that declares one finds the fault.
 func NewDecoder[T any]() *Decoder[T] {
-	t := reflect.TypeFor[T]()
-	var b builder
-	ti, err := b.info(t, true)
+	tab, err := newTable(reflect.TypeFor[T]())
 	if err != nil {
-		panic(fmt.Sprintf("cloudtrail.NewDecoder[%v]: %v", t, err))
+		panic("cloudtrail.NewDecoder: " + err.Error())
 	}
-	dec := &Decoder[T]{t: ti}
-	if len(b.slots) > 0 {
-		dec.arena = reflect.StructOf(b.slots)
-		for i, p := range b.slotted {
-			p.slot = dec.arena.Field(i).Offset
-		}
-	}
-	return dec
+	return &Decoder[T]{tab}
 }
 
 // Decode decodes raw into *v, exactly as json.Unmarshal would into a zero
@@ -62,13 +50,7 @@ func NewDecoder[T any]() *Decoder[T] {
 func (dec *Decoder[T]) Decode(raw []byte, v *T) bool {
 	var zero T
 	*v = zero
-	d := decoder{s: string(raw), limit: maxDepth, arenaType: dec.arena}
-	d.ws()
-	if !d.value(dec.t, unsafe.Pointer(v)) {
-		return false
-	}
-	d.ws()
-	return d.i == len(d.s)
+	return dec.tab.decode(string(raw), unsafe.Pointer(v), false)
 }
 
 // Merge decodes the JSON text into *v as json.Unmarshal would, type errors
@@ -82,9 +64,41 @@ func (dec *Decoder[T]) Decode(raw []byte, v *T) bool {
 // parameters and response elements, whose shapes vary by call, without
 // decoding the rest. It allocates only what *v newly points to.
 func (dec *Decoder[T]) Merge(text RawJSON, v *T) bool {
-	d := decoder{s: string(text), limit: jsonMaxDepth, merge: true}
+	return dec.tab.decode(string(text), unsafe.Pointer(v), true)
+}
+
+// table is how to decode one type.
+type table struct {
+	t     *typeInfo
+	arena reflect.Type // room for the pointers Decode sets; nil for none
+}
+
+func newTable(t reflect.Type) (table, error) {
+	var b builder
+	ti, err := b.info(t, true)
+	if err != nil {
+		return table{}, fmt.Errorf("%v: %w", t, err)
+	}
+	tab := table{t: ti}
+	if len(b.slots) > 0 {
+		tab.arena = reflect.StructOf(b.slots)
+		for i, p := range b.slotted {
+			p.slot = tab.arena.Field(i).Offset
+		}
+	}
+	return tab, nil
+}
+
+// decode decodes s into the zero value or (merge) the value at p.
+func (tab table) decode(s string, p unsafe.Pointer, merge bool) bool {
+	d := decoder{s: s, limit: maxDepth, merge: merge}
+	if merge {
+		d.limit = jsonMaxDepth
+	} else {
+		d.arenaType = tab.arena
+	}
 	d.ws()
-	if !d.value(dec.t, unsafe.Pointer(v)) {
+	if !d.value(tab.t, p) {
 		return false
 	}
 	d.ws()
