@@ -53,6 +53,15 @@ func (dec *Decoder[T]) Decode(raw []byte, v *T) bool {
 	return dec.tab.decode(string(raw), unsafe.Pointer(v), false)
 }
 
+// DecodeString is Decode of JSON text already in a string, which the
+// decoded strings point into instead of a copy: for a large value read
+// once, whose text would otherwise be held twice.
+func (dec *Decoder[T]) DecodeString(text string, v *T) bool {
+	var zero T
+	*v = zero
+	return dec.tab.decode(text, unsafe.Pointer(v), false)
+}
+
 // Merge decodes the JSON text into *v as json.Unmarshal would, type errors
 // aside: into what *v holds, a member name matching a field exactly else
 // ignoring case, a repeated member's last value winning, null leaving a
@@ -437,7 +446,7 @@ func (d *decoder) slice(t *typeInfo, p unsafe.Pointer) bool {
 	i := 0
 	if !d.elements(func() bool {
 		if i >= h.cap {
-			reflect.NewAt(t.typ, p).Elem().Grow(1)
+			reflect.NewAt(t.typ, p).Elem().Grow(max(h.cap, 1))
 		}
 		if i >= h.len {
 			h.len = i + 1
@@ -484,14 +493,17 @@ func (d *decoder) integer(t *typeInfo, p unsafe.Pointer) bool {
 	}
 	text := d.s[start:d.i]
 	bits := int(t.size) * 8
-	var n uint64
-	if t.kind == kInt {
+	n, small := smallUint(text)
+	switch {
+	case small && t.kind == kUint && (bits == 64 || n < 1<<bits):
+	case small && t.kind == kInt && n < 1<<(bits-1):
+	case t.kind == kInt:
 		v, err := strconv.ParseInt(text, 10, bits)
 		if err != nil {
 			return d.merge
 		}
 		n = uint64(v)
-	} else {
+	default:
 		v, err := strconv.ParseUint(text, 10, bits)
 		if err != nil {
 			return d.merge
@@ -509,4 +521,20 @@ func (d *decoder) integer(t *typeInfo, p unsafe.Pointer) bool {
 		*(*uint64)(p) = n
 	}
 	return true
+}
+
+// smallUint parses a number of at most 18 digits and nothing else, the
+// counts and hours that make up most integers, without strconv's checks.
+func smallUint(text string) (n uint64, ok bool) {
+	if len(text) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
 }
