@@ -134,7 +134,7 @@ func WriteFast[T any](w io.Writer, rows []T) error { return write(w, rows, fastC
 var writers sync.Map // writerKey → *sync.Pool of *parquet.GenericWriter[T]
 
 type writerKey struct {
-	row   reflect.Type
+	row    reflect.Type
 	codec  compress.Codec
 	page   int
 	layout string
