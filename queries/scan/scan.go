@@ -55,9 +55,9 @@ type Plan struct {
 // (Lo, Hi; either may be absent). Values are as DuckDB prints them:
 // strings unquoted, timestamps as "2006-01-02 15:04:05[.000]".
 type Pred struct {
-	Column       string
-	Values       []string
-	Lo, Hi       *string
+	Column         string
+	Values         []string
+	Lo, Hi         *string
 	LoOpen, HiOpen bool // exclusive bounds
 }
 
