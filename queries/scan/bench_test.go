@@ -182,7 +182,7 @@ func BenchmarkQueryBytes(b *testing.B) {
 	for range b.N {
 		out.Reset()
 		fmt.Fprintf(&out, "\none compacted day: %.1f MB of CloudTrail gzip; typical principal %s, busiest %s, resource %s\n", float64(gz)/1e6, inv.typical, inv.busiest, inv.resource)
-		fmt.Fprintf(&out, "%-46s %-8s %12s %10s %9s\n", "query", "principal", "bytes read", "row groups", "gzip ÷")
+		fmt.Fprintf(&out, "%-24s %-9s %11s %10s %10s %10s %10s %10s %8s\n", "query", "principal", "bytes read", "footers", "data", "index", "bloom", "row groups", "gzip ÷")
 		for _, l := range lines {
 			a, ok := inv.args(l.q, l.who, from, to)
 			if !ok {
@@ -205,7 +205,7 @@ func BenchmarkQueryBytes(b *testing.B) {
 				who = l.label
 			}
 			ratio := float64(gz) / float64(r.Bytes())
-			fmt.Fprintf(&out, "%-46s %-8s %12d %5d of %-3d %8.0f×\n", l.name, who, r.Bytes(), r.RowGroupsRead, r.RowGroups, ratio)
+			fmt.Fprintf(&out, "%-24s %-9s %11d %10d %10d %10d %10d %4d of %-3d %7.0f×\n", l.name, who, r.Bytes(), r.Footer, r.Data, r.Index, r.Bloom, r.RowGroupsRead, r.RowGroups, ratio)
 			if l.name == "principal_activity" && l.label == "typical" {
 				b.ReportMetric(ratio, "principal_activity-gzip/read")
 			}
