@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/internal/output"
 )
 
 // TestSummaryCappedRows: the text summary says when rows were cut to the
@@ -16,7 +17,7 @@ func TestSummaryCappedRows(t *testing.T) {
 		want   bool
 	}{{0, false}, {3, true}} {
 		var b bytes.Buffer
-		printSummary(&b, &ingest.Summary{Kept: 5, CappedRows: tc.capped, BySource: map[string]int{}}, nil, "lake")
+		output.IngestSummary(&b, &ingest.Summary{Kept: 5, CappedRows: tc.capped, BySource: map[string]int{}}, nil, "lake", false)
 		if got := strings.Contains(b.String(), "3 rows name more secrets and keys than a row keeps"); got != tc.want {
 			t.Errorf("capped %d: summary mentions the cap = %v, want %v:\n%s", tc.capped, got, tc.want, b.String())
 		}
