@@ -89,31 +89,29 @@ func problems(w io.Writer, ps []ingest.Result, verbose bool) {
 		return len(b.files) - len(a.files)
 	})
 	fmt.Fprintf(w, "Not fully ingested: %d files\n", len(ps))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, g := range groups {
-		fmt.Fprintf(tw, "  %d %s\t%s\t\n", len(g.files), g.status, OneLine(g.reason))
+		fmt.Fprintf(w, "  %d %s: %s\n", len(g.files), g.status, OneLine(g.reason))
 		show := g.files
 		if !verbose && len(show) > Examples {
 			show = show[:Examples]
 		}
 		for _, p := range show {
-			fmt.Fprintf(tw, "    %s\t\t\n", OneLine(p.Object))
+			fmt.Fprintf(w, "    %s\n", OneLine(p.Object))
 			for _, re := range p.RecordErrors {
 				off := ""
 				if re.Offset > 0 {
 					off = fmt.Sprintf(" (offset %d)", re.Offset)
 				}
-				fmt.Fprintf(tw, "      record %d%s\t%s\t\n", re.Index, off, OneLine(re.Err))
+				fmt.Fprintf(w, "      record %d%s: %s\n", re.Index, off, OneLine(re.Err))
 			}
 			if extra := p.RecordErrorCount - len(p.RecordErrors); extra > 0 {
-				fmt.Fprintf(tw, "      … and %d more records\t\t\n", extra)
+				fmt.Fprintf(w, "      … and %d more records\n", extra)
 			}
 		}
 		if n := len(g.files) - len(show); n > 0 {
-			fmt.Fprintf(tw, "    … and %d more (--verbose lists them all)\t\t\n", n)
+			fmt.Fprintf(w, "    … and %d more (--verbose lists them all)\n", n)
 		}
 	}
-	tw.Flush()
 }
 
 func rank(s ingest.Status) int {

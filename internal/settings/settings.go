@@ -149,6 +149,9 @@ func parse(data []byte) (map[string]string, []byte, error) {
 			rest = append(rest, k, v)
 		}
 	}
+	if len(rest) == len(root.Content) {
+		return out, data, nil // nothing removed: detect's errors keep their line numbers
+	}
 	if len(rest) == 0 {
 		return out, nil, nil
 	}
