@@ -14,9 +14,10 @@ LOCAL_KMS_VERSION   := v0.0.0-20260228092603-2a5e92d09ab6
 
 all: build
 
-## build: the keytrail CLI into ./bin
+## build: the keytrail CLI into ./bin, its --version from git describe
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 build:
-	$(GO) build -o $(BIN)/keytrail ./cmd/keytrail
+	$(GO) build -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o $(BIN)/keytrail ./cmd/keytrail
 
 ## tools: test dependencies (a local S3 server, a local KMS, the Trino SQL parser)
 tools: $(BIN)/versitygw $(BIN)/local-kms

@@ -70,7 +70,10 @@ func (b Bind) String() string {
 // Athena returns them (timestamps as "2006-01-02 15:04:05.000", NULL as "").
 type Result struct {
 	Columns []string
-	Rows    [][]string
+	// Types are the engine's column types (DuckDB's BIGINT, Athena's
+	// bigint, …), where it reports them, so a printer can type the text.
+	Types []string
+	Rows  [][]string
 	// BytesScanned is the data the engine read, where it reports it.
 	BytesScanned int64
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/alert"
 	"github.com/keytrail/keytrail/internal/finding"
@@ -18,100 +19,107 @@ import (
 	"github.com/keytrail/keytrail/queries"
 )
 
-// runAlert posts findings to Slack, or with --dry-run prints the messages.
-// Locally the Slack credential comes from the environment
+// newAlertCmd posts findings to Slack, or with --dry-run prints the
+// messages. Locally the Slack credential comes from the environment
 // (KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel); the
 // Lambda reads it from Secrets Manager instead.
-func runAlert(ctx context.Context, env *environ, args []string) int {
-	fl := newFlagSet(env, "alert", "Usage: keytrail alert [--findings FILE | --lake DIR] [--dry-run] [flags]\n\n"+
-		"Posts findings to Slack, one message per finding (a summary first when there are many).\n"+
-		"Posting needs KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --channel, and --lake for delivery state.\n\n")
+func newAlertCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "alert [--findings FILE | --lake DIR] [--dry-run] [flags]", Args: args(cobra.NoArgs),
+		Short: "post findings to Slack (or --dry-run to print the messages)",
+		Long: "Posts findings to Slack, one message per finding (a summary first when there are many).\n" +
+			"Posting needs KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --channel, and the lake for delivery state."}
+	fl := cmd.Flags()
 	findingsFile := fl.String("findings", "", "JSON-lines findings `file` (- for stdin); default: the lake's recent findings")
-	lakeDir := fl.String("lake", "", "lake `folder`: findings to read and delivery state to keep (required to post)")
+	lakeFlag(cmd, "lake `folder`: findings to read and delivery state to keep (required to post)")
 	dryRun := fl.Bool("dry-run", false, "print the Block Kit JSON and a text preview; post nothing, need no token")
-	tz := fl.String("timezone", "UTC", "the team's IANA time `zone`, shown next to UTC")
+	fl.String("timezone", "", "the team's IANA time `zone`, shown next to UTC (default: $KEYTRAIL_TIMEZONE, the config's, or UTC)")
 	channel := fl.String("channel", "", "Slack channel `ID` (with SLACK_BOT_TOKEN)")
 	minSev := fl.String("min-severity", "", "post only findings of this `severity` or above (low, medium, high, critical)")
-	region := fl.String("region", "", "AWS `region` for the Athena console link (default $AWS_REGION)")
-	workgroup := fl.String("workgroup", "", "Athena `workgroup` named in the follow-up link")
-	database := fl.String("database", "keytrail", "Athena `database` named in the follow-up link")
+	fl.String("region", "", "AWS `region` for the console links (default: $KEYTRAIL_REGION, the config's, or $AWS_REGION)")
+	fl.String("workgroup", "", "Athena `workgroup` named in the follow-up link (default: the stack's, keytrail)")
+	fl.String("database", "", "Athena `database` named in the follow-up link (default: keytrail)")
 	lookback := fl.Duration("lookback", alert.DefaultLookback, "read lake findings this far back")
 	threshold := fl.Int("threshold", alert.DefaultSummaryThreshold, "more findings than this get one summary message")
-	if code, ok := parseFlags(fl, args); !ok {
-		return code
-	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "keytrail alert: unexpected arguments %q\n", fl.Args())
-		return 2
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(env.stderr, "keytrail alert: %v\n", err)
-		return 1
-	}
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		return fail(fmt.Errorf("--timezone: %w", err))
-	}
-	if *minSev != "" && finding.SeverityRank(*minSev) == 0 {
-		return fail(fmt.Errorf("--min-severity %q: want low, medium, high or critical", *minSev))
-	}
-	if *region == "" {
-		*region = env.getenv("AWS_REGION")
-	}
-	if *findingsFile == "" && *lakeDir == "" {
-		return fail(errors.New("give --findings FILE or --lake DIR"))
-	}
-	var store *lake.Dir
-	if *lakeDir != "" {
-		if store, err = lake.NewDir(*lakeDir); err != nil {
-			return fail(err)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, env := cmd.Context(), a.env
+		v := map[string]string{}
+		for flag, key := range map[string]string{"timezone": "timezone", "region": "region", "workgroup": "athena.workgroup", "database": "athena.database"} {
+			var err error
+			if v[flag], err = a.value(cmd, flag, key); err != nil {
+				return err
+			}
 		}
-	}
-	now := time.Now()
-	var fs []finding.Finding
-	if *findingsFile != "" {
-		fs, err = readFindingsFile(*findingsFile, os.Stdin)
-	} else {
-		fs, err = alert.LoadLake(ctx, store, now, *lookback)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	render := alert.Renderer{Location: loc, Region: *region, Workgroup: *workgroup, Database: *database}
-	follow := &alert.FollowUp{Region: *region, Workgroup: *workgroup, Database: *database}
-	logger := slog.New(slog.NewTextHandler(env.stderr, nil))
-	if *dryRun {
-		return dryRunAlert(ctx, env, logger, render, follow, alert.Filter(fs, *minSev), *threshold)
-	}
-
-	if store == nil {
-		return fail(errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)"))
-	}
-	a := &alert.Alerter{
-		Store: store, Render: render, FollowUp: follow, Query: queries.Evidence, MinSeverity: *minSev, SummaryThreshold: *threshold,
-		Logger: logger,
-	}
-	if u := env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"); u != "" {
-		a.Webhook = &alert.Webhook{URL: u}
-	} else if tok := env.getenv("SLACK_BOT_TOKEN"); tok != "" {
-		if *channel == "" {
-			return fail(errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)"))
+		loc, err := time.LoadLocation(v["timezone"])
+		if err != nil {
+			return fmt.Errorf("--timezone: %w", err)
 		}
-		opts := []slack.Option{}
-		if api := env.getenv("SLACK_API_URL"); api != "" {
-			opts = append(opts, slack.OptionAPIURL(api))
+		if *minSev != "" && finding.SeverityRank(*minSev) == 0 {
+			return usagef("--min-severity %q: want low, medium, high or critical", *minSev)
 		}
-		a.Slack, a.Channel = slack.New(tok, opts...), *channel
-	} else {
-		return fail(errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)"))
+		region := v["region"]
+		if region == "" {
+			region = env.getenv("AWS_REGION")
+		}
+		conf, err := a.settings()
+		if err != nil {
+			return err
+		}
+		var store *lake.Dir
+		if fl.Changed("lake") || *findingsFile == "" || conf.Source("lake") != "default" {
+			dir, err := a.lakeURI(cmd)
+			if err != nil {
+				return err
+			}
+			if err := localLake(dir); err != nil {
+				if *findingsFile == "" && !fl.Changed("lake") {
+					return fmt.Errorf("give --findings FILE or --lake DIR: %w", err)
+				}
+				return err
+			}
+			if store, err = lake.NewDir(dir); err != nil { // it exists: nothing is created
+				return err
+			}
+		}
+		var fs []finding.Finding
+		if *findingsFile != "" {
+			fs, err = readFindingsFile(*findingsFile, cmd.InOrStdin())
+		} else {
+			fs, err = alert.LoadLake(ctx, store, time.Now(), *lookback)
+		}
+		if err != nil {
+			return err
+		}
+		render := alert.Renderer{Location: loc, Region: region, Workgroup: v["workgroup"], Database: v["database"]}
+		follow := &alert.FollowUp{Region: region, Workgroup: v["workgroup"], Database: v["database"]}
+		logger := slog.New(slog.NewTextHandler(env.stderr, nil))
+		if *dryRun {
+			return dryRunAlert(ctx, env, logger, render, follow, alert.Filter(fs, *minSev), *threshold)
+		}
+		if store == nil {
+			return errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)")
+		}
+		al := &alert.Alerter{Store: store, Render: render, FollowUp: follow, Query: queries.Evidence, MinSeverity: *minSev,
+			SummaryThreshold: *threshold, Logger: logger}
+		if u := env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"); u != "" {
+			al.Webhook = &alert.Webhook{URL: u}
+		} else if tok := env.getenv("SLACK_BOT_TOKEN"); tok != "" {
+			if *channel == "" {
+				return errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)")
+			}
+			opts := []slack.Option{}
+			if api := env.getenv("SLACK_API_URL"); api != "" {
+				opts = append(opts, slack.OptionAPIURL(api))
+			}
+			al.Slack, al.Channel = slack.New(tok, opts...), *channel
+		} else {
+			return errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)")
+		}
+		rep, err := al.Run(ctx, fs)
+		fmt.Fprintf(env.stdout, "posted %d, already posted %d, recovered %d, suppressed %d, held by another run %d, pending %d\n",
+			len(rep.Posted), rep.AlreadyPosted, len(rep.Recovered), len(rep.Suppressed), rep.Held, len(rep.Failed))
+		return err
 	}
-	rep, err := a.Run(ctx, fs)
-	fmt.Fprintf(env.stdout, "posted %d, already posted %d, recovered %d, suppressed %d, held by another run %d, pending %d\n",
-		len(rep.Posted), rep.AlreadyPosted, len(rep.Recovered), len(rep.Suppressed), rep.Held, len(rep.Failed))
-	if err != nil {
-		return fail(err)
-	}
-	return 0
+	return cmd
 }
 
 func readFindingsFile(name string, stdin io.Reader) ([]finding.Finding, error) {
@@ -135,7 +143,7 @@ func readFindingsFile(name string, stdin io.Reader) ([]finding.Finding, error) {
 // thread (a follow-up query too long for the message). As in a real run,
 // each finding's follow-up query is rebuilt from its fields, not taken
 // from the input.
-func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) int {
+func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) error {
 	var msgs []alert.Message
 	if len(fs) > threshold {
 		msgs = append(msgs, r.Summary(fs, 0, true))
@@ -151,8 +159,7 @@ func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert
 	for i, m := range msgs {
 		fmt.Fprintf(env.stdout, "# message %d of %d: Block Kit JSON\n", i+1, len(msgs))
 		if err := enc.Encode(m); err != nil {
-			fmt.Fprintf(env.stderr, "keytrail alert: %v\n", err)
-			return 1
+			return err
 		}
 		fmt.Fprintf(env.stdout, "# message %d of %d: preview\n%s\n", i+1, len(msgs), m.Preview())
 		if a := m.Attachment; a != nil {
@@ -162,5 +169,5 @@ func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert
 	if len(msgs) == 0 {
 		fmt.Fprintln(env.stdout, "no findings to post")
 	}
-	return 0
+	return nil
 }

@@ -35,7 +35,7 @@ func TestAlertCommand(t *testing.T) {
 			[]string{"# message 1 of 5", "keytrail: 4 new findings"}, ""},
 		{"dry run floor", []string{"--findings", alertFixtures, "--dry-run", "--min-severity", "critical"}, nil, 0,
 			[]string{"# message 2 of 2"}, ""},
-		{"help", []string{"--help"}, nil, 0, nil, "Usage: keytrail alert"},
+		{"help", []string{"--help"}, nil, 0, []string{"keytrail alert [--findings FILE"}, ""},
 		{"no input", []string{"--dry-run"}, nil, 1, nil, "--findings FILE or --lake DIR"},
 		{"bad zone", []string{"--findings", alertFixtures, "--dry-run", "--timezone", "Mars/Olympus"}, nil, 1, nil, "--timezone"},
 		{"post without lake", []string{"--findings", alertFixtures}, map[string]string{"SLACK_BOT_TOKEN": "xoxb-1"}, 1, nil, "--lake"},

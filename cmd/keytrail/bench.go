@@ -1,18 +1,17 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 
+	"github.com/spf13/cobra"
+
 	"github.com/keytrail/keytrail/internal/bench"
 )
 
-const benchUsage = `Usage: keytrail bench [flags]
-
-Measures ingest on a reproducible synthetic CloudTrail corpus (about 20 %
+const benchLong = `Measures ingest on a reproducible synthetic CloudTrail corpus (about 20 %
 Secrets Manager and KMS records) and prints, from the same run on the same
 files and the same thread counts:
 
@@ -24,16 +23,14 @@ and the peak memory (RSS) of ingest and DuckDB on one large file. The floor
 and ingest are measured --runs times each, alternating, and the fastest of
 each is kept (a busy machine only ever slows a run down); --profile also
 writes a CPU profile of each ingest run. Generated corpora are kept in --out
-and reused by later runs.
+and reused by later runs.`
 
-Flags:
-`
-
-func runBench(ctx context.Context, env *environ, args []string) int {
-	fs := newFlagSet(env, "bench", benchUsage)
+func newBenchCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "bench [flags]", Short: "measure ingest throughput and memory against gzip and DuckDB", Long: benchLong}
+	fs := cmd.Flags()
 	out := fs.String("out", "bench-output", "`folder` for corpora and results")
 	total := fs.Int64("bytes", 1_000_000_000, "uncompressed `bytes` of each many-file corpus")
-	files := fs.String("files", "1000,40", "comma-separated file counts: a many-file corpus of --bytes for each (1000 files of about 1 MB are a busy account's 5-minute CloudTrail files)")
+	filesFlag := fs.String("files", "1000,40", "comma-separated file counts: a many-file corpus of --bytes for each (1000 files of about 1 MB are a busy account's 5-minute CloudTrail files)")
 	big := fs.Int64("big", 500_000_000, "uncompressed `bytes` of the one-file corpus (0 to skip)")
 	threads := fs.String("threads", "1,2", "comma-separated thread counts to compare")
 	noDuck := fs.Bool("no-duckdb", false, "skip the DuckDB peer")
@@ -45,44 +42,41 @@ func runBench(ctx context.Context, env *environ, args []string) int {
 	peerThreads := fs.Int("peer-threads", 1, "(internal) DuckDB threads")
 	peerOut := fs.String("peer-out", "", "(internal) DuckDB output file, or folder with --peer-per-object")
 	peerPerObject := fs.Bool("peer-per-object", false, "(internal) one DuckDB query and output per file")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
+	for _, f := range []string{"peer-duckdb", "peer-threads", "peer-out", "peer-per-object"} {
+		fs.MarkHidden(f)
 	}
-	if *peer {
-		n, err := bench.Peer(ctx, *peerThreads, *peerOut, *peerPerObject, fs.Args())
-		if err != nil {
-			fmt.Fprintf(env.stderr, "duckdb peer: %v\n", err)
-			return 1
+	cmd.RunE = func(cmd *cobra.Command, files []string) error {
+		ctx, env := cmd.Context(), a.env
+		if *peer {
+			n, err := bench.Peer(ctx, *peerThreads, *peerOut, *peerPerObject, files)
+			if err != nil {
+				return fmt.Errorf("duckdb peer: %w", err)
+			}
+			fmt.Fprintln(env.stdout, n)
+			return nil
 		}
-		fmt.Fprintln(env.stdout, n)
-		return 0
+		if len(files) > 0 {
+			return usagef("unexpected arguments %q", files)
+		}
+		fileCounts, err := positiveInts(*filesFlag)
+		if err != nil {
+			return usagef("--files %q: %v", *filesFlag, err)
+		}
+		counts, err := positiveInts(*threads)
+		if err != nil {
+			return usagef("--threads %q: %v", *threads, err)
+		}
+		if *runs < 1 {
+			return usagef("--runs %d: want at least 1", *runs)
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		return bench.Run(ctx, bench.Config{Exe: self, Out: *out, Stdout: env.stdout, Stderr: env.stderr, Seed: *seed, Bytes: *total,
+			Files: fileCounts, Big: *big, Threads: counts, Runs: *runs, DuckDB: !*noDuck, DuckDBPerObject: !*noDuck && *perObject, Profile: *profile})
 	}
-	fileCounts, err := positiveInts(*files)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "keytrail bench: --files %q: %v\n", *files, err)
-		return 2
-	}
-	counts, err := positiveInts(*threads)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "keytrail bench: --threads %q: %v\n", *threads, err)
-		return 2
-	}
-	if *runs < 1 {
-		fmt.Fprintf(env.stderr, "keytrail bench: --runs %d: want at least 1\n", *runs)
-		return 2
-	}
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintf(env.stderr, "keytrail bench: %v\n", err)
-		return 1
-	}
-	c := bench.Config{Exe: self, Out: *out, Stdout: env.stdout, Stderr: env.stderr, Seed: *seed, Bytes: *total, Files: fileCounts,
-		Big: *big, Threads: counts, Runs: *runs, DuckDB: !*noDuck, DuckDBPerObject: !*noDuck && *perObject, Profile: *profile}
-	if err := bench.Run(ctx, c); err != nil {
-		fmt.Fprintf(env.stderr, "keytrail bench: %v\n", err)
-		return 1
-	}
-	return 0
+	return cmd
 }
 
 // positiveInts parses a comma-separated list of whole numbers ≥ 1.

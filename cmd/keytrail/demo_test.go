@@ -104,8 +104,9 @@ func readLabels(t *testing.T, path string) []gen.Label {
 	return out
 }
 
-// TestMakeDemo runs `make demo` as a user would, twice, and checks its
-// summary and findings table.
+// TestMakeDemo runs `make demo` as a user would, checks its summary and
+// findings table, then runs every command line it printed, exactly as
+// printed, from where make ran: each must exit 0.
 func TestMakeDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds keytrail and runs the full demo")
@@ -118,18 +119,36 @@ func TestMakeDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "demo-output")
-	for run := 1; run <= 2; run++ {
-		cmd := exec.Command("make", "-s", "demo", "DEMO_OUT="+out)
-		cmd.Dir = root
-		b, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("make demo (run %d): %v\n%s", run, err, b)
+	cmd := exec.Command("make", "-s", "demo", "DEMO_OUT="+out)
+	cmd.Dir = root
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make demo: %v\n%s", err, b)
+	}
+	text := string(b)
+	for _, want := range []string{"records: ", "kept", "secretsmanager.amazonaws.com", "SEVERITY", "critical", "findings, most severe first",
+		"--holidays 2026-06-04,2026-06-15", "Done in"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("make demo output lacks %q:\n%s", want, text)
 		}
-		text := string(b)
-		for _, want := range []string{"records read", "kept", "secretsmanager.amazonaws.com", "SEVERITY", "critical", "findings, most severe first", "Done in"} {
-			if !strings.Contains(text, want) {
-				t.Fatalf("make demo (run %d) output lacks %q:\n%s", run, want, text)
-			}
+	}
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if cmdline, ok := strings.CutPrefix(l, "$ "); ok {
+			lines = append(lines, cmdline)
+		}
+	}
+	if len(lines) < 9 {
+		t.Fatalf("the demo printed %d command lines:\n%s", len(lines), text)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "./bin/keytrail ") {
+			t.Errorf("command line %q does not name ./bin/keytrail", l)
+		}
+		c := exec.Command("sh", "-c", l)
+		c.Dir = root
+		if o, err := c.CombinedOutput(); err != nil {
+			t.Errorf("$ %s\n%v\n%.2000s", l, err, o)
 		}
 	}
 }

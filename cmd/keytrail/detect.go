@@ -2,118 +2,113 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"slices"
 	"sort"
-	"strings"
-	"text/tabwriter"
+	"strconv"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/detect"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/queries"
 )
 
-const detectUsage = `Usage: keytrail detect --lake DIR [flags]
-
-Runs the detection rules over the lake's events in a window and prints the
+const detectLong = `Runs the detection rules over the lake's events in a window and prints the
 findings whose evidence falls in it: JSON lines when stdout is not a terminal,
-a table on a terminal (--format overrides). The lake before --from is the
+a table on a terminal (--output overrides). The lake before --from is the
 history for baselines (per-day aggregates kept under state/detect/).
 
 Default window: the last 24 hours of the latest event day in the lake
 (--to = the end of that UTC day, --from = 24h earlier), which on a local lake
 is more useful than "now". Times are RFC 3339 or YYYY-MM-DD (midnight UTC).
+The rules, suppressions and self_principals come from the config file
+(--config), next to the team's defaults.
 
 Replaying a past period gives the findings the scheduled Lambda gave (same
-ids), so a threshold can be backtested: change it in --config (or run the
-rule with shadow: true) and compare with --shadow-report.
+ids), so a threshold can be backtested: change it in the config (or run the
+rule with shadow: true) and compare with --shadow-report.`
 
-Flags:
-`
-
-func runDetect(ctx context.Context, env *environ, args []string) int {
-	fs := newFlagSet(env, "detect", detectUsage)
-	lakeURI := fs.String("lake", "lake", "lake `folder` (or s3://bucket/prefix)")
-	kmsKey := fs.String("lake-kms-key", "", "KMS `key` for writes to an S3 lake")
-	confFile := fs.String("config", "", "detector configuration `file` (YAML)")
-	fromS := fs.String("from", "", "window start (RFC 3339 or YYYY-MM-DD)")
-	toS := fs.String("to", "", "window end, exclusive (RFC 3339 or YYYY-MM-DD)")
-	tz := fs.String("timezone", "", "the team's IANA time `zone` (overrides the config)")
-	hours := fs.String("business-hours", "", "business `hours`, e.g. 'Mon-Fri 09:00-18:00' or 'Mon-Thu 09:00-18:00,Fri 09:00-15:00'")
-	holidays := fs.String("holidays", "", "holiday `dates` YYYY-MM-DD,... or @file with one per line")
-	format := fs.String("format", "", "output `format`: json or table (default: table on a terminal)")
-	write := fs.Bool("write-findings", false, "write the findings to the lake's findings table")
-	shadow := fs.Bool("shadow-report", false, "print per rule the findings per day instead of the findings")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(env.stderr, "keytrail detect: %s\n", printable(err.Error()))
-		return 1
-	}
-	if *format == "" {
-		*format = "json"
-		if env.isTerminal {
-			*format = "table"
+func newDetectCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "detect [flags]", Short: "run the detection rules over the lake and print (or store) the findings",
+		Long: detectLong, Args: args(cobra.NoArgs)}
+	f := cmd.Flags()
+	lakeFlag(cmd, "lake `folder` (or s3://bucket/prefix)")
+	kmsKey := f.String("lake-kms-key", "", "KMS `key` for writes to an S3 lake")
+	fromS := f.String("from", "", "window start (RFC 3339 or YYYY-MM-DD)")
+	toS := f.String("to", "", "window end, exclusive (RFC 3339 or YYYY-MM-DD)")
+	f.String("timezone", "", "the team's IANA time `zone` (default: $KEYTRAIL_TIMEZONE or the config's)")
+	f.String("business-hours", "", "business `hours`, e.g. 'Mon-Fri 09:00-18:00' or 'Mon-Thu 09:00-18:00,Fri 09:00-15:00'")
+	f.String("holidays", "", "holiday `dates` YYYY-MM-DD,... or @file with one per line")
+	out := addOutput(cmd, "", output.Table, output.JSON, output.CSV)
+	deprecated(cmd, "format", "", "output format (deprecated: --output)")
+	write := f.Bool("write-findings", false, "write the findings to the lake's findings table")
+	shadow := f.Bool("shadow-report", false, "print per rule the findings per day instead of the findings")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, env := cmd.Context(), a.env
+		format, err := a.format(cmd, out, output.Table, output.JSON, output.CSV)
+		if err != nil {
+			return err
 		}
-	}
-	if *format != "json" && *format != "table" {
-		fmt.Fprintf(env.stderr, "keytrail detect: --format %q: want json or table\n", printable(*format))
-		return 2
-	}
-	var data []byte
-	if *confFile != "" {
-		var err error
-		if data, err = os.ReadFile(*confFile); err != nil {
-			return fail(fmt.Errorf("config: %w", err))
+		s, err := a.settings()
+		if err != nil {
+			return err
 		}
-	}
-	cfg, err := detect.LoadConfig(data)
-	if err != nil {
-		return fail(err)
-	}
-	if err := cfg.Apply(detect.Overrides{Timezone: *tz, BusinessHours: *hours, Holidays: *holidays}, os.ReadFile); err != nil {
-		return fail(err)
-	}
-	store, err := openLake(ctx, env, *lakeURI, *kmsKey)
-	if err != nil {
-		return fail(err)
-	}
-	from, to, future, err := detectWindow(ctx, store, *fromS, *toS, time.Now())
-	if err != nil {
-		return fail(err)
-	}
-	if len(future) > 0 {
-		fmt.Fprintf(env.stderr, "keytrail detect: passed over %d event day partitions after tomorrow (the latest: day=%s); the default window ignores them\n",
-			len(future), printable(future[len(future)-1]))
-	}
-	logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: queries.Evidence}}
-	findings, err := runner.Run(ctx, from, to)
-	if err != nil {
-		return fail(err)
-	}
-	if *write {
-		if _, err := runner.WriteFindings(ctx, from, to, findings); err != nil {
-			return fail(err)
+		cfg, err := detect.LoadConfig(s.Detector)
+		if err != nil {
+			return err
 		}
+		var o detect.Overrides
+		for _, v := range []struct {
+			flag, key string
+			dst       *string
+		}{{"timezone", "timezone", &o.Timezone}, {"business-hours", "business_hours", &o.BusinessHours}, {"holidays", "holidays", &o.Holidays}} {
+			if *v.dst, err = a.value(cmd, v.flag, v.key); err != nil {
+				return err
+			}
+		}
+		if err := cfg.Apply(o, os.ReadFile); err != nil {
+			return err
+		}
+		uri, err := a.lakeURI(cmd)
+		if err != nil {
+			return err
+		}
+		store, err := a.readLake(ctx, uri, *kmsKey)
+		if err != nil {
+			return err
+		}
+		from, to, future, err := detectWindow(ctx, store, *fromS, *toS, time.Now())
+		if err != nil {
+			return err
+		}
+		if len(future) > 0 {
+			fmt.Fprintf(env.stderr, "keytrail detect: passed over %d event day partitions after tomorrow (the latest: day=%s); the default window ignores them\n",
+				len(future), output.Cell(future[len(future)-1]))
+		}
+		logger := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		runner := &detect.Runner{Store: store, Logger: logger, Detector: &detect.Detector{Config: cfg, Query: queries.Evidence}}
+		findings, err := runner.Run(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		if *write {
+			if _, err := runner.WriteFindings(ctx, from, to, findings); err != nil {
+				return err
+			}
+		}
+		if *shadow {
+			return output.Write(env.stdout, format, volumeRows(detect.Volume(findings)))
+		}
+		return output.Write(env.stdout, format, findingRows(findings))
 	}
-	if *shadow {
-		err = printVolume(env.stdout, *format, detect.Volume(findings))
-	} else {
-		err = printFindings(env.stdout, *format, findings)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	return 0
+	return cmd
 }
 
 // detectWindow resolves --from/--to; the default is the 24h before the end
@@ -172,18 +167,11 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not RFC 3339 or YYYY-MM-DD", s)
 }
 
-func printFindings(w io.Writer, format string, fs []finding.Finding) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		for _, f := range fs {
-			if err := enc.Encode(f); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEVERITY\tKIND\tSTART (UTC)\tCOUNT\tPRINCIPAL\tRESOURCE\tTITLE")
+// findingRows are the findings as rows; JSON prints each finding whole.
+func findingRows(fs []finding.Finding) output.Rows {
+	rs := output.Rows{Columns: []output.Column{{Name: "severity"}, {Name: "kind"}, {Name: "start", Type: "timestamp"},
+		{Name: "count", Type: "bigint"}, {Name: "principal"}, {Name: "resource"}, {Name: "title"}, {Name: "id"}},
+		Footer: fmt.Sprintf("%d findings", len(fs)), Records: []any{}}
 	for _, f := range fs {
 		sev := f.Severity
 		if f.Shadow {
@@ -193,33 +181,19 @@ func printFindings(w io.Writer, format string, fs []finding.Finding) error {
 		if res == "" && len(f.Resources) > 0 {
 			res = fmt.Sprintf("%d resources", len(f.Resources))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", sev, f.Kind, f.Start.Format("2006-01-02 15:04:05"), f.Count,
-			cell(f.Principal), cell(res), cell(f.Title))
+		rs.Rows = append(rs.Rows, []string{sev, f.Kind, f.Start.UTC().Format("2006-01-02 15:04:05"), strconv.FormatInt(f.Count, 10), f.Principal, res, f.Title, f.ID})
+		rs.Records = append(rs.Records, f)
 	}
-	fmt.Fprintf(tw, "\n%d findings\n", len(fs))
-	return tw.Flush()
+	return rs
 }
 
-// cell makes untrusted text safe for one table cell.
-func cell(s string) string {
-	return strings.ReplaceAll(printable(s), "\t", " ")
-}
-
-func printVolume(w io.Writer, format string, rows []detect.VolumeRow) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tDAY (UTC)\tFINDINGS\tSHADOW")
+// volumeRows are the shadow report's rows, with a total per rule in a table.
+func volumeRows(rows []detect.VolumeRow) output.Rows {
+	rs := output.Rows{Columns: []output.Column{{Name: "rule"}, {Name: "day"}, {Name: "findings", Type: "bigint"}, {Name: "shadow", Type: "bigint"}}, Records: []any{}}
 	kinds := map[string]int{}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", r.Kind, r.Day, r.Findings, r.Shadow)
+		rs.Rows = append(rs.Rows, []string{r.Kind, r.Day, strconv.Itoa(r.Findings), strconv.Itoa(r.Shadow)})
+		rs.Records = append(rs.Records, r)
 		kinds[r.Kind] += r.Findings
 	}
 	names := make([]string, 0, len(kinds))
@@ -228,7 +202,7 @@ func printVolume(w io.Writer, format string, rows []detect.VolumeRow) error {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		fmt.Fprintf(tw, "%s\ttotal\t%d\t\n", k, kinds[k])
+		rs.Footer += fmt.Sprintf("%s total: %d\n", k, kinds[k])
 	}
-	return tw.Flush()
+	return rs
 }

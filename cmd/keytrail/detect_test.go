@@ -73,7 +73,7 @@ func TestDetectCommand(t *testing.T) {
 		t.Errorf("bad zone: exit %d, %s", code, errb.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), env, []string{"detect", "--lake", dir, "--timezone", "Asia/Tokyo", "--format", "table"}); code != 0 || strings.Contains(out.String(), "\x1b") || !strings.Contains(out.String(), "off_hours") {
+	if code := run(context.Background(), env, []string{"detect", "--lake", dir, "--timezone", "Asia/Tokyo", "--output", "table"}); code != 0 || strings.Contains(out.String(), "\x1b") || !strings.Contains(out.String(), "off_hours") {
 		t.Errorf("table: exit %d: %q", code, out.String())
 	}
 }

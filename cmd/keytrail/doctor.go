@@ -1,34 +1,28 @@
 package main
 
 import (
-	"context"
-	"flag"
-	"fmt"
-
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/doctor"
 )
 
-const doctorUsage = `Usage: keytrail doctor --stack NAME [flags]
-       keytrail doctor --lake s3://bucket/prefix --trail-bucket BUCKET [flags]
-
-Checks a keytrail deployment from the outside, one line per check with a
+const doctorLong = `Checks a keytrail deployment from the outside, one line per check with a
 fix for each failure: a trail delivers to the bucket, is logging, logs read
 and write management events and does not exclude KMS; new log files reach
 the queue; the lake received events today or yesterday; Athena can read the
 events table. With --stack, the rest comes from the stack's outputs; flags
-given as well override them. The exit status is 1 when a check fails.
+given as well override them. The exit status is 1 when a check fails.`
 
-Flags:
-`
-
-func runDoctor(ctx context.Context, env *environ, args []string) int {
-	fs := newFlagSet(env, "doctor", doctorUsage)
+func newDoctorCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "doctor --stack NAME | --lake s3://bucket/prefix --trail-bucket BUCKET [flags]", Args: args(cobra.NoArgs),
+		Short: "check a deployment: trail settings, notifications, recent data, Athena", Long: doctorLong}
+	fs := cmd.Flags()
 	stack := fs.String("stack", "", "CloudFormation `stack` made from infra/template.yaml")
 	lakeURI := fs.String("lake", "", "the lake, `s3://bucket/prefix`")
 	trailBucket := fs.String("trail-bucket", "", "the trail's `bucket`")
@@ -38,72 +32,71 @@ func runDoctor(ctx context.Context, env *environ, args []string) int {
 	topic := fs.String("topic-arn", "", "the notification topic's `ARN` (SNS)")
 	workgroup := fs.String("workgroup", "", "Athena `workgroup` (empty skips the Athena check)")
 	database := fs.String("database", "keytrail", "Glue `database`")
-	region := fs.String("region", "", "AWS `region` (default: the SDK's)")
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	if fs.NArg() > 0 || (*stack == "" && (*lakeURI == "" || *trailBucket == "")) {
-		fmt.Fprintln(env.stderr, "keytrail doctor: give --stack, or --lake and --trail-bucket")
-		fs.Usage()
-		return 2
-	}
-	getenv := env.getenv
-	if *region != "" {
-		getenv = func(k string) string {
-			if k == "AWS_REGION" {
-				return *region
+	fs.String("region", "", "AWS `region` (default: $KEYTRAIL_REGION, the config's, or the SDK's)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, env := cmd.Context(), a.env
+		if *stack == "" && (*lakeURI == "" || *trailBucket == "") {
+			return usagef("give --stack, or --lake and --trail-bucket")
+		}
+		region, err := a.value(cmd, "region", "region")
+		if err != nil {
+			return err
+		}
+		getenv := env.getenv
+		if region != "" {
+			getenv = func(k string) string {
+				if k == "AWS_REGION" {
+					return region
+				}
+				return env.getenv(k)
 			}
-			return env.getenv(k)
 		}
-	}
-	cfg, err := awsconf.Load(ctx, getenv)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "keytrail doctor: %v\n", err)
-		return 1
-	}
-	var dep doctor.Deployment
-	if *stack != "" {
-		if dep, err = doctor.FromStack(ctx, cloudformation.NewFromConfig(cfg), *stack); err != nil {
-			fmt.Fprintf(env.stderr, "keytrail doctor: %v\n", err)
-			return 1
+		cfg, err := awsconf.Load(ctx, getenv)
+		if err != nil {
+			return err
 		}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *lakeURI != "" {
-		if dep.LakeBucket, dep.LakePrefix, err = doctor.SplitS3(*lakeURI); err != nil {
-			fmt.Fprintf(env.stderr, "keytrail doctor: --lake: %v\n", err)
-			return 2
+		var dep doctor.Deployment
+		if *stack != "" {
+			if dep, err = doctor.FromStack(ctx, cloudformation.NewFromConfig(cfg), *stack); err != nil {
+				return err
+			}
 		}
-	}
-	// Flags given override the stack's outputs.
-	for name, o := range map[string]struct{ dst, flag *string }{
-		"trail-bucket": {&dep.TrailBucket, trailBucket}, "trail-prefix": {&dep.TrailPrefix, trailPrefix},
-		"notification": {&dep.NotificationSource, source}, "queue-arn": {&dep.QueueARN, queue},
-		"topic-arn": {&dep.TopicARN, topic}, "workgroup": {&dep.Workgroup, workgroup},
-	} {
-		if set[name] {
-			*o.dst = *o.flag
+		set := map[string]bool{}
+		fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
+		if *lakeURI != "" {
+			if dep.LakeBucket, dep.LakePrefix, err = doctor.SplitS3(*lakeURI); err != nil {
+				return usagef("--lake: %v", err)
+			}
 		}
+		// Flags given override the stack's outputs.
+		for name, o := range map[string]struct{ dst, flag *string }{
+			"trail-bucket": {&dep.TrailBucket, trailBucket}, "trail-prefix": {&dep.TrailPrefix, trailPrefix},
+			"notification": {&dep.NotificationSource, source}, "queue-arn": {&dep.QueueARN, queue},
+			"topic-arn": {&dep.TopicARN, topic}, "workgroup": {&dep.Workgroup, workgroup},
+		} {
+			if set[name] {
+				*o.dst = *o.flag
+			}
+		}
+		if set["database"] || dep.Database == "" {
+			dep.Database = *database
+		}
+		if dep.TrailPrefix == "" {
+			dep.TrailPrefix = "AWSLogs/"
+		}
+		ct := cloudtrail.NewFromConfig(cfg)
+		s3c := s3.NewFromConfig(cfg, awsconf.S3Options(getenv))
+		ath := athena.NewFromConfig(cfg)
+		d := &doctor.Doctor{Trails: ct, Status: ct, Selectors: ct, Notifications: s3c, Objects: s3c, StartQuery: ath, GetQuery: ath}
+		results, err := d.Run(ctx, dep)
+		failed := doctor.Print(env.stdout, results)
+		if err != nil {
+			return err
+		}
+		if failed > 0 {
+			return exitCode(1)
+		}
+		return nil
 	}
-	if set["database"] || dep.Database == "" {
-		dep.Database = *database
-	}
-	if dep.TrailPrefix == "" {
-		dep.TrailPrefix = "AWSLogs/"
-	}
-	ct := cloudtrail.NewFromConfig(cfg)
-	s3c := s3.NewFromConfig(cfg, awsconf.S3Options(getenv))
-	ath := athena.NewFromConfig(cfg)
-	d := &doctor.Doctor{Trails: ct, Status: ct, Selectors: ct, Notifications: s3c, Objects: s3c, StartQuery: ath, GetQuery: ath}
-	results, err := d.Run(ctx, dep)
-	failed := doctor.Print(env.stdout, results)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "keytrail doctor: %v\n", err)
-		return 1
-	}
-	if failed > 0 {
-		return 1
-	}
-	return 0
+	return cmd
 }

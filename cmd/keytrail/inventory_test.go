@@ -14,8 +14,8 @@ func TestInventoryFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"inventory"}, 2, "--regions must list the regions"},
-		{[]string{"inventory", "-h"}, 0, "Usage: keytrail inventory"},
-		{[]string{"inventory", "--nope"}, 2, "flag provided but not defined"},
+		{[]string{"inventory", "-h"}, 0, "keytrail inventory --regions"},
+		{[]string{"inventory", "--nope"}, 2, "unknown flag: --nope"},
 	} {
 		var out, errb bytes.Buffer
 		env := &environ{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}

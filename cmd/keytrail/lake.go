@@ -2,21 +2,35 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/lake"
 )
 
-// openLake opens a lake folder, or an s3://bucket/prefix lake through the
-// SDK's standard configuration (AWS_PROFILE, AWS_REGION,
-// AWS_ENDPOINT_URL_S3, …). kmsKey, if set, encrypts S3 writes with SSE-KMS.
-func openLake(ctx context.Context, env *environ, uri, kmsKey string) (lake.Store, error) {
+// lakeFlag adds --lake; its default is the lake setting.
+func lakeFlag(cmd *cobra.Command, help string) {
+	cmd.Flags().String("lake", "", help+" (default: $KEYTRAIL_LAKE, the config file's lake, or ./lake)")
+}
+
+// lakeURI is --lake, or the lake setting.
+func (a *app) lakeURI(cmd *cobra.Command) (string, error) { return a.value(cmd, "lake", "lake") }
+
+// openLake opens the lake for a command that writes it (ingest): a folder
+// is created if need be. An s3://bucket/prefix lake goes through the SDK's
+// standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_S3, …);
+// kmsKey, if set, encrypts S3 writes with SSE-KMS.
+func (a *app) openLake(ctx context.Context, uri, kmsKey string) (lake.Store, error) {
 	var client lake.S3API
 	if strings.HasPrefix(uri, "s3://") {
-		c, err := s3Client(ctx, env)
+		c, err := a.s3Client(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -25,10 +39,53 @@ func openLake(ctx context.Context, env *environ, uri, kmsKey string) (lake.Store
 	return lake.Open(ctx, uri, client, lake.S3Options{KMSKeyID: kmsKey})
 }
 
-func s3Client(ctx context.Context, env *environ) (*s3.Client, error) {
-	cfg, err := awsconf.Load(ctx, env.getenv)
+// readLake opens a lake that must already hold events: a missing folder,
+// or a prefix with nothing under it, is an error, never an empty answer,
+// and nothing is created (a typo must not leave an empty lake behind).
+func (a *app) readLake(ctx context.Context, uri, kmsKey string) (lake.Store, error) {
+	if !strings.HasPrefix(uri, "s3://") {
+		if err := localLake(uri); err != nil {
+			return nil, err
+		}
+	}
+	st, err := a.openLake(ctx, uri, kmsKey)
 	if err != nil {
 		return nil, err
 	}
-	return s3.NewFromConfig(cfg, awsconf.S3Options(env.getenv)), nil
+	days, err := lake.ListDays(ctx, st, lake.EventsPrefix)
+	if err != nil {
+		return nil, err
+	}
+	if len(days) == 0 {
+		return nil, fmt.Errorf("lake %s holds no events (check --lake or KEYTRAIL_LAKE, or ingest first)", uri)
+	}
+	return st, nil
+}
+
+// localLake checks that dir is an existing lake folder. DuckDB takes a
+// folder that does not exist, or an s3:// location, for a lake with no
+// files, and every query would answer "nothing" as if nothing happened.
+func localLake(dir string) error {
+	if strings.Contains(dir, "://") {
+		return fmt.Errorf("lake %s: DuckDB reads a local folder; for a lake in S3 use --athena", dir)
+	}
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("lake folder %s does not exist (give --lake or set KEYTRAIL_LAKE, or ingest first)", dir)
+	}
+	if err != nil {
+		return fmt.Errorf("lake %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("lake %s is not a folder", dir)
+	}
+	return nil
+}
+
+func (a *app) s3Client(ctx context.Context) (*s3.Client, error) {
+	cfg, err := awsconf.Load(ctx, a.env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return s3.NewFromConfig(cfg, awsconf.S3Options(a.env.getenv)), nil
 }

@@ -2,123 +2,248 @@
 // secret and which key. It runs the same code as the Lambda functions, with a
 // local folder as the lake and DuckDB for the SQL.
 //
-// Usage:
+// The commands are cobra commands, so --version, shell completion
+// (keytrail completion bash|zsh|fish), "did you mean" and help on stdout
+// (keytrail help CMD, keytrail CMD --help) work as in gh or kubectl. This
+// package only parses flags and wires packages together: results are
+// printed by internal/output, team defaults resolved by internal/settings.
 //
-//	keytrail <command> [flags] [args]
-//
-// Run "keytrail help" for the list of commands and "keytrail <command> -h"
-// for one command's flags.
+// To add a command: write newXCmd(a *app) *cobra.Command in x.go (flags on
+// cmd.Flags(); RunE returns nil, an error, which run prints and exits 1
+// with, usage(err) for exit 2, or exitCode(n) when the command already
+// said why), then add it to the list in newRoot and a row to the README's
+// "## Commands" table (readme_test checks both ways).
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
+	"runtime/debug"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keytrail/keytrail/internal/output"
+	"github.com/keytrail/keytrail/internal/settings"
 
 	_ "time/tzdata" // time zones on any runtime image
 )
-
-// A command runs one subcommand. It returns the process exit status.
-type command struct {
-	summary string
-	run     func(ctx context.Context, env *environ, args []string) int
-}
 
 // environ is what a command may touch of the process: its standard streams
 // and environment, passed in so commands can be tested in-process.
 type environ struct {
 	stdout, stderr io.Writer
+	stdin          io.Reader
 	getenv         func(string) string
 	isTerminal     bool // stdout is a terminal: tables rather than JSON lines
 	stderrTerminal bool // stderr is a terminal: progress bars
 }
 
-// commands lists every subcommand. It is filled in init because the demo
-// command runs the others through run, which reads it.
-var commands map[string]command
+// app is one invocation: the environment and the team's settings, loaded
+// when a command first asks (completion and help work with a broken file).
+type app struct {
+	env        *environ
+	configFile string
+	conf       *settings.Settings
+}
 
-func init() {
-	commands = map[string]command{
-		"ingest":  {"read CloudTrail log files and write Secrets Manager and KMS events to the lake", runIngest},
-		"alert":   {"post findings to Slack (or --dry-run to print the messages)", runAlert},
-		"detect":  {"run the detection rules over the lake and print (or store) the findings", runDetect},
-		"gen":     {"generate a synthetic organization's CloudTrail logs with labeled incidents", runGen},
-		"query":   {"run a query of the investigation library on the local lake or Athena", runQuery},
-		"review":  {"write the quarterly access review of secrets and keys", runReview},
-		"demo":    {"run the whole pipeline on a generated organization, no AWS account needed", runDemo},
-		"bench":   {"measure ingest throughput and memory against gzip and DuckDB", runBench},
-		"compact": {"merge the lake's small event files and drop duplicate events", runCompact},
-		"doctor":  {"check a deployment: trail settings, notifications, recent data, Athena", runDoctor},
+func (a *app) settings() (*settings.Settings, error) {
+	if a.conf == nil {
+		s, err := settings.Load(a.env.getenv, os.ReadFile, a.configFile)
+		if err != nil {
+			return nil, err
+		}
+		a.conf = s
 	}
-	commands["inventory"] = command{"take the inventory of secrets, keys and who may use them into the lake", runInventory}
+	return a.conf, nil
+}
+
+// value is a flag's value when given on the command line, else the
+// setting key's (KEYTRAIL_* environment, config file, built-in default).
+func (a *app) value(cmd *cobra.Command, flag, key string) (string, error) {
+	if f := cmd.Flags().Lookup(flag); f != nil && f.Changed {
+		return f.Value.String(), nil
+	}
+	s, err := a.settings()
+	if err != nil {
+		return "", err
+	}
+	return s.Get(key), nil
+}
+
+// version is set by the Makefile's build: -ldflags "-X main.version=$(git describe)".
+var version string
+
+// versionText is the module version and commit the binary was built from.
+func versionText(ldflags string, bi *debug.BuildInfo, ok bool) string {
+	v, rev, dirty := ldflags, "", false
+	if ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if rev != "" {
+		v += " (commit " + rev
+		if dirty {
+			v += ", modified"
+		}
+		v += ")"
+	}
+	return v
+}
+
+// exitCode ends a command with a status it has already explained.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ error }
+
+func usage(err error) error { return usageError{err} }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func newRoot(a *app) *cobra.Command {
+	bi, ok := debug.ReadBuildInfo()
+	root := &cobra.Command{
+		Use:   "keytrail",
+		Short: "who touched which secret and which key, from AWS CloudTrail",
+		Long: "keytrail: who touched which secret and which key, from AWS CloudTrail.\n\n" +
+			"Team defaults (lake, time zone, calendar, Athena database and workgroup, region) come from\n" +
+			"flags, then KEYTRAIL_* environment variables, then the config file; see keytrail config.",
+		Version:       versionText(version, bi, ok),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(a.env.stdout)
+	root.SetErr(a.env.stderr)
+	if a.env.stdin != nil {
+		root.SetIn(a.env.stdin)
+	}
+	root.SetVersionTemplate("keytrail {{.Version}}\n")
+	root.PersistentFlags().StringVar(&a.configFile, "config", "",
+		"config `file` of team defaults and detection rules (default $XDG_CONFIG_HOME/keytrail/config.yaml)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
+	root.AddCommand(
+		newIngestCmd(a), newCompactCmd(a), newDetectCmd(a), newAlertCmd(a),
+		newQueryCmd(a), newSQLCmd(a), newReviewCmd(a),
+		newInventoryCmd(a), newGenCmd(a), newDemoCmd(a), newBenchCmd(a), newDoctorCmd(a), newConfigCmd(a),
+	)
+	return root
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	env := &environ{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+	env := &environ{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, getenv: os.Getenv,
 		isTerminal: isTerminal(os.Stdout), stderrTerminal: isTerminal(os.Stderr)}
 	code := run(ctx, env, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
 
+// run runs one command line and returns its exit status.
 func run(ctx context.Context, env *environ, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(env.stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(env.stderr, "keytrail: unknown command %q\n\n", args[0])
-		usage(env.stderr)
+	root := newRoot(&app{env: env})
+	root.SetArgs(args)
+	if len(args) == 0 {
+		root.InitDefaultHelpFlag()
+		root.InitDefaultVersionFlag()
+		root.Help()
 		return 2
 	}
-	return cmd.run(ctx, env, args[1:])
+	cmd, err := root.ExecuteContextC(ctx)
+	var code exitCode
+	var uerr usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	case errors.As(err, &uerr) || strings.HasPrefix(err.Error(), "unknown command"):
+		output.Error(env.stderr, cmd.CommandPath(), err)
+		fmt.Fprintf(env.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return 2
+	}
+	output.Error(env.stderr, cmd.CommandPath(), err)
+	return 1
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "keytrail: who touched which secret and which key, from AWS CloudTrail.\n\nUsage: keytrail <command> [flags] [args]\n\nCommands:\n")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+// addOutput adds -o/--output; the default is def, or with def "" a table
+// on a terminal and JSON lines otherwise.
+func addOutput(cmd *cobra.Command, def string, allowed ...output.Format) *string {
+	names := []string{}
+	for _, f := range allowed {
+		names = append(names, string(f))
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	help := "output `format`: " + strings.Join(names, ", ")
+	if def == "" {
+		help += " (default: table on a terminal, json otherwise)"
 	}
-	fmt.Fprintf(w, "\nRun 'keytrail <command> -h' for a command's flags.\n")
+	p := cmd.Flags().StringP("output", "o", def, help)
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+	return p
 }
 
-// newFlagSet returns a command's flag set: errors and usage go to stderr,
-// and -h prints usage followed by the flags.
-func newFlagSet(env *environ, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args; when the command must stop (after -h, or on a
-// bad flag, which the flag package has already reported) it returns the
-// exit status and false.
-func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
+// format resolves --output, and a deprecated alias of it (--format,
+// --json) with a one-line notice on stderr.
+func (a *app) format(cmd *cobra.Command, out *string, allowed ...output.Format) (output.Format, error) {
+	for _, old := range []string{"format", "json"} {
+		if f := cmd.Flags().Lookup(old); f != nil && f.Changed {
+			fmt.Fprintf(a.env.stderr, "%s: --%s is deprecated; use --output\n", cmd.CommandPath(), old)
+			if !cmd.Flags().Changed("output") {
+				*out = f.Value.String()
+				if old == "json" {
+					*out = map[bool]string{true: "json", false: ""}[f.Value.String() == "true"]
+				}
+			}
 		}
-		return 2, false
 	}
-	return 0, true
+	if *out == "" {
+		*out = string(output.JSON)
+		if a.env.isTerminal {
+			*out = string(output.Table)
+		}
+	}
+	f, err := output.Parse(*out, allowed...)
+	if err != nil {
+		return "", usage(err)
+	}
+	return f, nil
+}
+
+// deprecated adds a hidden alias flag that format reads.
+func deprecated(cmd *cobra.Command, name, value, help string) {
+	if value == "bool" {
+		cmd.Flags().Bool(name, false, help)
+	} else {
+		cmd.Flags().String(name, value, help)
+	}
+	cmd.Flags().MarkHidden(name)
+}
+
+// args makes an argument check's complaint a usage error.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd, a); err != nil {
+			return usage(err)
+		}
+		return nil
+	}
 }

@@ -98,7 +98,7 @@ func TestQueryCoverage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, stdout, stderr := testEnv()
-			code := run(context.Background(), env, []string{"query", "top_talkers", "--lake", lakeDir, "--format", "csv",
+			code := run(context.Background(), env, []string{"query", "top_talkers", "--lake", lakeDir, "--output", "csv",
 				"--param", "from=" + tt.from, "--param", "to=" + tt.to})
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\n%s", code, tt.code, stderr)
@@ -142,7 +142,7 @@ func TestQueryCSVHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	env, stdout, stderr := testEnv()
-	if code := run(context.Background(), env, []string{"query", "principal_activity", "--lake", lakeDir, "--format", "csv",
+	if code := run(context.Background(), env, []string{"query", "principal_activity", "--lake", lakeDir, "--output", "csv",
 		"--param", "principal=" + who, "--param", "from=2026-07-01", "--param", "to=2026-07-02"}); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -179,20 +179,20 @@ func TestEngineObjects(t *testing.T) {
 	env, _, _ := testEnv()
 	tests := []struct {
 		name    string
-		eng     engineFlags
+		eng     engine
 		lakeSet bool
 		want    string // "dir", "s3", "none" or an error substring
 	}{
-		{"local", engineFlags{lake: lakeDir}, true, "dir"},
-		{"local default", engineFlags{lake: lakeDir}, false, "dir"},
-		{"local missing", engineFlags{lake: missing}, true, "does not exist"},
-		{"athena without --lake", engineFlags{lake: "lake", athena: true}, false, "none"},
-		{"athena with a folder", engineFlags{lake: lakeDir, athena: true}, true, "s3://bucket/prefix"},
-		{"athena with s3", engineFlags{lake: "s3://bucket/lake", athena: true}, true, "s3"},
+		{"local", engine{lake: lakeDir}, true, "dir"},
+		{"local default", engine{lake: lakeDir}, false, "dir"},
+		{"local missing", engine{lake: missing}, true, "does not exist"},
+		{"athena without --lake", engine{lake: "lake", athena: true}, false, "none"},
+		{"athena with a folder", engine{lake: lakeDir, athena: true}, true, "s3://bucket/prefix"},
+		{"athena with s3", engine{lake: "s3://bucket/lake", athena: true}, true, "s3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			objs, err := tt.eng.objects(context.Background(), env, tt.lakeSet)
+			objs, err := tt.eng.objects(context.Background(), &app{env: env}, tt.lakeSet)
 			got := "none"
 			switch o := objs.(type) {
 			case nil:

@@ -248,7 +248,7 @@ func TestReviewQuarantineFromS3(t *testing.T) {
 	}
 	env, _, _ := testEnv()
 	env.getenv = srv.Getenv
-	objs, err := (&engineFlags{lake: "s3://lake/kt", athena: true}).objects(ctx, env, true)
+	objs, err := (&engine{lake: "s3://lake/kt", athena: true}).objects(ctx, &app{env: env}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -240,7 +240,7 @@ func Run(ctx context.Context, c Config) error {
 				return m, err
 			}, func() (measure, error) {
 				os.RemoveAll(lakeDir)
-				im, out, err := b.sub(ctx, t, b.ingestArgs(fmt.Sprintf("ingest-%d-files-%dt", files, t), "--json", "--lake", lakeDir, "--concurrency", strconv.Itoa(t), filepath.Join(many.dir, "logs"))...)
+				im, out, err := b.sub(ctx, t, b.ingestArgs(fmt.Sprintf("ingest-%d-files-%dt", files, t), "--output", "json", "--lake", lakeDir, "--concurrency", strconv.Itoa(t), filepath.Join(many.dir, "logs"))...)
 				if err != nil {
 					return im, err
 				}
@@ -305,7 +305,7 @@ func Run(ctx context.Context, c Config) error {
 			return m, err
 		}, func() (measure, error) {
 			os.RemoveAll(lakeDir)
-			m, _, err := b.sub(ctx, t, b.ingestArgs(fmt.Sprintf("ingest-one-%dt", t), "--json", "--lake", lakeDir, one.files[0])...)
+			m, _, err := b.sub(ctx, t, b.ingestArgs(fmt.Sprintf("ingest-one-%dt", t), "--output", "json", "--lake", lakeDir, one.files[0])...)
 			return m, err
 		})
 		if err != nil {

@@ -44,7 +44,24 @@ type Config struct {
 	Stdout   io.Writer
 	Getenv   func(string) string // Slack credentials: posted for real when set
 	Run      Runner
-	Now      func() time.Time // for "Done in"; nil means time.Now
+	// Program is how the printed command lines name keytrail, so that they
+	// run as printed (see Program); "" means "keytrail".
+	Program string
+	Now     func() time.Time // for "Done in"; nil means time.Now
+}
+
+// Program spells the keytrail binary exe for command lines printed to a
+// shell in the folder cwd: ./bin/keytrail when it is below cwd, else its
+// full path; "keytrail" when exe is unknown or a `go run` build (gone
+// once the demo ends).
+func Program(exe, cwd string) string {
+	if exe == "" || strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "keytrail"
+	}
+	if rel, err := filepath.Rel(cwd, exe); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+		return "./" + filepath.ToSlash(rel)
+	}
+	return shellLine([]string{exe})
 }
 
 type demo struct {
@@ -84,12 +101,34 @@ func prepare(dir string) error {
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("written by keytrail demo; replaced on every run\n"), 0o644)
 }
 
+func (d *demo) program() string {
+	if d.Program == "" {
+		return "keytrail"
+	}
+	return d.Program
+}
+
 // cmd runs one keytrail command in-process, capturing its output; the
-// command line is printed so the reader can run it too.
+// command line is printed so the reader can run it too, exactly as printed.
 func (d *demo) cmd(ctx context.Context, title string, args ...string) ([]byte, error) {
+	return d.cmdTo(ctx, title, "", args...)
+}
+
+// cmdTo is cmd with the output also written to the file into, the printed
+// command line redirecting it there.
+func (d *demo) cmdTo(ctx context.Context, title, into string, args ...string) ([]byte, error) {
 	d.step++
-	fmt.Fprintf(d.Stdout, "\n== %d. %s\n$ keytrail %s\n", d.step, title, shellLine(args))
+	line := d.program() + " " + shellLine(args)
+	if into != "" {
+		line += " > " + shellLine([]string{into})
+	}
+	fmt.Fprintf(d.Stdout, "\n== %d. %s\n$ %s\n", d.step, title, line)
 	var out, errb bytes.Buffer
+	defer func() {
+		if into != "" {
+			os.WriteFile(into, out.Bytes(), 0o644)
+		}
+	}()
 	if code := d.Run(ctx, &out, &errb, args); code != 0 {
 		// A failing step is shown whole: it is what the user must fix.
 		return out.Bytes(), fmt.Errorf("keytrail %s: exit %d\n%s%s", args[0], code, out.String(), errb.String())
@@ -100,7 +139,7 @@ func (d *demo) cmd(ctx context.Context, title string, args ...string) ([]byte, e
 func shellLine(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
-		if strings.ContainsAny(a, " '\"$*?") {
+		if a == "" || strings.ContainsAny(a, " '\"$*?;&|<>()`\\#~!{}[]\t\n") {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 		q[i] = a
@@ -133,26 +172,11 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 	}
 	fmt.Fprint(w, wrap(string(o), 100))
 
-	o, err = d.cmd(ctx, "Ingest: keep the Secrets Manager and KMS events, write Parquet by day", "ingest", "--json", "--lake", lakeDir, trail)
+	o, err = d.cmd(ctx, "Ingest: keep the Secrets Manager and KMS events, write Parquet by day", "ingest", "--lake", lakeDir, trail)
 	if err != nil {
 		return err
 	}
-	var sum ingest.Summary
-	if err := json.Unmarshal(o, &sum); err != nil {
-		return fmt.Errorf("ingest summary: %w", err)
-	}
-	reasons := map[string]int{}
-	for _, p := range sum.Problems {
-		reasons[p.Reason]++
-	}
-	fmt.Fprintf(w, "%d files (%.0f MB of JSON) in %s: %d records read, %d kept, %d from other services.\n",
-		sum.Objects, float64(sum.Bytes)/1e6, sum.Elapsed.Round(time.Millisecond), sum.Records, sum.Kept, sum.Dropped)
-	for _, src := range sum.SortedSources() {
-		fmt.Fprintf(w, "  %-30s %6d events\n", src, sum.BySource[src])
-	}
-	for r, n := range reasons {
-		fmt.Fprintf(w, "  skipped %d: %s\n", n, r)
-	}
+	fmt.Fprint(w, string(o))
 
 	if o, err = d.cmd(ctx, "Compact: merge each day's small files, drop repeated events", "compact", "--lake", lakeDir); err != nil {
 		return err
@@ -174,14 +198,16 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 		return err
 	}
 
-	findingsFile := filepath.Join(out, "findings.jsonl")
-	o, err = d.cmd(ctx, "Detect: the rules over the last week, with the weeks before as baseline",
-		"detect", "--lake", lakeDir, "--config", confFile, "--from", day(evalFrom), "--to", day(end), "--timezone", d.Timezone,
-		"--business-hours", "Mon-Fri 09:00-18:00", "--format", "json", "--write-findings")
+	// The organization's calendar, as its team would configure it.
+	holidays, err := gen.Holidays(gen.Config{Seed: seed, Start: first, Days: days})
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(findingsFile, o, 0o644); err != nil {
+	findingsFile := filepath.Join(out, "findings.jsonl")
+	o, err = d.cmdTo(ctx, "Detect: the rules over the last week, with the weeks before as baseline", findingsFile,
+		"detect", "--lake", lakeDir, "--config", confFile, "--from", day(evalFrom), "--to", day(end), "--timezone", d.Timezone,
+		"--business-hours", "Mon-Fri 09:00-18:00", "--holidays", strings.Join(holidays, ","), "--output", "json", "--write-findings")
+	if err != nil {
 		return err
 	}
 	fs, err := alert.ReadJSONLines(bytes.NewReader(o))
@@ -189,6 +215,7 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 		return err
 	}
 	loc, _ := time.LoadLocation(d.Timezone)
+	fmt.Fprintf(w, "The findings in %s, in short:\n", findingsFile)
 	printFindings(w, fs, loc)
 
 	slackFile := filepath.Join(out, "slack-messages.json")
@@ -238,8 +265,8 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "Open the review: %s\nTry: keytrail query --list; keytrail query top_talkers --lake %s --param from=%s --param to=%s\n",
-		html, lakeDir, day(first), day(end))
+	fmt.Fprintf(w, "Open the review: %s\nTry:\n$ %s query --list\n$ %s %s\n", html, d.program(), d.program(),
+		shellLine([]string{"query", "top_talkers", "--lake", lakeDir, "--param", "from=" + day(first), "--param", "to=" + day(end)}))
 	return nil
 }
 
@@ -257,8 +284,8 @@ func (d *demo) slack(ctx context.Context, fs []finding.Finding, findingsFile, la
 		return nil
 	}
 	d.step++
-	fmt.Fprintf(w, "\n== %d. Alert: the Slack messages (no Slack credential set, so printed, not posted)\n$ keytrail alert --findings %s --dry-run --timezone %s\n",
-		d.step, findingsFile, d.Timezone)
+	fmt.Fprintf(w, "\n== %d. Alert: the Slack messages (no Slack credential set, so printed, not posted)\n$ %s %s\n",
+		d.step, d.program(), shellLine([]string{"alert", "--findings", findingsFile, "--dry-run", "--timezone", d.Timezone}))
 	r := alert.Renderer{Location: loc, Database: "keytrail"}
 	var msgs []alert.Message
 	if len(fs) > alert.DefaultSummaryThreshold {

@@ -538,3 +538,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(ks)
 	return ks
 }
+
+// Holidays returns the office holidays of the organization cfg describes
+// (its own, or the defaults), as local dates: the calendar to give the
+// detector, as a team gives its own.
+func Holidays(cfg Config) ([]string, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Holidays, nil
+}

@@ -156,6 +156,7 @@ func (r *Runner) results(ctx context.Context, id string) (queries.Result, error)
 			if md := out.ResultSet.ResultSetMetadata; md != nil {
 				for _, c := range md.ColumnInfo {
 					res.Columns = append(res.Columns, aws.ToString(c.Name))
+					res.Types = append(res.Types, aws.ToString(c.Type))
 				}
 			}
 			if len(rows) > 0 && isHeader(rows[0], res.Columns) {

@@ -207,6 +207,13 @@ func (d *DB) query(ctx context.Context, query string, args ...any) (queries.Resu
 	if res.Columns, err = rows.Columns(); err != nil {
 		return res, err
 	}
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return res, err
+	}
+	for _, t := range types {
+		res.Types = append(res.Types, t.DatabaseTypeName())
+	}
 	cells := make([]any, len(res.Columns))
 	ptrs := make([]any, len(cells))
 	for i := range cells {
@@ -226,4 +233,22 @@ func (d *DB) query(ctx context.Context, query string, args ...any) (queries.Resu
 		return res, err
 	}
 	return res, nil
+}
+
+// AddLakeTable defines the view name over the Parquet files under
+// dir/prefix in day=*/ partitions, as Open does for events and findings,
+// when there are any (the inventory's tables, for ad-hoc SQL). It reports
+// whether it did.
+func (d *DB) AddLakeTable(ctx context.Context, name, dir, prefix string) (bool, error) {
+	glob := filepath.Join(dir, filepath.FromSlash(prefix), "day=*", "*.parquet")
+	matches, err := filepath.Glob(glob)
+	if err != nil || len(matches) == 0 {
+		return false, err
+	}
+	q := fmt.Sprintf(`CREATE VIEW %s AS SELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {'day': VARCHAR})`,
+		ident(name), stringLit(glob))
+	if _, err := d.db.ExecContext(ctx, q); err != nil {
+		return false, fmt.Errorf("view %s: %w", name, err)
+	}
+	return true, nil
 }

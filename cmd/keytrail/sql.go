@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keytrail/keytrail/internal/output"
+	"github.com/keytrail/keytrail/inventory"
+	"github.com/keytrail/keytrail/queries"
+	"github.com/keytrail/keytrail/queries/duck"
+)
+
+const sqlLong = `Runs one SQL statement over the lake: on DuckDB over the local lake, with
+the tables events, events_unique, findings and findings_unique (and the
+inventory_* tables where the lake has an inventory), or with --athena on
+Athena, in the stack's database. The statement is the argument, or read from
+-f FILE (- for stdin). The SQL is yours: keytrail neither checks nor rewrites
+it, and binds no parameters.`
+
+func newSQLCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{Use: "sql 'SELECT …' | -f FILE [flags]", Short: "run your own SQL over the lake's tables on DuckDB or Athena",
+		Long: sqlLong, Args: args(cobra.MaximumNArgs(1))}
+	file := cmd.Flags().StringP("file", "f", "", "read the statement from `file` (- for stdin)")
+	out := addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
+	eng := addEngine(cmd)
+	cmd.RunE = func(cmd *cobra.Command, argv []string) error {
+		ctx := cmd.Context()
+		format, err := a.format(cmd, out, output.Table, output.JSON, output.CSV)
+		if err != nil {
+			return err
+		}
+		var text string
+		switch {
+		case len(argv) == 1 && *file == "" && argv[0] != "-":
+			text = argv[0]
+		case len(argv) == 1 && argv[0] == "-" && *file == "", len(argv) == 0 && *file == "-":
+			b, err := io.ReadAll(cmd.InOrStdin())
+			if err != nil {
+				return fmt.Errorf("read stdin: %w", err)
+			}
+			text = string(b)
+		case len(argv) == 0 && *file != "":
+			b, err := os.ReadFile(*file)
+			if err != nil {
+				return err
+			}
+			text = string(b)
+		default:
+			return usage(errors.New("give the statement as the argument, or -f FILE (- for stdin), not both"))
+		}
+		if strings.TrimSpace(text) == "" {
+			return usage(errors.New("the statement is empty"))
+		}
+		r, done, err := eng.open(ctx, a, cmd)
+		if err != nil {
+			return err
+		}
+		defer done()
+		var res queries.Result
+		if db, ok := r.(*duck.DB); ok {
+			if _, err := a.readLake(ctx, eng.lake, ""); err != nil {
+				return err
+			}
+			for _, t := range inventory.Tables {
+				if _, err := db.AddLakeTable(ctx, "inventory_"+t.Name, eng.lake, t.Prefix); err != nil {
+					return err
+				}
+			}
+			res, err = db.Exec(ctx, text)
+		} else {
+			res, err = r.Run(ctx, queries.Query{Name: "sql", SQL: text}, nil)
+		}
+		if err != nil {
+			return err
+		}
+		return printResult(a.env, format, res, eng.athena)
+	}
+	return cmd
+}
