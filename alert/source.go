@@ -43,20 +43,7 @@ func LoadLake(ctx context.Context, s Store, now time.Time, lookback time.Duratio
 }
 
 func readFindings(ctx context.Context, s Store, key string) ([]finding.Finding, error) {
-	rc, _, err := s.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	fs, err := finding.ReadParquet(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, fmt.Errorf("read findings %s: %w", key, err)
-	}
-	return fs, nil
+	return lake.ReadRows(ctx, s, key, finding.ReadParquet)
 }
 
 // ReadJSONLines reads findings, one JSON object per line (blank lines

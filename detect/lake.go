@@ -260,16 +260,12 @@ func (r *Runner) WriteFindings(ctx context.Context, from, to time.Time, fs []fin
 	for h := from.UTC().Truncate(time.Hour); h.Before(to); h = h.Add(time.Hour) {
 		key := FindingsKey(h)
 		old := map[string]bool{}
-		if data, err := r.get(ctx, key); err == nil {
-			prev, err := finding.ReadParquet(bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", key, err)
-			}
-			for _, f := range prev {
-				old[f.ID] = true
-			}
-		} else if !errors.Is(err, lake.ErrNotFound) {
+		prev, err := lake.ReadRows(ctx, r.Store, key, finding.ReadParquet)
+		if err != nil && !errors.Is(err, lake.ErrNotFound) {
 			return nil, err
+		}
+		for _, f := range prev {
+			old[f.ID] = true
 		}
 		hour := byHour[h.UnixMilli()]
 		if len(hour) == 0 {

@@ -203,18 +203,9 @@ func (c *Compactor) merge(ctx context.Context, day string, batch []lake.ObjectIn
 const readers = 4
 
 func (c *Compactor) read(ctx context.Context, key string) ([]event.Event, error) {
-	rc, _, err := c.Store.Get(ctx, key)
+	rows, err := lake.ReadRows(ctx, c.Store, key, event.ReadParquet)
 	if err != nil {
 		return nil, fmt.Errorf("compact: %w", err)
-	}
-	b, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return nil, fmt.Errorf("compact: read %s: %w", key, err)
-	}
-	rows, err := event.ReadParquet(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, fmt.Errorf("compact: read %s: %w", key, err)
 	}
 	return rows, nil
 }

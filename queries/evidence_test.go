@@ -30,14 +30,14 @@ func TestEvidence(t *testing.T) {
 		{"window in whole seconds, end exclusive", nil, []string{
 			"e.day BETWEEN '2026-03-01' AND '2026-03-02'",
 			"e.event_time >= TIMESTAMP '2026-03-01 23:59:58.000' AND e.event_time < TIMESTAMP '2026-03-02 00:00:02.000'",
-			"(principal_arn = 'arn:aws:iam::111122223333:role/app' OR session_issuer_arn = 'arn:aws:iam::111122223333:role/app')",
+			"(e.principal_arn = 'arn:aws:iam::111122223333:role/app' OR e.session_issuer_arn = 'arn:aws:iam::111122223333:role/app')",
 		}, false},
 		{"times in another zone are UTC", func(f *finding.Finding) {
 			f.Start, f.End = f.Start.In(berlin), f.End.In(berlin)
 		}, []string{"TIMESTAMP '2026-03-01 23:59:58.000'"}, false},
-		{"no resource matches any", func(f *finding.Finding) { f.Resource = "" }, []string{"AND ('' = '' OR resource_arn = '' OR contains(resource_arns, ''))"}, false},
+		{"no resource matches any", func(f *finding.Finding) { f.Resource = "" }, []string{"AND ('' = '' OR e.resource_arn = '' OR contains(e.resource_arns, ''))"}, false},
 		{"quotes stay in the literal", func(f *finding.Finding) { f.Principal = "arn:aws:iam::111122223333:user/x' OR '1'='1 --" },
-			[]string{"principal_arn = 'arn:aws:iam::111122223333:user/x'' OR ''1''=''1 --'"}, false},
+			[]string{"e.principal_arn = 'arn:aws:iam::111122223333:user/x'' OR ''1''=''1 --'"}, false},
 		{"hidden runes become escapes", func(f *finding.Finding) { f.Resource = "arn:aws:kms:eu-central-1:111122223333:key/k\u200b\U000e0041" },
 			[]string{`U&'arn:aws:kms:eu-central-1:111122223333:key/k\200B\+0E0041'`}, false},
 		{"invalid UTF-8 is refused", func(f *finding.Finding) { f.Principal = "arn:\xff" }, nil, true},

@@ -152,38 +152,51 @@ func dayOf(v string) string {
 // comments (-- to end of line, /* … */).
 func Placeholders(sql string) ([]int, error) {
 	var out []int
-	for i := 0; i < len(sql); i++ {
-		switch c := sql[i]; {
-		case c == '?':
-			out = append(out, i)
-		case c == '\'' || c == '"':
-			j := i + 1
-			for ; j < len(sql); j++ {
-				if sql[j] == c {
-					if j+1 < len(sql) && sql[j+1] == c {
-						j++ // doubled quote
-						continue
-					}
-					break
-				}
-			}
-			if j >= len(sql) {
-				return nil, fmt.Errorf("unterminated %c quote at offset %d", c, i)
-			}
-			i = j
-		case c == '-' && strings.HasPrefix(sql[i:], "--"):
-			j := strings.IndexByte(sql[i:], '\n')
-			if j < 0 {
-				return out, nil
-			}
-			i += j
-		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
-			j := strings.Index(sql[i+2:], "*/")
-			if j < 0 {
-				return nil, fmt.Errorf("unterminated comment at offset %d", i)
-			}
-			i += 2 + j + 1
+	for i := 0; i < len(sql); {
+		j, err := skip(sql, i)
+		if err != nil {
+			return nil, err
 		}
+		if j > i {
+			i = j
+			continue
+		}
+		if sql[i] == '?' {
+			out = append(out, i)
+		}
+		i++
 	}
 	return out, nil
+}
+
+// skip returns the offset just past the string literal, quoted identifier
+// or comment that starts at sql[i], or i when none starts there. A line
+// comment ends before its line break.
+func skip(sql string, i int) (int, error) {
+	switch c := sql[i]; {
+	case c == '\'' || c == '"':
+		for j := i + 1; j < len(sql); j++ {
+			if sql[j] == c {
+				if j+1 < len(sql) && sql[j+1] == c {
+					j++ // doubled quote
+					continue
+				}
+				return j + 1, nil
+			}
+		}
+		return 0, fmt.Errorf("unterminated %c quote at offset %d", c, i)
+	case c == '-' && strings.HasPrefix(sql[i:], "--"):
+		j := strings.IndexByte(sql[i:], '\n')
+		if j < 0 {
+			return len(sql), nil
+		}
+		return i + j, nil
+	case c == '/' && strings.HasPrefix(sql[i:], "/*"):
+		j := strings.Index(sql[i+2:], "*/")
+		if j < 0 {
+			return 0, fmt.Errorf("unterminated comment at offset %d", i)
+		}
+		return i + 2 + j + 2, nil
+	}
+	return i, nil
 }

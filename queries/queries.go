@@ -154,7 +154,10 @@ func Files() (map[string]string, error) {
 //	-- @bind from:day to:day from to principal
 //
 // @bind lists the parameter behind each ? in order; "p:day" binds the UTC
-// day of timestamp p. Other comment lines are documentation.
+// day of timestamp p. A line "-- @unique events" (or findings) in the body
+// marks the select after it as the table's rows, each once: Parse wraps it
+// in the one dedup window (see unique.go), and Query.SQL holds the result.
+// Other comment lines are documentation.
 func Parse(name, text string) (Query, error) {
 	q := Query{Name: name, SQL: text}
 	var haveName, haveBind bool
@@ -206,6 +209,8 @@ func Parse(name, text string) (Query, error) {
 				}
 				q.Binds = append(q.Binds, b)
 			}
+		case "unique":
+			// Expanded below, with the select it marks.
 		default:
 			return q, fmt.Errorf("unknown header @%s", key)
 		}
@@ -219,6 +224,11 @@ func Parse(name, text string) (Query, error) {
 	if len(q.Params) > 0 && !haveBind {
 		return q, fmt.Errorf("missing @bind")
 	}
+	sql, err := expandUnique(text)
+	if err != nil {
+		return q, err
+	}
+	q.SQL = sql
 	marks, err := Placeholders(q.SQL)
 	if err != nil {
 		return q, err

@@ -88,26 +88,92 @@ func TestDDL(t *testing.T) {
 	}
 }
 
-// Every library query reads events (or findings) through the dedup step
-// and prunes partitions on day with values derived from its time window.
+// Every library query reads events (or findings) once, through the one
+// dedup definition (a "-- @unique" select, see unique.go), prunes partitions
+// on day with values derived from its time window, and filters inside that
+// select, below the window. A query that deduplicates by itself, reads a
+// table outside its @unique select or filters only after the window fails
+// here.
 func TestLibraryShape(t *testing.T) {
-	dedup := regexp.MustCompile(`row_number\(\) OVER \(PARTITION BY [ef]\.day, (e\.event_id, e\.event_name, e\.event_time, e\.request_id|f\.id) ORDER BY`)
 	prune := regexp.MustCompile(`WHERE [ef]\.day BETWEEN \? AND \?`)
+	// Its own dedup: a dup_rank, or a window partitioned by day.
+	ownDedup := regexp.MustCompile(`(?i)dup_rank|PARTITION BY [a-z_.]*\bday\b`)
+	directive := regexp.MustCompile(`(?m)^\s*-- @unique (\w+)$`)
+	// Parameters used only over several rows (a period inside a longer
+	// history, a rank) or to compute a value no scan can use: they stay
+	// above the window. Every other parameter filters the scan.
+	above := map[string][]string{
+		"first_seen":       {"from"},
+		"review_unused":    {"from"},
+		"top_talkers":      {"top"},
+		"off_hours_access": {"tz", "start_hour", "end_hour"},
+	}
+	// Filters without a parameter that must reach the scan too.
+	scanFilters := map[string]string{
+		"cross_account":          "principal_account_id <> e.resource_account_id",
+		"decrypts_by_context":    "event_name = 'Decrypt'",
+		"destructive_and_policy": "event_name IN (",
+		"failures_by_principal":  "AND e.failed",
+		"off_hours_access":       "caller_kind <> 'service'",
+		"review_access":          "event_name IN (",
+		"review_weekly":          "event_name IN (",
+	}
 	qs := All()
 	if len(qs) < 15 {
 		t.Fatalf("library has %d queries", len(qs))
 	}
 	for _, q := range qs {
-		if n := strings.Count(q.SQL, "FROM events") + strings.Count(q.SQL, "FROM findings"); n != 1 {
-			t.Errorf("%s reads the tables %d times, want once through the dedup step", q.Name, n)
+		b, err := files.ReadFile("library/" + q.Name + ".sql")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !dedup.MatchString(q.SQL) || !prune.MatchString(q.SQL) {
-			t.Errorf("%s: no dedup step or no day pruning", q.Name)
+		raw := string(b)
+		if loc := ownDedup.FindStringIndex(raw); loc != nil {
+			t.Errorf("%s deduplicates by itself (%q): mark its select -- @unique instead", q.Name, raw[loc[0]:loc[1]])
+		}
+		m := directive.FindAllStringSubmatch(raw, -1)
+		if len(m) != 1 {
+			t.Errorf("%s has %d -- @unique selects, want 1", q.Name, len(m))
+			continue
+		}
+		window := uniqueKeys[m[0][1]].window("u")
+		w := strings.Index(q.SQL, window)
+		if w < 0 || strings.Count(q.SQL, window) != 1 {
+			t.Errorf("%s: the %s window is not in its SQL once", q.Name, m[0][1])
+			continue
+		}
+		// The scan: the select inside the window.
+		from := w + strings.Index(q.SQL[w:], "FROM (\n") + len("FROM (\n")
+		to, err := enclosingEnd(q.SQL, from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scan := q.SQL[from:to]
+		if n := strings.Count(q.SQL, "FROM events") + strings.Count(q.SQL, "FROM findings"); n != 1 ||
+			strings.Count(scan, "FROM "+m[0][1]) != 1 {
+			t.Errorf("%s reads the tables %d times, want once, inside the dedup window", q.Name, n)
+		}
+		if f, ok := scanFilters[q.Name]; ok && !strings.Contains(scan, f) {
+			t.Errorf("%s: the filter %q is not in the scan", q.Name, f)
+		}
+		if !prune.MatchString(scan) {
+			t.Errorf("%s: no day pruning in the scan", q.Name)
 		}
 		marks, _ := Placeholders(q.SQL)
 		first := q.SQL[marks[0]-len("BETWEEN "):]
 		if !strings.HasPrefix(first, "BETWEEN ? AND ?") || !q.Binds[0].Day || !q.Binds[1].Day {
 			t.Errorf("%s: the first two parameters must be the day range, got %v", q.Name, q.Binds[:2])
+		}
+		inside := map[string]bool{}
+		for i, b := range q.Binds {
+			if marks[i] >= from && marks[i] < to {
+				inside[b.Param] = true
+			}
+		}
+		for _, p := range q.Params {
+			if inside[p.Name] == slices.Contains(above[q.Name], p.Name) {
+				t.Errorf("%s: parameter %s bound inside the scan: %v, want %v", q.Name, p.Name, inside[p.Name], !inside[p.Name])
+			}
 		}
 		if q.Description == "" || strings.Contains(q.SQL, "${") {
 			t.Errorf("%s: no description or a template placeholder", q.Name)

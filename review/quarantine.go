@@ -1,7 +1,6 @@
 package review
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -76,18 +75,5 @@ func quarantine(ctx context.Context, objs Objects, p Period) (Section, error) {
 const timeLayout = "2006-01-02 15:04:05.000"
 
 func readEvents(ctx context.Context, objs Objects, key string) ([]event.Event, error) {
-	body, _, err := objs.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer body.Close()
-	b, err := io.ReadAll(body)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	evs, err := event.ReadParquet(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	return evs, nil
+	return lake.ReadRows(ctx, objs, key, event.ReadParquet)
 }

@@ -27,46 +27,42 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	_ "time/tzdata" // time zones on the provided.al2023 runtime
 
 	"github.com/keytrail/keytrail/alert"
-	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/finding"
-	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/lambdaenv"
+	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/internal/secret"
 	"github.com/keytrail/keytrail/queries"
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
-	h, err := newHandler(context.Background(), os.Getenv)
-	if err != nil {
-		slog.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
+	lambdaenv.Main(memlimit.Function, func(ctx context.Context, e *lambdaenv.Env) (any, error) {
+		h, err := newHandler(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
 }
 
-// config is the validated environment.
+// config is the function's own validated environment (the lake's is
+// lambdaenv's).
 type config struct {
-	lakeURI, kmsKey, secretARN, mode, channel, minSeverity string
-	location                                               *time.Location
-	workgroup, database, output                            string
-	lookback, suppress                                     time.Duration
-	threshold                                              int
+	secretARN, mode, channel, minSeverity string
+	location                              *time.Location
+	workgroup, database, output           string
+	lookback, suppress                    time.Duration
+	threshold                             int
 }
 
 var (
@@ -76,8 +72,6 @@ var (
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		lakeURI:     getenv("KEYTRAIL_LAKE"),
-		kmsKey:      getenv("KEYTRAIL_LAKE_KMS_KEY_ARN"),
 		secretARN:   getenv("KEYTRAIL_SLACK_SECRET_ARN"),
 		mode:        cmpOr(getenv("KEYTRAIL_SLACK_MODE"), alert.ModeToken),
 		channel:     getenv("KEYTRAIL_SLACK_CHANNEL"),
@@ -85,12 +79,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		workgroup:   getenv("KEYTRAIL_ATHENA_WORKGROUP"),
 		database:    cmpOr(getenv("KEYTRAIL_ATHENA_DATABASE"), "keytrail"),
 		output:      getenv("KEYTRAIL_ATHENA_OUTPUT"),
-	}
-	if !strings.HasPrefix(c.lakeURI, "s3://") {
-		return c, fmt.Errorf("KEYTRAIL_LAKE must be s3://bucket/prefix, got %q", c.lakeURI)
-	}
-	if c.kmsKey == "" {
-		return c, fmt.Errorf("KEYTRAIL_LAKE_KMS_KEY_ARN must name the lake's KMS key")
 	}
 	if !secretARNRE.MatchString(c.secretARN) {
 		return c, fmt.Errorf("KEYTRAIL_SLACK_SECRET_ARN must be a Secrets Manager secret ARN (the secret holds the token; never put the token itself in the environment)")
@@ -143,39 +131,28 @@ func cmpOr(v, def string) string {
 	return v
 }
 
-func newHandler(ctx context.Context, getenv func(string) string) (*alert.Handler, error) {
-	c, err := loadConfig(getenv)
+func newHandler(_ context.Context, e *lambdaenv.Env) (*alert.Handler, error) {
+	c, err := loadConfig(e.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := awsconf.Load(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	bucket, prefix, err := lake.ParseS3URI(c.lakeURI)
-	if err != nil {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
-	}
-	store, err := lake.NewS3(s3.NewFromConfig(cfg, awsconf.S3Options(getenv)), bucket, prefix, lake.S3Options{KMSKeyID: c.kmsKey})
-	if err != nil {
-		return nil, err
-	}
+	cfg := e.AWS
 	fu := &alert.FollowUp{Region: cfg.Region, Workgroup: c.workgroup, Database: c.database, OutputLocation: c.output}
 	if c.workgroup != "" {
 		fu.Client = athena.NewFromConfig(cfg)
 	}
 	return &alert.Handler{
 		Alerter: alert.Alerter{
-			Store:            store,
+			Store:            e.Lake,
 			Channel:          c.channel,
 			Render:           alert.Renderer{Location: c.location, Region: cfg.Region, Workgroup: c.workgroup, Database: c.database},
 			FollowUp:         fu,
 			Query:            queries.Evidence,
-			Events:           alert.LakeEvents{Store: store},
+			Events:           alert.LakeEvents{Store: e.Lake},
 			MinSeverity:      c.minSeverity,
 			SummaryThreshold: c.threshold,
 			SuppressWindow:   c.suppress,
-			Logger:           slog.Default(),
+			Logger:           e.Logger,
 		},
 		Secrets:   &secret.Cache{Client: secretsmanager.NewFromConfig(cfg)},
 		SecretARN: c.secretARN,

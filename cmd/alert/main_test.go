@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keytrail/keytrail/internal/lambdaenv"
 )
 
 func env(over map[string]string) func(string) string {
@@ -41,8 +43,6 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"lake not s3", map[string]string{"KEYTRAIL_LAKE": "/tmp/lake"}, "KEYTRAIL_LAKE", nil},
-		{"no kms key", map[string]string{"KEYTRAIL_LAKE_KMS_KEY_ARN": ""}, "KEYTRAIL_LAKE_KMS_KEY_ARN", nil},
 		{"token instead of ARN", map[string]string{"KEYTRAIL_SLACK_SECRET_ARN": "xoxb-1-2-secretvalue"}, "KEYTRAIL_SLACK_SECRET_ARN", nil},
 		{"channel name", map[string]string{"KEYTRAIL_SLACK_CHANNEL": "#security"}, "KEYTRAIL_SLACK_CHANNEL", nil},
 		{"bad mode", map[string]string{"KEYTRAIL_SLACK_MODE": "email"}, "KEYTRAIL_SLACK_MODE", nil},
@@ -75,7 +75,11 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestNewHandler(t *testing.T) {
-	h, err := newHandler(context.Background(), env(map[string]string{"KEYTRAIL_ATHENA_WORKGROUP": "keytrail-capped"}))
+	e, err := lambdaenv.Load(context.Background(), env(map[string]string{"KEYTRAIL_ATHENA_WORKGROUP": "keytrail-capped"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
 	}

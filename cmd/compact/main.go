@@ -14,18 +14,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/keytrail/keytrail/ingest"
-	"github.com/keytrail/keytrail/internal/awsconf"
-	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/lambdaenv"
+	"github.com/keytrail/keytrail/internal/memlimit"
 )
 
 type handler struct {
@@ -42,43 +36,23 @@ func (h *handler) handle(ctx context.Context) error {
 }
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
-	h, err := newHandler(context.Background(), os.Getenv)
-	if err != nil {
-		slog.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h.handle)
+	lambdaenv.Main(memlimit.Function, func(ctx context.Context, e *lambdaenv.Env) (any, error) {
+		h, err := newHandler(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		return h.handle, nil
+	})
 }
 
-func newHandler(ctx context.Context, getenv func(string) string) (*handler, error) {
-	lakeURI := getenv("KEYTRAIL_LAKE")
-	if !strings.HasPrefix(lakeURI, "s3://") {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE must be s3://bucket/prefix, got %q", lakeURI)
-	}
-	keyARN := getenv("KEYTRAIL_LAKE_KMS_KEY_ARN")
-	if keyARN == "" {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE_KMS_KEY_ARN must name the lake's KMS key")
-	}
+func newHandler(_ context.Context, e *lambdaenv.Env) (*handler, error) {
 	days := 3
-	if v := getenv("KEYTRAIL_COMPACT_DAYS"); v != "" {
+	if v := e.Getenv("KEYTRAIL_COMPACT_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 60 {
 			return nil, fmt.Errorf("KEYTRAIL_COMPACT_DAYS must be a whole number of days from 1 to 60, got %q", v)
 		}
 		days = n
 	}
-	bucket, prefix, err := lake.ParseS3URI(lakeURI)
-	if err != nil {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
-	}
-	cfg, err := awsconf.Load(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	store, err := lake.NewS3(s3.NewFromConfig(cfg, awsconf.S3Options(getenv)), bucket, prefix, lake.S3Options{KMSKeyID: keyARN})
-	if err != nil {
-		return nil, err
-	}
-	return &handler{c: &ingest.Compactor{Store: store, Logger: slog.Default()}, lookback: time.Duration(days) * 24 * time.Hour}, nil
+	return &handler{c: &ingest.Compactor{Store: e.Lake, Logger: e.Logger}, lookback: time.Duration(days) * 24 * time.Hour}, nil
 }

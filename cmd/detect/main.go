@@ -30,75 +30,26 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones on any runtime image
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/keytrail/keytrail/detect"
-	"github.com/keytrail/keytrail/internal/awsconf"
-	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/lambdaenv"
+	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/queries"
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
-	if l := memoryLimit(os.Getenv); l > 0 {
-		debug.SetMemoryLimit(l)
-	}
-	ctx := context.Background()
-	store, err := openStore(ctx, os.Getenv)
-	if err == nil {
-		var h *handler
-		if h, err = newHandler(ctx, os.Getenv, store, slog.Default()); err == nil {
-			lambda.Start(h.handle)
-			return
+	lambdaenv.Main(memlimit.Function, func(ctx context.Context, e *lambdaenv.Env) (any, error) {
+		h, err := newHandler(ctx, e.Getenv, e.Lake, e.Logger)
+		if err != nil {
+			return nil, err
 		}
-	}
-	slog.Error("configuration", slog.String("error", err.Error()))
-	os.Exit(1)
-}
-
-// memoryLimit is the Go runtime's soft memory limit for the function: 90%
-// of its memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB), so the collector
-// works harder near the limit instead of the function running out; 0 when
-// GOMEMLIMIT is set (the runtime has read it) or the size is unknown.
-func memoryLimit(getenv func(string) string) int64 {
-	if getenv("GOMEMLIMIT") != "" {
-		return 0
-	}
-	mb, err := strconv.Atoi(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
-	if err != nil || mb <= 0 {
-		return 0
-	}
-	return int64(mb) << 20 / 10 * 9
-}
-
-func openStore(ctx context.Context, getenv func(string) string) (lake.Store, error) {
-	uri := getenv("KEYTRAIL_LAKE")
-	if !strings.HasPrefix(uri, "s3://") {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE must be s3://bucket/prefix, got %q", uri)
-	}
-	keyARN := getenv("KEYTRAIL_LAKE_KMS_KEY_ARN")
-	if keyARN == "" {
-		return nil, errors.New("KEYTRAIL_LAKE_KMS_KEY_ARN must name the lake's KMS key")
-	}
-	bucket, prefix, err := lake.ParseS3URI(uri)
-	if err != nil {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
-	}
-	cfg, err := awsconf.Load(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	return lake.NewS3(s3.NewFromConfig(cfg, awsconf.S3Options(getenv)), bucket, prefix, lake.S3Options{KMSKeyID: keyARN})
+		return h.handle, nil
+	})
 }
 
 // handler runs one scheduled detection per invocation.

@@ -9,67 +9,46 @@
 //	KEYTRAIL_SOURCES           event sources to keep (default Secrets Manager and KMS)
 //
 // AWS access follows the SDK's standard chain, including AWS_ENDPOINT_URL_S3.
+// The garbage collector is tuned as for the ingest command (memlimit.Ingest).
 package main
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/keytrail/keytrail/ingest"
-	"github.com/keytrail/keytrail/internal/awsconf"
-	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/lambdaenv"
+	"github.com/keytrail/keytrail/internal/memlimit"
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
-	h, err := newHandler(context.Background(), os.Getenv)
-	if err != nil {
-		slog.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h.HandleSQS)
+	lambdaenv.Main(memlimit.Ingest, func(ctx context.Context, e *lambdaenv.Env) (any, error) {
+		h, err := newHandler(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		return h.HandleSQS, nil
+	})
 }
 
-func newHandler(ctx context.Context, getenv func(string) string) (*ingest.Handler, error) {
-	lakeURI := getenv("KEYTRAIL_LAKE")
-	if !strings.HasPrefix(lakeURI, "s3://") {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE must be s3://bucket/prefix, got %q", lakeURI)
-	}
-	keyARN := getenv("KEYTRAIL_LAKE_KMS_KEY_ARN")
-	if keyARN == "" {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE_KMS_KEY_ARN must name the lake's KMS key")
-	}
-	bucket, prefix, err := lake.ParseS3URI(lakeURI)
-	if err != nil {
-		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
-	}
-	cfg, err := awsconf.Load(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	client := s3.NewFromConfig(cfg, awsconf.S3Options(getenv))
-	store, err := lake.NewS3(client, bucket, prefix, lake.S3Options{KMSKeyID: keyARN})
-	if err != nil {
-		return nil, err
-	}
-	var sources []string
-	for _, s := range strings.Split(getenv("KEYTRAIL_SOURCES"), ",") {
+func newHandler(_ context.Context, e *lambdaenv.Env) (*ingest.Handler, error) {
+	return &ingest.Handler{
+		Ingester: ingest.New(e.Lake, ingest.Config{Sources: sources(e.Getenv("KEYTRAIL_SOURCES")), Logger: e.Logger}),
+		S3:       e.S3,
+		Markers:  &ingest.Markers{Store: e.Lake},
+		Metrics:  os.Stdout,
+		Logger:   e.Logger,
+	}, nil
+}
+
+// sources splits KEYTRAIL_SOURCES; nil (none given) keeps ingest's default.
+func sources(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
-			sources = append(sources, s)
+			out = append(out, s)
 		}
 	}
-	return &ingest.Handler{
-		Ingester: ingest.New(store, ingest.Config{Sources: sources, Logger: slog.Default()}),
-		S3:       client,
-		Markers:  &ingest.Markers{Store: store},
-		Metrics:  os.Stdout,
-		Logger:   slog.Default(),
-	}, nil
+	return out
 }

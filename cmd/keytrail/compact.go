@@ -39,7 +39,7 @@ func runCompact(ctx context.Context, env *environ, args []string) int {
 			}
 			list = append(list, d)
 		}
-	} else if list, err = lakeDays(ctx, store); err != nil {
+	} else if list, err = lake.ListDays(ctx, store, lake.EventsPrefix); err != nil {
 		fmt.Fprintf(env.stderr, "keytrail compact: %v\n", err)
 		return 1
 	}
@@ -61,23 +61,4 @@ func runCompact(ctx context.Context, env *environ, args []string) int {
 	}
 	fmt.Fprintf(env.stdout, "Compacted %d days: %d small files merged, %d events kept, %d duplicates dropped\n", len(list), files, rows, dups)
 	return 0
-}
-
-// lakeDays lists the day partitions present in the events table.
-func lakeDays(ctx context.Context, store lake.Store) ([]string, error) {
-	objs, err := store.List(ctx, lake.EventsPrefix)
-	if err != nil {
-		return nil, err
-	}
-	var days []string
-	for _, o := range objs {
-		d, err := lake.ParseDay(o.Key)
-		if err != nil {
-			continue
-		}
-		if len(days) == 0 || days[len(days)-1] != d {
-			days = append(days, d)
-		}
-	}
-	return days, nil
 }

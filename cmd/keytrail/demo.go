@@ -1,22 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/keytrail/keytrail/alert"
-	"github.com/keytrail/keytrail/ingest"
-	"github.com/keytrail/keytrail/internal/finding"
-	"github.com/keytrail/keytrail/internal/gen"
+	"github.com/keytrail/keytrail/internal/demo"
 )
 
 const demoUsage = `Usage: keytrail demo [flags]
@@ -36,9 +26,6 @@ set, the messages are posted for real.
 Flags:
 `
 
-// demoMarker marks a folder as the demo's own, so it may replace it.
-const demoMarker = ".keytrail-demo"
-
 func runDemo(ctx context.Context, env *environ, args []string) int {
 	fs := newFlagSet(env, "demo", demoUsage)
 	out := fs.String("out", "demo-output", "output `folder` (replaced on every run)")
@@ -55,310 +42,15 @@ func runDemo(ctx context.Context, env *environ, args []string) int {
 		fmt.Fprintln(env.stderr, "keytrail demo: --start must be YYYY-MM-DD and --days at least 8 (a week of baseline and a week to evaluate)")
 		return 2
 	}
-	d := &demo{env: env, started: time.Now(), tz: *tz}
-	if err := d.run(ctx, *out, first, *days, *seed, *scale); err != nil {
+	// Each step runs in this process, its output captured by the demo.
+	step := func(ctx context.Context, stdout, stderr io.Writer, args []string) int {
+		return run(ctx, &environ{stdout: stdout, stderr: stderr, getenv: env.getenv}, args)
+	}
+	c := demo.Config{Out: *out, Start: first, Days: *days, Seed: *seed, Scale: *scale, Timezone: *tz,
+		Stdout: env.stdout, Getenv: env.getenv, Run: step}
+	if err := demo.Run(ctx, c); err != nil {
 		fmt.Fprintf(env.stderr, "keytrail demo: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-type demo struct {
-	env     *environ
-	started time.Time
-	tz      string
-	step    int
-}
-
-// prepare empties the output folder, refusing one it did not create.
-func prepare(dir string) error {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
-			return fmt.Errorf("%s exists and is not a demo output folder; choose another --out", dir)
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("written by keytrail demo; replaced on every run\n"), 0o644)
-}
-
-// cmd runs one keytrail command in-process, capturing its output; the
-// command line is printed so the reader can run it too.
-func (d *demo) cmd(ctx context.Context, title string, args ...string) ([]byte, error) {
-	d.step++
-	fmt.Fprintf(d.env.stdout, "\n== %d. %s\n$ keytrail %s\n", d.step, title, shellLine(args))
-	var out, errb bytes.Buffer
-	sub := &environ{stdout: &out, stderr: &errb, getenv: d.env.getenv}
-	if code := run(ctx, sub, args); code != 0 {
-		// A failing step is shown whole: it is what the user must fix.
-		return out.Bytes(), fmt.Errorf("keytrail %s: exit %d\n%s%s", args[0], code, out.String(), errb.String())
-	}
-	return out.Bytes(), nil
-}
-
-func shellLine(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if strings.ContainsAny(a, " '\"$*?") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		q[i] = a
-	}
-	return strings.Join(q, " ")
-}
-
-func (d *demo) run(ctx context.Context, out string, first time.Time, days int, seed int64, scale float64) error {
-	out, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	if err := prepare(out); err != nil {
-		return err
-	}
-	w := d.env.stdout
-	trail := filepath.Join(out, "cloudtrail")
-	lakeDir := filepath.Join(out, "lake")
-	end := first.AddDate(0, 0, days)
-	evalFrom := end.AddDate(0, 0, -7)
-	day := func(t time.Time) string { return t.Format(time.DateOnly) }
-
-	fmt.Fprintf(w, "keytrail demo: %d days of CloudTrail for a fictional organization, from %s, evaluated over the last week.\n", days, day(first))
-
-	o, err := d.cmd(ctx, "Generate CloudTrail logs (a local mirror of a trail's bucket)",
-		"gen", "--out", trail, "--days", fmt.Sprint(days), "--start", day(first), "--seed", fmt.Sprint(seed),
-		"--scale", fmt.Sprint(scale), "--timezone", d.tz)
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(w, wrap(string(o), 100))
-
-	o, err = d.cmd(ctx, "Ingest: keep the Secrets Manager and KMS events, write Parquet by day", "ingest", "--json", "--lake", lakeDir, trail)
-	if err != nil {
-		return err
-	}
-	var sum ingest.Summary
-	if err := json.Unmarshal(o, &sum); err != nil {
-		return fmt.Errorf("ingest summary: %w", err)
-	}
-	reasons := map[string]int{}
-	for _, p := range sum.Problems {
-		reasons[p.Reason]++
-	}
-	fmt.Fprintf(w, "%d files (%.0f MB of JSON) in %s: %d records read, %d kept, %d from other services.\n",
-		sum.Objects, float64(sum.Bytes)/1e6, sum.Elapsed.Round(time.Millisecond), sum.Records, sum.Kept, sum.Dropped)
-	for _, src := range sum.SortedSources() {
-		fmt.Fprintf(w, "  %-30s %6d events\n", src, sum.BySource[src])
-	}
-	for r, n := range reasons {
-		fmt.Fprintf(w, "  skipped %d: %s\n", n, r)
-	}
-
-	if o, err = d.cmd(ctx, "Compact: merge each day's small files, drop repeated events", "compact", "--lake", lakeDir); err != nil {
-		return err
-	}
-	fmt.Fprint(w, string(o))
-
-	// keytrail's own roles in the generated organization, named exactly as
-	// a deployed stack names them for the detect function.
-	self, err := gen.SelfPrincipals(gen.Config{Seed: seed, Start: first, Days: days})
-	if err != nil {
-		return err
-	}
-	confFile := filepath.Join(out, "detect.yaml")
-	conf := "# keytrail's own roles, exactly (the stack passes them to the detect function)\nself_principals:\n"
-	for _, a := range self {
-		conf += fmt.Sprintf("  - %q\n", a)
-	}
-	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
-		return err
-	}
-
-	findingsFile := filepath.Join(out, "findings.jsonl")
-	o, err = d.cmd(ctx, "Detect: the rules over the last week, with the weeks before as baseline",
-		"detect", "--lake", lakeDir, "--config", confFile, "--from", day(evalFrom), "--to", day(end), "--timezone", d.tz,
-		"--business-hours", "Mon-Fri 09:00-18:00", "--format", "json", "--write-findings")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(findingsFile, o, 0o644); err != nil {
-		return err
-	}
-	fs, err := alert.ReadJSONLines(bytes.NewReader(o))
-	if err != nil {
-		return err
-	}
-	loc, _ := time.LoadLocation(d.tz)
-	printDemoFindings(w, fs, loc)
-
-	slackFile := filepath.Join(out, "slack-messages.json")
-	if err := d.slack(ctx, fs, findingsFile, lakeDir, slackFile, loc); err != nil {
-		return err
-	}
-
-	if len(fs) > 0 {
-		top := fs[0]
-		from, to := top.Start.Add(-time.Hour), top.End.Add(time.Hour)
-		args := []string{"query", "finding_evidence", "--lake", lakeDir, "--param", "principal=" + top.Principal,
-			"--param", "resource=" + top.Resource, "--param", "from=" + from.Format(time.RFC3339), "--param", "to=" + to.Format(time.RFC3339)}
-		if o, err = d.cmd(ctx, "Investigate: the raw events behind the most severe finding", args...); err != nil {
-			return err
-		}
-		fmt.Fprint(w, head(string(o), 12, 160))
-		if top.Resource != "" {
-			o, err = d.cmd(ctx, "Investigate: who else used that secret or key in the period", "query", "resource_access", "--lake", lakeDir,
-				"--param", "resource="+top.Resource, "--param", "from="+day(first), "--param", "to="+day(end))
-			if err != nil {
-				return err
-			}
-			fmt.Fprint(w, head(string(o), 12, 160))
-		}
-	}
-
-	reviewDir := filepath.Join(out, "review")
-	if _, err = d.cmd(ctx, "Access review: who used which secret and key in the period", "review", "--lake", lakeDir,
-		"--from", day(first), "--to", day(end.AddDate(0, 0, -1)), "--out", reviewDir); err != nil {
-		return err
-	}
-	html := filepath.Join(reviewDir, "review.html")
-	if _, err := os.Stat(html); err != nil {
-		return fmt.Errorf("review page missing: %w", err)
-	}
-
-	fmt.Fprintf(w, "\n== Done in %s. Written to %s:\n", time.Since(d.started).Round(100*time.Millisecond), out)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, row := range [][2]string{
-		{"cloudtrail/", "the generated CloudTrail files (and labels.jsonl, the incidents planted)"},
-		{"lake/events/", "the normalized events, Parquet by day (query them with DuckDB or Athena)"},
-		{"lake/findings/", "the findings, Parquet by day"},
-		{"findings.jsonl", "the findings as JSON lines"},
-		{"slack-messages.json", "the Slack messages as Block Kit JSON"},
-		{"review/review.html", "the quarterly access review page (also .md and .csv)"},
-	} {
-		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "Open the review: %s\nTry: keytrail query --list; keytrail query top_talkers --lake %s --param from=%s --param to=%s\n",
-		html, lakeDir, day(first), day(end))
-	return nil
-}
-
-// slack shows the messages the alerter would post, or posts them when a
-// Slack credential is configured.
-func (d *demo) slack(ctx context.Context, fs []finding.Finding, findingsFile, lakeDir, slackFile string, loc *time.Location) error {
-	w := d.env.stdout
-	if d.env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL") != "" || d.env.getenv("SLACK_BOT_TOKEN") != "" {
-		o, err := d.cmd(ctx, "Alert: post the findings to Slack", "alert", "--findings", findingsFile, "--lake", lakeDir,
-			"--timezone", d.tz, "--channel", d.env.getenv("KEYTRAIL_SLACK_CHANNEL"))
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(w, string(o))
-		return nil
-	}
-	d.step++
-	fmt.Fprintf(w, "\n== %d. Alert: the Slack messages (no Slack credential set, so printed, not posted)\n$ keytrail alert --findings %s --dry-run --timezone %s\n",
-		d.step, findingsFile, d.tz)
-	r := alert.Renderer{Location: loc, Database: "keytrail"}
-	var msgs []alert.Message
-	if len(fs) > alert.DefaultSummaryThreshold {
-		msgs = append(msgs, r.Summary(fs, 0, true))
-	}
-	for _, f := range fs {
-		msgs = append(msgs, r.Finding(f, alert.Extras{}))
-	}
-	b, err := json.MarshalIndent(msgs, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(slackFile, b, 0o644); err != nil {
-		return err
-	}
-	show := min(len(msgs), 2)
-	for _, m := range msgs[:show] {
-		fmt.Fprintf(w, "---\n%s\n", head(m.Preview(), 30, 160))
-	}
-	fmt.Fprintf(w, "--- (%d messages in all; Block Kit JSON in %s)\n", len(msgs), slackFile)
-	return nil
-}
-
-func printDemoFindings(w io.Writer, fs []finding.Finding, loc *time.Location) {
-	if len(fs) == 0 {
-		fmt.Fprintln(w, "No findings.")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "SEVERITY\tKIND\tWHEN (%s)\tCOUNT\tWHO\tWHAT\n", loc)
-	for _, f := range fs {
-		what := shortARN(f.Resource)
-		if f.Resource == "" && len(f.Resources) > 0 {
-			what = fmt.Sprintf("%d secrets and keys", len(f.Resources))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", f.Severity, f.Kind, f.Start.In(loc).Format("Mon 01-02 15:04"),
-			f.Count, clip(oneLine(shortARN(f.Principal)), 48), clip(oneLine(what), 48))
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "%d findings, most severe first (all fields in findings.jsonl).\n", len(fs))
-}
-
-// shortARN keeps the readable end of an ARN: role/app/x, secret:prod/db, key/….
-func shortARN(s string) string {
-	if a, ok := ingest.ParseARN(s); ok {
-		r := a.Resource
-		if strings.HasPrefix(r, "role/aws-reserved/") {
-			r = "role/" + r[strings.LastIndex(r, "/")+1:]
-		}
-		return a.Account + ":" + r
-	}
-	return s
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
-}
-
-// head keeps the first n lines of s, each at most width bytes.
-func head(s string, n, width int) string {
-	var b strings.Builder
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	lines := 0
-	total := strings.Count(s, "\n")
-	for sc.Scan() {
-		if lines == n {
-			fmt.Fprintf(&b, "… (%d more lines)\n", total-n)
-			break
-		}
-		b.WriteString(clip(sc.Text(), width))
-		b.WriteByte('\n')
-		lines++
-	}
-	return b.String()
-}
-
-// wrap folds a paragraph at width columns.
-func wrap(s string, width int) string {
-	var b strings.Builder
-	for _, para := range strings.Split(strings.TrimSpace(s), "\n") {
-		col := 0
-		for _, word := range strings.Fields(para) {
-			if col > 0 && col+1+len(word) > width {
-				b.WriteByte('\n')
-				col = 0
-			} else if col > 0 {
-				b.WriteByte(' ')
-				col++
-			}
-			b.WriteString(word)
-			col += len(word)
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
 }

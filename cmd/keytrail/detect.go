@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -115,40 +116,30 @@ func runDetect(ctx context.Context, env *environ, args []string) int {
 	return 0
 }
 
-type lister interface {
-	List(ctx context.Context, prefix string) ([]lake.ObjectInfo, error)
-}
-
 // detectWindow resolves --from/--to; the default is the 24h before the end
 // of the latest event day in the lake. Days after now's tomorrow are not
 // taken for the latest (ingest quarantines such event times, but a lake
 // written before it did, or by something else, may hold them): one row
 // dated 9999 must not move the window past every real event. Those days
 // are returned, sorted, so the caller can say so.
-func detectWindow(ctx context.Context, store lister, fromS, toS string, now time.Time) (from, to time.Time, future []string, err error) {
+func detectWindow(ctx context.Context, store lake.Lister, fromS, toS string, now time.Time) (from, to time.Time, future []string, err error) {
 	if toS != "" {
 		if to, err = parseWhen(toS); err != nil {
 			return from, to, nil, fmt.Errorf("--to: %w", err)
 		}
 	} else {
-		objs, err := store.List(ctx, lake.EventsPrefix)
+		days, err := lake.ListDays(ctx, store, lake.EventsPrefix)
 		if err != nil {
 			return from, to, nil, err
 		}
-		latest, tomorrow := "", lake.Day(now.Add(24*time.Hour))
-		for _, o := range objs {
-			d, err := lake.ParseDay(o.Key)
-			switch {
-			case err != nil:
-			case d > tomorrow:
-				if !slices.Contains(future, d) {
-					future = append(future, d)
-				}
-			case d > latest:
-				latest = d
-			}
+		// days is sorted: the future ones are at its end.
+		tomorrow := lake.Day(now.Add(24 * time.Hour))
+		n := sort.Search(len(days), func(i int) bool { return days[i] > tomorrow })
+		latest := ""
+		if n > 0 {
+			latest = days[n-1]
 		}
-		slices.Sort(future)
+		future = days[n:]
 		if latest == "" && len(future) > 0 {
 			return from, to, future, fmt.Errorf("the lake holds events only after tomorrow (%d days, the first day=%s); give --to", len(future), future[0])
 		}

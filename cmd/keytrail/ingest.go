@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/internal/visible"
 )
 
@@ -65,19 +65,8 @@ func runIngest(ctx context.Context, env *environ, args []string) int {
 		}
 		defer stop()
 	}
-	if env.getenv("GOMEMLIMIT") == "" {
-		// Ingest streams: its live memory is a couple of Parquet parts. A
-		// soft limit keeps the garbage collector from letting the heap
-		// double past that on large files (GOMEMLIMIT overrides).
-		debug.SetMemoryLimit(ingestMemoryLimit)
-		if env.getenv("GOGC") == "" {
-			// Under that limit, collect less often: with a live heap of a
-			// few MB, the default (collect when it doubles) runs the
-			// collector every few small files, about a tenth of the work
-			// on a trail of 1 MB files. The limit still bounds the heap.
-			debug.SetGCPercent(400)
-		}
-	}
+	// Ingest streams; the collector is tuned for that (see memlimit).
+	memlimit.Apply(env.getenv, memlimit.Ingest)
 	if fs.NArg() == 0 {
 		fmt.Fprintln(env.stderr, "keytrail ingest: name at least one file or folder to ingest")
 		fs.Usage()
@@ -219,9 +208,6 @@ func startCPUProfile(path string) (stop func(), err error) {
 		f.Close()
 	}, nil
 }
-
-// ingestMemoryLimit is the Go memory ingest aims to stay under.
-const ingestMemoryLimit = 128 << 20
 
 func printSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeDir string) {
 	mbps := 0.0

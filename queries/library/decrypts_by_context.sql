@@ -8,26 +8,19 @@
 -- @param to timestamp Window end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind from:day to:day from to key key key
 WITH ev AS (
-  -- Each event once: a partition may hold a repeated or not yet compacted
-  -- copy. Filtering on day first lets the engine prune partitions.
+  -- @unique events
   SELECT *
-  FROM (
-    SELECT
-      e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
-    FROM events e
-    WHERE e.day BETWEEN ? AND ?
-      AND e.event_time >= ? AND e.event_time < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
+    AND e.event_name = 'Decrypt'
+    AND (? = '' OR e.resource_arn = ? OR contains(e.resource_arns, ?))
 ),
 ctx AS (
   SELECT
     ev.*,
     CASE WHEN ev.encryption_context = '' THEN NULL ELSE ev.encryption_context END AS context_json
   FROM ev
-  WHERE ev.event_name = 'Decrypt'
-    AND (? = '' OR ev.resource_arn = ? OR contains(ev.resource_arns, ?))
 ),
 targets AS (
   SELECT

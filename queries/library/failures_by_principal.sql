@@ -5,18 +5,12 @@
 -- @param to timestamp Window end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind from:day to:day from to
 WITH ev AS (
-  -- Each event once: a partition may hold a repeated or not yet compacted
-  -- copy. Filtering on day first lets the engine prune partitions.
+  -- @unique events
   SELECT *
-  FROM (
-    SELECT
-      e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
-    FROM events e
-    WHERE e.day BETWEEN ? AND ?
-      AND e.event_time >= ? AND e.event_time < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
+    AND e.failed
 )
 SELECT
   principal_arn,
@@ -27,6 +21,5 @@ SELECT
   max(event_time) AS last_failure,
   array_join(array_sort(array_agg(DISTINCT event_name)), ', ') AS event_names
 FROM ev
-WHERE failed
 GROUP BY principal_arn, error_code
 ORDER BY failures DESC, principal_arn, error_code

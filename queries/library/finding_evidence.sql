@@ -8,18 +8,13 @@
 -- @param to timestamp Window end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind from:day to:day from to principal principal resource resource resource
 WITH ev AS (
-  -- Each event once: a partition may hold a repeated or not yet compacted
-  -- copy. Filtering on day first lets the engine prune partitions.
+  -- @unique events
   SELECT *
-  FROM (
-    SELECT
-      e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
-    FROM events e
-    WHERE e.day BETWEEN ? AND ?
-      AND e.event_time >= ? AND e.event_time < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
+    AND (e.principal_arn = ? OR e.session_issuer_arn = ?)
+    AND (? = '' OR e.resource_arn = ? OR contains(e.resource_arns, ?))
 )
 SELECT
   event_time, event_id, event_source, event_name, failed, error_code,
@@ -27,6 +22,4 @@ SELECT
   resource_arns, source_ip, user_agent, vpc_endpoint_id, aws_region,
   encryption_context, request_parameters, source_object, source_index
 FROM ev
-WHERE (principal_arn = ? OR session_issuer_arn = ?)
-  AND (? = '' OR resource_arn = ? OR contains(resource_arns, ?))
 ORDER BY event_time, event_id

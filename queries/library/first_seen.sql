@@ -5,20 +5,15 @@
 -- @param baseline_from timestamp Start of the history to compare with (RFC 3339).
 -- @param from timestamp Window start, inclusive (RFC 3339).
 -- @param to timestamp Window end, exclusive (RFC 3339).
--- @bind baseline_from:day to:day baseline_from to from resource resource from
+-- @bind baseline_from:day to:day baseline_from to resource resource from resource resource from
 WITH ev AS (
-  -- Each event once: a partition may hold a repeated or not yet compacted
-  -- copy. Filtering on day first lets the engine prune partitions.
+  -- @unique events
   SELECT *
-  FROM (
-    SELECT
-      e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
-    FROM events e
-    WHERE e.day BETWEEN ? AND ?
-      AND e.event_time >= ? AND e.event_time < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
+    -- Only events naming the resource; the unnested name is checked below.
+    AND (? = '' OR contains(e.resource_arns, ?))
 ),
 per AS (
   SELECT

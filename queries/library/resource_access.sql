@@ -7,18 +7,12 @@
 -- @param to timestamp Window end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind from:day to:day from to resource resource
 WITH ev AS (
-  -- Each event once: a partition may hold a repeated or not yet compacted
-  -- copy. Filtering on day first lets the engine prune partitions.
+  -- @unique events
   SELECT *
-  FROM (
-    SELECT
-      e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
-    FROM events e
-    WHERE e.day BETWEEN ? AND ?
-      AND e.event_time >= ? AND e.event_time < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
+    AND (e.resource_arn = ? OR contains(e.resource_arns, ?))
 )
 SELECT
   principal_arn,
@@ -30,6 +24,5 @@ SELECT
   max(event_time) AS last_call,
   array_join(array_sort(array_agg(DISTINCT event_name)), ', ') AS event_names
 FROM ev
-WHERE resource_arn = ? OR contains(resource_arns, ?)
 GROUP BY principal_arn, principal_account_id, caller_kind
 ORDER BY calls DESC, principal_arn

@@ -6,18 +6,11 @@
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind from:day to:day from to
 WITH ev AS (
-  -- Each event once: a partition may hold a repeated or not yet compacted
-  -- copy. Filtering on day first lets the engine prune partitions.
+  -- @unique events
   SELECT *
-  FROM (
-    SELECT
-      e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
-    FROM events e
-    WHERE e.day BETWEEN ? AND ?
-      AND e.event_time >= ? AND e.event_time < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
 )
 SELECT
   principal_arn,

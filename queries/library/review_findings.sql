@@ -6,17 +6,11 @@
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind from:day to:day from to
 WITH fu AS (
-  -- Each finding once: a retried detector run writes the same id again.
+  -- @unique findings
   SELECT *
-  FROM (
-    SELECT
-      f.*,
-      row_number() OVER (PARTITION BY f.day, f.id ORDER BY f.id) AS dup_rank
-    FROM findings f
-    WHERE f.day BETWEEN ? AND ?
-      AND f."start" >= ? AND f."start" < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM findings f
+  WHERE f.day BETWEEN ? AND ?
+    AND f."start" >= ? AND f."start" < ?
 )
 SELECT
   id, kind, severity, principal, resource,

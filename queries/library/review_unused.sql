@@ -10,18 +10,11 @@
 -- cryptographic operation with a key. Describe, List and management calls
 -- are not use.
 WITH ev AS (
-  -- Each event once: a partition may hold a repeated or not yet compacted
-  -- copy. Filtering on day first lets the engine prune partitions.
+  -- @unique events
   SELECT *
-  FROM (
-    SELECT
-      e.*,
-      row_number() OVER (PARTITION BY e.day, e.event_id, e.event_name, e.event_time, e.request_id ORDER BY e.source_object, e.source_index) AS dup_rank
-    FROM events e
-    WHERE e.day BETWEEN ? AND ?
-      AND e.event_time >= ? AND e.event_time < ?
-  ) d
-  WHERE dup_rank = 1
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
 ),
 per AS (
   SELECT
