@@ -25,7 +25,7 @@ import (
 )
 
 // Lake is where a lake lives in S3: its bucket and the root prefix of
-// its keys ("" or "a/b", without slashes at either end).
+// its keys ("", "a/b" or "a/b/").
 type Lake struct {
 	Bucket, Root string
 }
@@ -37,9 +37,9 @@ func (l Lake) Key(bucket, key, table string) (string, bool) {
 	if bucket != l.Bucket {
 		return "", false
 	}
-	if l.Root != "" {
+	if root := strings.Trim(l.Root, "/"); root != "" {
 		var ok bool
-		if key, ok = strings.CutPrefix(key, l.Root+"/"); !ok {
+		if key, ok = strings.CutPrefix(key, root+"/"); !ok {
 			return "", false
 		}
 	}
