@@ -271,3 +271,24 @@ func (r *Runner) continuing(ctx context.Context, fs []finding.Finding) error {
 	}
 	return nil
 }
+
+// Parts runs the fast path over new events parts, each alone, writing
+// each part's findings file. An error leaves the rest done; the caller
+// (a queue's batch) is delivered again and the parts done are redone with
+// the same result.
+func (r *Runner) Parts(ctx context.Context, keys []string) error {
+	var errs []error
+	for _, k := range keys {
+		fs, err := r.RunPart(ctx, k)
+		out := ""
+		if err == nil {
+			out, err = r.WritePart(ctx, k, fs)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("part %s: %w", k, err))
+			continue
+		}
+		r.log().InfoContext(ctx, "detect part", slog.String("part", k), slog.Int("findings", len(fs)), slog.String("findings_file", out))
+	}
+	return errors.Join(errs...)
+}

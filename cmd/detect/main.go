@@ -74,33 +74,13 @@ type handler struct {
 // schedule tick.
 func (h *handler) invoke(ctx context.Context, payload json.RawMessage) (any, error) {
 	if ev, ok := lakenotify.IsSQS(payload); ok {
-		return h.lake.Batch(ctx, ev, lake.EventsPrefix, h.logger, h.parts), nil
+		return h.lake.Batch(ctx, ev, lake.EventsPrefix, h.logger, h.schedule.Runner.Parts), nil
 	}
 	var ev events.CloudWatchEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, fmt.Errorf("detect: payload is neither an SQS batch nor a schedule event: %w", err)
 	}
 	return h.handle(ctx, ev)
-}
-
-// parts runs the fast path over new events parts. Each is done alone;
-// an error leaves the batch to be delivered again, when the parts done
-// are redone with the same result.
-func (h *handler) parts(ctx context.Context, keys []string) error {
-	var errs []error
-	for _, k := range keys {
-		fs, err := h.schedule.Runner.RunPart(ctx, k)
-		out := ""
-		if err == nil {
-			out, err = h.schedule.Runner.WritePart(ctx, k, fs)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("part %s: %w", k, err))
-			continue
-		}
-		h.logger.InfoContext(ctx, "detect part", slog.String("part", k), slog.Int("findings", len(fs)), slog.String("findings_file", out))
-	}
-	return errors.Join(errs...)
 }
 
 // summary is the invocation's result, also logged.
