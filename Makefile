@@ -7,6 +7,8 @@ export GOBIN := $(BIN)
 
 VERSITYGW_VERSION   := v1.8.0
 STATICCHECK_VERSION := v0.8.2
+# local-kms: a KMS emulator for the inventory's tests (KEYTRAIL_LOCAL_KMS)
+LOCAL_KMS_VERSION   := v0.0.0-20260228092603-2a5e92d09ab6
 
 .PHONY: all build test bench lint demo package tools clean
 
@@ -16,12 +18,15 @@ all: build
 build:
 	$(GO) build -o $(BIN)/keytrail ./cmd/keytrail
 
-## tools: test dependencies (a local S3 server, the Trino SQL parser)
-tools: $(BIN)/versitygw
+## tools: test dependencies (a local S3 server, a local KMS, the Trino SQL parser)
+tools: $(BIN)/versitygw $(BIN)/local-kms
 	@scripts/ensure-sqlglot
 
 $(BIN)/versitygw:
 	$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+$(BIN)/local-kms:
+	$(GO) install github.com/nsmithuk/local-kms@$(LOCAL_KMS_VERSION)
 
 $(BIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -45,6 +50,7 @@ bench: build tools
 	$(BIN)/keytrail bench --out $(CURDIR)/bench-output
 	$(GO) test -run '^$$' -bench 'Ingest|LambdaS3' -benchtime 3x ./ingest/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./detect/
+	$(GO) test -run '^$$' -bench 'Query' -benchtime 1x -timeout 30m ./queries/scan/
 
 ## lint: gofmt, go vet, go mod tidy, staticcheck, and every SQL file parsed as Trino
 lint: $(BIN)/staticcheck tools

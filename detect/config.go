@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/source"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -267,19 +268,12 @@ type CrossAccountRule struct {
 	PolicyOpenings bool `yaml:"policy_openings"`
 }
 
-// Default names of destructive and policy-changing calls.
+// Default names of destructive and policy-changing calls: the kept
+// sources' (internal/source).
 var (
-	defaultDestructive = []string{
-		"DeleteSecret", "CancelRotateSecret", "RemoveRegionsFromReplication", "StopReplicationToReplica",
-		"ScheduleKeyDeletion", "DisableKey", "DeleteAlias", "DeleteImportedKeyMaterial",
-		"DisableKeyRotation", "DeleteCustomKeyStore", "DisconnectCustomKeyStore", "RetireGrant", "RevokeGrant",
-	}
-	defaultCritical = []string{"ScheduleKeyDeletion", "DeleteImportedKeyMaterial"}
-	defaultPolicy   = []string{
-		"PutResourcePolicy", "DeleteResourcePolicy", "PutKeyPolicy", "CreateGrant",
-		"RotateSecret", "UpdateSecret", "ReplicateSecretToRegions", "UpdatePrimaryRegion", "ReplicateKey",
-		"ImportKeyMaterial",
-	}
+	defaultDestructive = source.Calls(func(s *source.Source) []string { return s.Destructive })
+	defaultCritical    = source.Calls(func(s *source.Source) []string { return s.Critical })
+	defaultPolicy      = source.Calls(func(s *source.Source) []string { return s.Policy })
 )
 
 // LoadConfig reads a YAML config strictly and validates it. An empty input

@@ -63,6 +63,7 @@ import (
 
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // Detector runs the rules.
@@ -125,20 +126,7 @@ func DayStart(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 // (highest first), start and id.
 func (d *Detector) Detect(in Input) ([]finding.Finding, error) {
 	return d.DetectStream(Stream{
-		From: in.From, To: in.To,
-		History: func(add func(string, *Aggregate) error) error {
-			days := make([]string, 0, len(in.History))
-			for day := range in.History {
-				days = append(days, day)
-			}
-			slices.Sort(days)
-			for _, day := range days {
-				if err := add(day, in.History[day]); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		From: in.From, To: in.To, History: historyOf(in.History),
 		Events: func(add func([]event.Event) error) error {
 			for evs := in.Events; len(evs) > 0; {
 				n := min(len(evs), batchSize)
@@ -150,6 +138,24 @@ func (d *Detector) Detect(in Input) ([]finding.Finding, error) {
 			return nil
 		},
 	})
+}
+
+// historyOf is a Stream's History over the aggregates of history, by day
+// (YYYY-MM-DD): oldest first, as DetectStream wants them.
+func historyOf(history map[string]*Aggregate) func(add func(day string, ag *Aggregate) error) error {
+	return func(add func(string, *Aggregate) error) error {
+		days := make([]string, 0, len(history))
+		for day := range history {
+			days = append(days, day)
+		}
+		slices.Sort(days)
+		for _, day := range days {
+			if err := add(day, history[day]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // DetectStream evaluates in like Detect, with the same findings, holding
@@ -657,17 +663,19 @@ func (r *run) trackPolicies(slot []access, report bool) {
 			continue
 		}
 		e := r.p.ev(a.ev)
-		source, name := r.names.str(e.source), r.names.str(e.name)
-		if source != sourceSM && source != sourceKMS {
+		srcName, name := r.names.str(e.source), r.names.str(e.name)
+		src := source.Of(srcName)
+		if src == nil {
 			continue
 		}
-		if a.r != 0 && (name == "CreateSecret" || name == "CreateKey") && a.p != 0 {
+		if a.r != 0 && name == src.Create && a.p != 0 {
 			r.created[a.r] = created1{p: a.p, t: a.t}
 		}
 		if a.r != 0 && (r.destructive[name] || r.policyEvents[name]) {
 			r.changes[a.r] = change1{name: name, by: r.names.str(a.p), t: a.t}
 		}
-		if r.policyEvents[name] || name == "CreateKey" {
+		// A key is created with its policy.
+		if r.policyEvents[name] || name == source.KMS.Create {
 			var prev []string
 			if snap, ok := r.policies[a.r]; ok {
 				prev = snap.principals
@@ -676,7 +684,7 @@ func (r *run) trackPolicies(slot []access, report bool) {
 				r.policyFinding(a, e, prev)
 			}
 		}
-		if ps, ok := policyPrincipals(source, name, e.params()); ok {
+		if ps, ok := policyPrincipals(srcName, name, e.params()); ok {
 			r.policies[a.r] = policySnap{principals: ps, eventID: e.id, t: e.time()}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // Flags of an access.
@@ -20,12 +21,8 @@ const (
 // useEvents are the calls that use a secret's value or a key: what
 // baselines, frequency and first_seen count. Management calls have rules of
 // their own (destructive, policy_change).
-var useEvents = map[string]bool{
-	"GetSecretValue": true, "BatchGetSecretValue": true,
-	"Decrypt": true, "Encrypt": true, "ReEncrypt": true, "GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true,
-	"GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true, "Sign": true, "Verify": true,
-	"GenerateMac": true, "VerifyMac": true, "DeriveSharedSecret": true,
-}
+// They are the kept sources' reads (internal/source).
+var useEvents = set(source.Calls(func(s *source.Source) []string { return s.Reads }))
 
 // An access is one counted use of one resource by one principal: the unit
 // every rule and aggregate counts. A record naming several resources
@@ -76,9 +73,10 @@ type prepared struct {
 // ev returns the event at position k of the time order.
 func (p *prepared) ev(k int32) *row { return p.rows.at(p.idx[k]) }
 
-const (
-	sourceSM  = "secretsmanager.amazonaws.com"
-	sourceKMS = "kms.amazonaws.com"
+// The kept sources' event_source values, which the rules compare often.
+var (
+	sourceSM  = source.SecretsManager.EventSource
+	sourceKMS = source.KMS.EventSource
 )
 
 // batchSlack is how far apart a BatchGetSecretValue and the per-secret

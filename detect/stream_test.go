@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -18,20 +19,7 @@ import (
 // detector that kept any part of a batch would see garbage.
 func streamOf(in Input, n int) Stream {
 	return Stream{
-		From: in.From, To: in.To,
-		History: func(add func(string, *Aggregate) error) error {
-			days := make([]string, 0, len(in.History))
-			for day := range in.History {
-				days = append(days, day)
-			}
-			slices.Sort(days)
-			for _, day := range days {
-				if err := add(day, in.History[day]); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		From: in.From, To: in.To, History: historyOf(in.History),
 		Events: func(add func([]event.Event) error) error {
 			buf := make([]event.Event, n)
 			for evs := in.Events; len(evs) > 0; {
@@ -49,6 +37,42 @@ func streamOf(in Input, n int) Stream {
 			}
 			return nil
 		},
+	}
+}
+
+// TestHistoryOf: the History that Detect (and streamOf) hand DetectStream
+// gives the days oldest first, whatever the map's order, and stops at the
+// first error.
+func TestHistoryOf(t *testing.T) {
+	ag := map[string]*Aggregate{}
+	days := []string{"2025-02-28", "2025-03-01", "2025-03-09", "2025-03-10", "2025-12-31", "2026-01-01"}
+	for _, day := range days {
+		ag[day] = &Aggregate{}
+	}
+	for range 5 { // map order varies between runs
+		var got []string
+		err := historyOf(ag)(func(day string, a *Aggregate) error {
+			if a != ag[day] {
+				t.Errorf("%s: another day's aggregate", day)
+			}
+			got = append(got, day)
+			return nil
+		})
+		if err != nil || !slices.Equal(got, days) {
+			t.Fatalf("days %v (%v), want %v", got, err, days)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := historyOf(ag)(func(string, *Aggregate) error {
+		n++
+		if n == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 2 {
+		t.Errorf("after an error: %d calls, %v; want 2, stop", n, err)
 	}
 }
 

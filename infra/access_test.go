@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // Who may do what: an IAM policy evaluator
@@ -320,7 +322,7 @@ func (d *deployment) kms(p principal, action string, ctx map[string]string) bool
 
 // viaSecrets is the context of Secrets Manager using the key for a secret.
 func viaSecrets(secretARN string) map[string]string {
-	return map[string]string{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": secretARN}
+	return map[string]string{"kms:ViaService": source.SecretsManager.ViaService("us-east-1"), "kms:EncryptionContext:SecretARN": secretARN}
 }
 
 // readsSlack: GetSecretValue allowed, and the Decrypt Secrets Manager
@@ -478,7 +480,7 @@ func TestSecurityPromises(t *testing.T) {
 			})
 
 			t.Run("functions use the key only through their services", func(t *testing.T) {
-				for fn, via := range map[string][]string{"ingest": {"s3", "sqs"}, "compact": {"s3"}, "detect": {"s3"}, "alert": {"s3"}} {
+				for fn, via := range map[string][]string{"ingest": {"s3", "sqs"}, "compact": {"s3"}, "detect": {"s3"}, "alert": {"s3"}, "inventory": {"s3"}} {
 					p := d.functions[fn]
 					for _, svc := range []string{"s3", "sqs", "secretsmanager", ""} {
 						ctx := map[string]string{}

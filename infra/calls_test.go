@@ -76,6 +76,7 @@ var functions = []struct{ name, resource, role string }{
 	{"compact", "CompactFunction", "CompactRole"},
 	{"detect", "DetectFunction", "DetectRole"},
 	{"alert", "AlertFunction", "AlertRole"},
+	{"inventory", "InventoryFunction", "InventoryRole"},
 }
 
 // analyze loads and analyses every cmd/<fn> once per test binary.
@@ -145,6 +146,13 @@ func analyzeProgram(root, fn string) (*program, error) {
 	g := newGraph(pkgs)
 	prog := &program{ops: map[string]bool{}, env: map[string]bool{}, pkgs: own}
 	for _, p := range pkgs {
+		// The shared Lambda bootstrap reads the lake's variables for
+		// every function that uses it; core packages read none.
+		if p.PkgPath == module+"/internal/lambdaenv" {
+			for name := range envNames(p) {
+				prog.env[name] = true
+			}
+		}
 		if p.PkgPath != module+"/cmd/"+fn {
 			continue
 		}

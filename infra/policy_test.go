@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 const templatePath = "template.yaml"
@@ -142,8 +144,13 @@ var iamActions = map[string][]string{
 	"s3:AbortMultipartUpload":    {"s3:AbortMultipartUpload"},
 	"s3:DeleteObject":            {"s3:DeleteObject"},
 	"s3:ListObjectsV2":           {"s3:ListBucket"},
-	// The secret is encrypted with the lake key.
-	"secretsmanager:GetSecretValue": {"secretsmanager:GetSecretValue", "kms:Decrypt"},
+	// The kept sources' operations (the Slack secret, encrypted with the
+	// lake key) are the registry's: see opActions.
+	// The inventory's reads of IAM, Organizations and STS (its
+	// Secrets Manager and KMS reads are the registry's).
+	"iam:GetAccountAuthorizationDetails": {"iam:GetAccountAuthorizationDetails"},
+	"organizations:ListAccounts":         {"organizations:ListAccounts"},
+	"sts:AssumeRole":                     {"sts:AssumeRole"},
 	// Athena runs the query with the caller's credentials: it reads the
 	// Glue table and its data, and writes the results (SSE-KMS).
 	"athena:StartQueryExecution": {"athena:StartQueryExecution", "glue:GetDatabase", "glue:GetTable",
@@ -151,14 +158,29 @@ var iamActions = map[string][]string{
 		"kms:Decrypt", "kms:GenerateDataKey"},
 }
 
+// opActions returns the IAM actions an SDK operation ("s3:GetObject")
+// needs: iamActions', or for a kept source's service the registry's.
+func opActions(op string) ([]string, bool) {
+	if acts, ok := iamActions[op]; ok {
+		return acts, true
+	}
+	prefix, name, _ := strings.Cut(op, ":")
+	if s := source.ByPrefix(prefix); s != nil {
+		acts, ok := s.Actions[name]
+		return acts, ok
+	}
+	return nil, false
+}
+
 // runtimeActions are what the Lambda service does with a function's role,
 // not its code: write the function's logs, and poll its SQS event source
 // (an encrypted queue: kms:Decrypt).
 var runtimeActions = map[string][]string{
-	"ingest":  {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "kms:Decrypt"},
-	"compact": {"logs:CreateLogStream", "logs:PutLogEvents"},
-	"detect":  {"logs:CreateLogStream", "logs:PutLogEvents"},
-	"alert":   {"logs:CreateLogStream", "logs:PutLogEvents"},
+	"ingest":    {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "kms:Decrypt"},
+	"compact":   {"logs:CreateLogStream", "logs:PutLogEvents"},
+	"detect":    {"logs:CreateLogStream", "logs:PutLogEvents"},
+	"alert":     {"logs:CreateLogStream", "logs:PutLogEvents"},
+	"inventory": {"logs:CreateLogStream", "logs:PutLogEvents"},
 }
 
 // expectedActions returns the IAM actions a function's role must have:
@@ -168,7 +190,7 @@ var runtimeActions = map[string][]string{
 func expectedActions(fn string, ops map[string]bool) ([]string, []string) {
 	var want, unmapped []string
 	for op := range ops {
-		acts, ok := iamActions[op]
+		acts, ok := opActions(op)
 		if !ok {
 			unmapped = append(unmapped, op)
 			continue
@@ -244,6 +266,8 @@ func TestAnalysisFindsKnownCalls(t *testing.T) {
 		{"compact", []string{"s3:ListObjectsV2", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{"secretsmanager:GetSecretValue"}},
 		{"detect", []string{"s3:ListObjectsV2", "s3:GetObject", "s3:PutObject"}, []string{"secretsmanager:GetSecretValue", "athena:StartQueryExecution"}},
 		{"alert", []string{"secretsmanager:GetSecretValue", "s3:GetObject", "s3:PutObject", "athena:StartQueryExecution"}, []string{"s3:DeleteObject"}},
+		{"inventory", []string{"secretsmanager:ListSecrets", "kms:ListGrants", "iam:GetAccountAuthorizationDetails", "organizations:ListAccounts", "sts:AssumeRole", "s3:PutObject"},
+			[]string{"secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject", "s3:DeleteObject", "sts:GetCallerIdentity"}},
 	} {
 		t.Run(tc.fn, func(t *testing.T) {
 			p := progs[tc.fn]
@@ -299,6 +323,15 @@ var access = map[string][]string{
 		"athena:StartQueryExecution -> arn:aws:athena:us-east-1:111122223333:workgroup/Workgroup",
 		"glue:GetDatabase glue:GetTable -> arn:aws:glue:us-east-1:111122223333:catalog " +
 			"arn:aws:glue:us-east-1:111122223333:database/GlueDatabase arn:aws:glue:us-east-1:111122223333:table/GlueDatabase/*",
+		"kms:Decrypt kms:GenerateDataKey -> LakeKey.Arn",
+	},
+	"inventory": {
+		"logs:CreateLogStream logs:PutLogEvents -> InventoryLogGroup.Arn",
+		"secretsmanager:ListSecrets kms:ListKeys kms:ListAliases iam:GetAccountAuthorizationDetails organizations:ListAccounts -> *",
+		"secretsmanager:DescribeSecret secretsmanager:GetResourcePolicy -> arn:aws:secretsmanager:*:111122223333:secret:*",
+		"kms:DescribeKey kms:GetKeyPolicy kms:GetKeyRotationStatus kms:ListGrants kms:ListResourceTags -> arn:aws:kms:*:111122223333:key/*",
+		"sts:AssumeRole -> arn:aws:iam::*:role/keytrail/keytrail-inventory-reader",
+		"s3:PutObject s3:AbortMultipartUpload -> lake:inventory/*",
 		"kms:Decrypt kms:GenerateDataKey -> LakeKey.Arn",
 	},
 }
@@ -372,8 +405,16 @@ func TestSeparation(t *testing.T) {
 					r != lakeObj+"findings/*" && r != lakeObj+"state/detect/*" {
 					t.Errorf("%s: detect writes %s (only findings/ and state/detect/)", sc.name, r)
 				}
-				if strings.HasPrefix(act, "secretsmanager:") && (fn != "alert" || act != "secretsmanager:GetSecretValue" || r != "SlackSecret") {
+				// Secrets Manager: alert reads the Slack secret; the inventory
+				// describes secrets and never reads one.
+				sm := strings.HasPrefix(act, "secretsmanager:")
+				alertReads := fn == "alert" && act == "secretsmanager:GetSecretValue" && r == "SlackSecret"
+				inventoryDescribes := fn == "inventory" && slices.Contains(inventoryReads, act)
+				if sm && !alertReads && !inventoryDescribes {
 					t.Errorf("%s: %s has %s", sc.name, fn, g)
+				}
+				if writes(g, "inventory/") && fn != "inventory" || fn == "inventory" && (act == "s3:PutObject" || act == "s3:DeleteObject") && r != lakeObj+"inventory/*" {
+					t.Errorf("%s: %s: only the inventory writes inventory/, and nothing else", sc.name, g)
 				}
 			}
 		}
@@ -414,12 +455,30 @@ func TestSeparation(t *testing.T) {
 // metrics go out as Embedded Metric Format log lines, so
 // cloudwatch:PutMetricData (resource "*" only) is not needed, and logs
 // permissions name the function's own log group.
-var starExceptions = map[string]string{}
+var starExceptions = map[string]string{
+	"secretsmanager:ListSecrets":         "no resource-level permissions (Service Authorization Reference)",
+	"kms:ListKeys":                       "no resource-level permissions",
+	"kms:ListAliases":                    "no resource-level permissions",
+	"iam:GetAccountAuthorizationDetails": "no resource-level permissions",
+	"organizations:ListAccounts":         "no resource-level permissions",
+}
+
+// inventoryReads are the Secrets Manager actions the inventory may hold:
+// metadata, never a value.
+var inventoryReads = []string{"secretsmanager:ListSecrets", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"}
+
+// kmsMetadata are KMS actions that read a key's metadata, neither using
+// the key nor changing it: they need no kms:ViaService condition, on the
+// account's keys. Every other KMS action still does (or the lake key).
+var kmsMetadata = []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListResourceTags", "kms:ListKeys", "kms:ListAliases"}
 
 var (
 	bucketARN = regexp.MustCompile(`^arn:aws:s3:::[a-z0-9][a-z0-9.-]+[a-z0-9]$`)
 	objectARN = regexp.MustCompile(`^arn:aws:s3:::[a-z0-9][a-z0-9.-]+[a-z0-9]/[^*]+/\*$`)
 )
+
+// kmsAccountKeys is every key of one account, in any region.
+var kmsAccountKeys = regexp.MustCompile(`^arn:aws:kms:\*:[0-9]{12}:key/\*$`)
 
 var objectActions = []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
 
@@ -475,6 +534,12 @@ func checkStatement(s statement) []string {
 			for _, r := range s.Resources {
 				if !objectARN.MatchString(r) {
 					errs = append(errs, a+" on "+r+", not objects under a prefix")
+				}
+			}
+		case slices.Contains(kmsMetadata, a):
+			for _, r := range s.Resources {
+				if r != "*" && !kmsAccountKeys.MatchString(r) {
+					errs = append(errs, a+" on "+r+", not the account's keys")
 				}
 			}
 		case strings.HasPrefix(a, "kms:"):

@@ -14,6 +14,8 @@ import (
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/queries"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 func TestParse(t *testing.T) {
@@ -206,6 +208,7 @@ func TestFunctions(t *testing.T) {
 		{"Compact", 1024, 900, [2]int{1, 1}},
 		{"Detect", 1024, 600, [2]int{1, 1}},
 		{"Alert", 256, 120, [2]int{1, 2}},
+		{"Inventory", 512, 900, [2]int{1, 1}},
 	} {
 		t.Run(tc.fn, func(t *testing.T) {
 			f := mapOf(res[tc.fn+"Function"])
@@ -408,10 +411,11 @@ func TestLakeKeyPolicy(t *testing.T) {
 		}
 		s3 := "s3.us-east-1.amazonaws.com"
 		for role, want := range map[string][]string{
-			"IngestRole.Arn":  {s3, "sqs.us-east-1.amazonaws.com"},
-			"CompactRole.Arn": {s3},
-			"DetectRole.Arn":  {s3},
-			"AlertRole.Arn":   {s3, "secretsmanager.us-east-1.amazonaws.com"},
+			"IngestRole.Arn":    {s3, "sqs.us-east-1.amazonaws.com"},
+			"CompactRole.Arn":   {s3},
+			"DetectRole.Arn":    {s3},
+			"AlertRole.Arn":     {s3, source.SecretsManager.ViaService("us-east-1")},
+			"InventoryRole.Arn": {s3},
 		} {
 			if !slices.Equal(use[role], want) {
 				t.Errorf("%s: key policy lets %s use the key via %v, want %v", sc.name, role, use[role], want)

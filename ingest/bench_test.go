@@ -13,6 +13,7 @@ import (
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/gen"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 type memOutput struct{ files map[string]*bytes.Buffer }
@@ -88,7 +89,7 @@ func BenchmarkWriteParquet(b *testing.B) {
 			if err := json.Unmarshal(s.Record(), &rec); err != nil {
 				b.Fatal(err)
 			}
-			if rec.EventSource != SourceKMS && rec.EventSource != SourceSecretsManager {
+			if rec.EventSource != source.KMS.EventSource && rec.EventSource != source.SecretsManager.EventSource {
 				continue
 			}
 			e, err := Normalize(&rec, s.Record())

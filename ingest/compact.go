@@ -27,7 +27,10 @@ import (
 // that are already in the lake before deleting the files it read:
 //
 //  1. list the partition and pick small files (at most BatchBytes at once);
-//  2. read them and write their rows, deduplicated and sorted, to
+//  2. read them and write their rows, deduplicated and sorted by
+//     principal, resource and time in small row groups with bloom filters
+//     (event.SortClustered, event.CompactedLayout: what lets a query of one
+//     principal or resource skip the rest of the file), to
 //     compact-<hash of the input names>.parquet (the same inputs always
 //     give the same name and bytes);
 //  3. delete the inputs.
@@ -177,11 +180,11 @@ func (c *Compactor) merge(ctx context.Context, day string, batch []lake.ObjectIn
 	rows = slices.CompactFunc(rows, func(a, b event.Event) bool { return a.Key() == b.Key() })
 	res.Duplicates += in - len(rows)
 	res.OutputRows += len(rows)
-	event.Sort(rows)
+	event.SortClustered(rows)
 	name := "compact-" + hex.EncodeToString(h.Sum(nil)[:12])
 	key := lake.EventKey(day, name)
 	var buf bytes.Buffer
-	if err := event.WriteParquet(&buf, rows); err != nil {
+	if err := event.WriteParquetClustered(&buf, rows); err != nil {
 		return fmt.Errorf("compact: encode %s: %w", key, err)
 	}
 	if err := c.Store.Put(ctx, key, &buf); err != nil {

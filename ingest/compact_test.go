@@ -1,16 +1,21 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/parquet-go/parquet-go"
 )
 
 // ingestObjects writes n small objects with distinct events, plus one that
@@ -150,5 +155,89 @@ func TestCompactRacesIngest(t *testing.T) {
 	}
 	if got := eventIDs(readStore(t, f.lake)); !slices.Equal(got, want) {
 		t.Fatalf("after settling: %d rows, want %d unique", len(got), len(want))
+	}
+}
+
+// A compacted file is sorted by principal, resource and time, in row groups
+// of event.CompactedLayout with bloom filters on the columns investigations
+// filter on: one principal's rows fill few groups, and the statistics of the
+// others exclude it (what lets Athena and DuckDB skip them).
+func TestCompactClusters(t *testing.T) {
+	d := newLake(t)
+	ctx := context.Background()
+	t0 := mustDay(t, "2026-06-01")
+	principals := []string{"arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b", "arn:aws:iam::1:role/c", "arn:aws:iam::1:user/d", "arn:aws:iam::1:root"}
+	const perPart = 3000
+	for p := range 3 {
+		rows := make([]event.Event, perPart)
+		for i := range rows {
+			n := p*perPart + i
+			rows[i] = event.Event{
+				EventID:          fmt.Sprintf("id-%05d", n),
+				EventTime:        t0.Add(time.Duration(n) * time.Second),
+				EventName:        "Decrypt",
+				PrincipalARN:     principals[n%len(principals)],
+				SessionIssuerARN: principals[n%len(principals)],
+				ResourceARN:      fmt.Sprintf("arn:aws:kms:us-east-1:1:key/%d", n%7),
+				ResourceARNs:     []string{},
+				SourceObject:     fmt.Sprint("obj-", p),
+				SourceIndex:      int64(i),
+			}
+		}
+		event.Sort(rows)
+		var buf bytes.Buffer
+		if err := event.WriteParquetFast(&buf, rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Put(ctx, lake.EventKey("2026-06-01", fmt.Sprint("part-", p)), &buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := (&Compactor{Store: d}).CompactDay(ctx, "2026-06-01"); err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := d.List(ctx, lake.EventsPrefix)
+	if len(objs) != 1 {
+		t.Fatalf("%d files after compaction, want 1", len(objs))
+	}
+	rows := readLake(t, d)
+	if len(rows) != 3*perPart || !slices.IsSortedFunc(rows, event.CompareClustered) {
+		t.Fatalf("%d rows, sorted by principal, resource and time: %v", len(rows), slices.IsSortedFunc(rows, event.CompareClustered))
+	}
+	p, _ := d.Path(objs[0].Key)
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := event.CompactedLayout()
+	groups := f.Metadata().RowGroups
+	if want := (3*perPart + layout.RowGroupRows - 1) / layout.RowGroupRows; len(groups) != want {
+		t.Fatalf("%d row groups, want %d of at most %d rows", len(groups), want, layout.RowGroupRows)
+	}
+	col := slices.IndexFunc(f.Schema().Columns(), func(c []string) bool { return c[0] == "principal_arn" })
+	for _, pr := range principals {
+		var could int
+		for _, rg := range groups {
+			st := rg.Columns[col].MetaData.Statistics
+			if string(st.MinValue) <= pr && pr <= string(st.MaxValue) {
+				could++
+			}
+		}
+		// 1,800 rows each: within one group, or across a boundary.
+		if could > 2 {
+			t.Errorf("%s: %d of %d row groups may hold it", pr, could, len(groups))
+		}
+	}
+	for _, name := range layout.Bloom {
+		j := slices.IndexFunc(f.Schema().Columns(), func(c []string) bool { return c[0] == name })
+		for g, rg := range f.RowGroups() {
+			if rg.ColumnChunks()[j].BloomFilter() == nil {
+				t.Errorf("row group %d: no bloom filter on %s", g, name)
+			}
+		}
 	}
 }

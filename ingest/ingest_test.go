@@ -13,6 +13,7 @@ import (
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 type normalizeCase struct {
@@ -214,7 +215,7 @@ func TestRealSamples(t *testing.T) {
 					EventSource, EventType, EventID string
 				}
 				json.Unmarshal(raw, &r)
-				if (r.EventSource == SourceKMS || r.EventSource == SourceSecretsManager) && r.EventType != "AwsCloudTrailInsight" {
+				if (r.EventSource == source.KMS.EventSource || r.EventSource == source.SecretsManager.EventSource) && r.EventType != "AwsCloudTrailInsight" {
 					want++
 					if r.EventID != "" {
 						wantIDs = append(wantIDs, r.EventID)

@@ -9,16 +9,12 @@ import (
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
-// Event sources keytrail keeps by default.
-const (
-	SourceSecretsManager = "secretsmanager.amazonaws.com"
-	SourceKMS            = "kms.amazonaws.com"
-)
-
-// DefaultSources are the event sources kept when none are configured.
-var DefaultSources = []string{SourceSecretsManager, SourceKMS}
+// DefaultSources are the event sources kept when none are configured: the
+// registry's (internal/source).
+var DefaultSources = source.EventSources()
 
 // Normalize turns one decoded record into a row. raw is the record's JSON,
 // used only to derive a stable id for records that lack an eventID.
@@ -301,14 +297,15 @@ const maxResources = 1000
 // allocation; past it a set keeps a record naming many linear.
 const smallRefs = 16
 
-// refKey is a reference in the set: its kind (kindOrder) and canonical ARN.
+// refKey is a reference in the set: its kind (source.Order) and canonical
+// ARN.
 type refKey struct {
 	kind  int
 	canon string
 }
 
 // refSet returns the set of the references in lists, with room to grow.
-func refSet(lists *[3][]string, n int) map[refKey]struct{} {
+func refSet(lists *[source.NumTypes][]string, n int) map[refKey]struct{} {
 	seen := make(map[refKey]struct{}, 2*n)
 	for k, list := range lists {
 		for _, s := range list {
@@ -318,27 +315,39 @@ func refSet(lists *[3][]string, n int) map[refKey]struct{} {
 	return seen
 }
 
+// The positions of the resource types in resource_arns order.
+var (
+	kindSecret = source.Order(event.ResourceSecret)
+	kindKey    = source.Order(event.ResourceKey)
+	kindAlias  = source.Order(event.ResourceAlias)
+)
+
 // setResources finds every secret or key the record names, canonicalises
 // them and picks the primary one. It reports whether resource_arns was cut
-// to maxResources.
+// to maxResources. The record's fields that name resources are its
+// source's (source.Source.Refs); a record of a source keytrail does not
+// know names resources through resources[] only.
 func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part string) (capped bool) {
 	region, account := rec.AWSRegion, rec.RecipientAccountID
+	src := source.Of(e.EventSource)
 	// Records name one or two of each kind; the lists stay on the stack,
 	// and the row gets one slice of them all. Each list keeps distinct
 	// references in the order first named, at most maxResources.
-	var bufs [3][4]string
-	lists := [3][]string{bufs[0][:0], bufs[1][:0], bufs[2][:0]} // by kindOrder
+	var bufs [source.NumTypes][4]string
+	var lists [source.NumTypes][]string // by source.Order
+	for k := range lists {
+		lists[k] = bufs[k][:0]
+	}
 	var (
-		n       int                 // references kept, of all kinds
-		seen    map[refKey]struct{} // every kept reference, once n passes smallRefs
-		dropped [3]bool             // a kind dropped a reference for the cap
+		n       int                   // references kept, of all kinds
+		seen    map[refKey]struct{}   // every kept reference, once n passes smallRefs
+		dropped [source.NumTypes]bool // a kind dropped a reference for the cap
 	)
 	addRef := func(ref string) {
-		kind, canon := canonicalRef(e.EventSource, ref, part, region, account)
-		if kind == "" {
+		k, canon := canonicalRef(src, ref, part, region, account)
+		if k < 0 {
 			return
 		}
-		k := kindOrder(kind)
 		if seen != nil {
 			if _, dup := seen[refKey{k, canon}]; dup {
 				return
@@ -364,30 +373,50 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 			addRef(a)
 		}
 	}
-	var resp responseRefs
-	resp.decode(rec.ResponseElements)
-	var extra extraRefs
-	extra.decode(rec.AdditionalEventData)
-	if e.EventSource == SourceSecretsManager {
-		addRef(resp.ARN)
-		addRef(p.SecretID)
-		for _, id := range p.SecretIDList {
-			addRef(id)
-		}
-		if resp.ARN == "" && p.SecretID == "" && e.EventName == "CreateSecret" {
-			addRef(p.Name)
-		}
-		addRef(extra.SecretID)
-	} else {
-		if resp.KeyMetadata != nil {
-			addRef(resp.KeyMetadata.ARN)
-		}
-		for _, ref := range []string{p.KeyID, p.SourceKeyID, p.DestinationKeyID, p.TargetKeyID, p.PrimaryKeyARN, p.AliasName} {
-			addRef(ref)
+	if src != nil {
+		var resp responseRefs
+		resp.decode(rec.ResponseElements)
+		var extra extraRefs
+		extra.decode(rec.AdditionalEventData)
+		for _, ref := range src.Refs {
+			switch ref {
+			case source.ResponseARN:
+				addRef(resp.ARN)
+			case source.RequestSecretID:
+				addRef(p.SecretID)
+			case source.RequestSecretIDList:
+				for _, id := range p.SecretIDList {
+					addRef(id)
+				}
+			case source.CreatedName:
+				if resp.ARN == "" && p.SecretID == "" && e.EventName == src.Create {
+					addRef(p.Name)
+				}
+			case source.ExtraSecretID:
+				addRef(extra.SecretID)
+			case source.ResponseKeyMetadataARN:
+				if resp.KeyMetadata != nil {
+					addRef(resp.KeyMetadata.ARN)
+				}
+			case source.RequestKeyID:
+				addRef(p.KeyID)
+			case source.RequestSourceKeyID:
+				addRef(p.SourceKeyID)
+			case source.RequestDestinationKeyID:
+				addRef(p.DestinationKeyID)
+			case source.RequestTargetKeyID:
+				addRef(p.TargetKeyID)
+			case source.RequestPrimaryKeyARN:
+				addRef(p.PrimaryKeyARN)
+			case source.RequestAliasName:
+				addRef(p.AliasName)
+			default:
+				panic("ingest: no decoder for " + ref.String()) // TestEveryRefIsDecoded
+			}
 		}
 	}
-	secrets, keys, aliases := lists[0], lists[1], lists[2]
-	capped = dropped[1] || dropped[2]
+	secrets, keys, aliases := lists[kindSecret], lists[kindKey], lists[kindAlias]
+	capped = dropped[kindKey] || dropped[kindAlias]
 	if len(aliases) > 0 {
 		e.KeyAlias = aliasName(aliases[0])
 	}
@@ -396,7 +425,7 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 	if len(keys) == 1 {
 		secrets = nil
 	} else {
-		capped = capped || dropped[0]
+		capped = capped || dropped[kindSecret]
 	}
 	n = len(secrets) + len(keys) + len(aliases)
 	if n > maxResources {
@@ -413,29 +442,26 @@ func setResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part s
 	e.ResourceARN = all[0]
 	a, _ := ParseARN(e.ResourceARN)
 	e.ResourceAccount = a.Account
-	switch {
-	case a.Service == "secretsmanager":
-		e.ResourceType = event.ResourceSecret
-		e.ResourceName = strings.TrimPrefix(a.Resource, "secret:")
-	case strings.HasPrefix(a.Resource, "key/"):
-		e.ResourceType = event.ResourceKey
-		e.ResourceName = strings.TrimPrefix(a.Resource, "key/")
-	default:
-		e.ResourceType = event.ResourceAlias
-		e.ResourceName = aliasName(e.ResourceARN)
+	// Every kept reference is an ARN of a kept source. Its resource part
+	// starts with its type's prefix, unless the record's region or account
+	// held a colon: that is of the source's last type, the catch-all (a
+	// KMS alias).
+	s := source.ByPrefix(a.Service)
+	if s == nil {
+		return capped
+	}
+	t, _, ok := s.TypeOf(a.Resource)
+	if !ok {
+		t = &s.Types[len(s.Types)-1]
+	}
+	e.ResourceType = t.Name
+	if t.Bare {
+		// Named as the reference is: "alias/NAME".
+		e.ResourceName = a.Resource
+	} else {
+		e.ResourceName = strings.TrimPrefix(a.Resource, t.ARNPrefix)
 	}
 	return capped
-}
-
-// kindOrder orders resource kinds in resource_arns: secrets, keys, aliases.
-func kindOrder(kind string) int {
-	switch kind {
-	case event.ResourceSecret:
-		return 0
-	case event.ResourceKey:
-		return 1
-	}
-	return 2
 }
 
 // trimSecretSuffix drops the hyphen and six random letters or digits
@@ -454,44 +480,45 @@ func trimSecretSuffix(s string) string {
 }
 
 // canonicalRef resolves one way of naming a secret or key to its canonical
-// ARN. Secrets: arn:P:secretsmanager:REGION:ACCOUNT:secret:NAME — the
-// random suffix is dropped, so a secret named by name, full ARN or partial
-// ARN comes out the same. (A partial ARN whose name itself ends in a hyphen
-// and six letters or digits is indistinguishable from a full ARN; AWS warns
-// against such names for the same reason.) Keys: arn:P:kms:REGION:ACCOUNT:
-// key/ID; aliases: arn:P:kms:REGION:ACCOUNT:alias/NAME. Bare names and ids
-// take the record's region and recipient account.
-func canonicalRef(source, ref, part, region, account string) (kind, canon string) {
+// ARN, and gives its kind (source.Order); kind is -1 for a reference to
+// nothing keytrail keeps. Secrets: arn:P:secretsmanager:REGION:ACCOUNT:
+// secret:NAME — the random suffix is dropped (source.Type.Suffixed), so a
+// secret named by name, full ARN or partial ARN comes out the same. (A
+// partial ARN whose name itself ends in a hyphen and six letters or digits
+// is indistinguishable from a full ARN; AWS warns against such names for
+// the same reason.) Keys: arn:P:kms:REGION:ACCOUNT:key/ID; aliases:
+// arn:P:kms:REGION:ACCOUNT:alias/NAME. Bare names and ids are of the
+// record's source (src; nil names none) and take the record's region and
+// recipient account.
+func canonicalRef(src *source.Source, ref, part, region, account string) (kind int, canon string) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
-		return "", ""
+		return -1, ""
 	}
 	if a, ok := ParseARN(ref); ok {
+		s := source.ByPrefix(a.Service)
+		if s == nil {
+			return -1, ""
+		}
+		t, kind, ok := s.TypeOf(a.Resource)
 		switch {
-		case a.Service == "secretsmanager" && strings.HasPrefix(a.Resource, "secret:"):
+		case !ok:
+			return -1, ""
+		case t.Suffixed:
 			// The name ends ref: dropping its suffix shortens ref.
 			trimmed := trimSecretSuffix(a.Resource)
-			return event.ResourceSecret, ref[:len(ref)-len(a.Resource)+len(trimmed)]
-		case a.Service == "kms" && strings.HasPrefix(a.Resource, "key/"):
-			return event.ResourceKey, ref
-		case a.Service == "kms" && strings.HasPrefix(a.Resource, "alias/"):
-			return event.ResourceAlias, ref
+			return kind, ref[:len(ref)-len(a.Resource)+len(trimmed)]
 		}
-		return "", ""
+		return kind, ref
 	}
-	if region == "" || account == "" {
-		return "", ""
+	if region == "" || account == "" || src == nil {
+		return -1, ""
 	}
-	switch source {
-	case SourceSecretsManager:
-		return event.ResourceSecret, ARN{part, "secretsmanager", region, account, "secret:" + ref}.String()
-	case SourceKMS:
-		if strings.HasPrefix(ref, "alias/") {
-			return event.ResourceAlias, ARN{part, "kms", region, account, ref}.String()
-		}
-		return event.ResourceKey, ARN{part, "kms", region, account, "key/" + ref}.String()
+	t, kind := src.BareType(ref)
+	if t.Bare {
+		return kind, ARN{part, src.Prefix, region, account, ref}.String()
 	}
-	return "", ""
+	return kind, ARN{part, src.Prefix, region, account, t.ARNPrefix + ref}.String()
 }
 
 func aliasName(aliasARN string) string {

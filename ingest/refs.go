@@ -1,19 +1,16 @@
 package ingest
 
-import (
-	"strings"
-
-	"github.com/keytrail/keytrail/internal/cloudtrail"
-)
+import "github.com/keytrail/keytrail/internal/cloudtrail"
 
 // The few fields of request parameters, response elements and additional
 // event data that name a secret or key. Their JSON shapes vary by call, so
-// they are picked out member by member (cloudtrail.Members) rather than
-// decoded whole. The picking follows encoding/json, which the json tags
-// describe and TestRefsMatchEncodingJSON holds it to: a member name
-// selects a field exactly, else ignoring case (CloudTrail's "aRN" is
-// "arn"); a repeated member's last value wins; null leaves a string as it
-// was; a value of another type is skipped and the rest still read.
+// the fields are picked out (cloudtrail.Decoder.Merge) rather than the
+// whole decoded. The picking follows encoding/json, by a table derived
+// from the json tags, and TestRefsMatchEncodingJSON holds it to that: a
+// member name selects a field exactly, else ignoring case (CloudTrail's
+// "aRN" is "arn"); a repeated member's last value wins; null leaves a
+// string as it was; a value of another type is skipped and the rest still
+// read.
 
 type requestRefs struct {
 	SecretID         string   `json:"secretId"`
@@ -29,31 +26,6 @@ type requestRefs struct {
 	EncryptionContext cloudtrail.RawJSON `json:"encryptionContext"`
 }
 
-// requestNames are requestRefs' member names; the string fields come
-// first, in the order of stringFields.
-var requestNames = []string{"secretId", "name", "keyId", "sourceKeyId", "destinationKeyId",
-	"targetKeyId", "primaryKeyArn", "aliasName", "secretIdList", "encryptionContext"}
-
-func (p *requestRefs) stringFields() [8]*string {
-	return [8]*string{&p.SecretID, &p.Name, &p.KeyID, &p.SourceKeyID, &p.DestinationKeyID,
-		&p.TargetKeyID, &p.PrimaryKeyARN, &p.AliasName}
-}
-
-func (p *requestRefs) decode(params cloudtrail.RawJSON) {
-	fields := p.stringFields()
-	cloudtrail.Members(params, func(name string, v cloudtrail.RawJSON) {
-		switch i := field(name, requestNames); {
-		case i < 0:
-		case i < len(fields):
-			setString(fields[i], v)
-		case requestNames[i] == "secretIdList":
-			setStrings(&p.SecretIDList, v)
-		default: // encryptionContext
-			p.EncryptionContext = v
-		}
-	})
-}
-
 type responseRefs struct {
 	ARN         string       `json:"arn"`
 	KeyMetadata *keyMetadata `json:"keyMetadata"`
@@ -63,88 +35,17 @@ type keyMetadata struct {
 	ARN string `json:"arn"`
 }
 
-var (
-	responseNames = []string{"arn", "keyMetadata"}
-	arnName       = []string{"arn"}
-)
-
-func (r *responseRefs) decode(elements cloudtrail.RawJSON) {
-	cloudtrail.Members(elements, func(name string, v cloudtrail.RawJSON) {
-		switch field(name, responseNames) {
-		case 0: // arn
-			setString(&r.ARN, v)
-		case 1: // keyMetadata
-			if v == "null" {
-				r.KeyMetadata = nil
-				return
-			}
-			if r.KeyMetadata == nil {
-				// As encoding/json does, whatever the value's type.
-				r.KeyMetadata = new(keyMetadata)
-			}
-			cloudtrail.Members(v, func(name string, v cloudtrail.RawJSON) {
-				if field(name, arnName) == 0 {
-					setString(&r.KeyMetadata.ARN, v)
-				}
-			})
-		}
-	})
-}
-
 // extraRefs is what additional event data names.
 type extraRefs struct {
 	SecretID string `json:"SecretId"`
 }
 
-var extraNames = []string{"SecretId"}
+var (
+	requestJSON  = cloudtrail.NewDecoder[requestRefs]()
+	responseJSON = cloudtrail.NewDecoder[responseRefs]()
+	extraJSON    = cloudtrail.NewDecoder[extraRefs]()
+)
 
-func (x *extraRefs) decode(data cloudtrail.RawJSON) {
-	cloudtrail.Members(data, func(name string, v cloudtrail.RawJSON) {
-		if field(name, extraNames) == 0 {
-			setString(&x.SecretID, v)
-		}
-	})
-}
-
-// field returns the index of the entry of names that a member name
-// selects, as encoding/json matches member names to fields: exactly, else
-// ignoring case; -1 for none. No two names may be equal ignoring case.
-func field(name string, names []string) int {
-	for i, n := range names {
-		if name == n {
-			return i
-		}
-	}
-	for i, n := range names {
-		if strings.EqualFold(name, n) {
-			return i
-		}
-	}
-	return -1
-}
-
-// setString sets *p to the string v holds; null and other types leave it.
-func setString(p *string, v cloudtrail.RawJSON) {
-	if s, ok := cloudtrail.StringValue(v); ok {
-		*p = s
-	}
-}
-
-// setStrings sets *p to the strings of the array v ("" for an element of
-// another type), nil for null; other types leave it.
-func setStrings(p *[]string, v cloudtrail.RawJSON) {
-	switch {
-	case v == "null":
-		*p = nil
-	case strings.HasPrefix(string(v), "["):
-		list := (*p)[:0]
-		if list == nil {
-			list = []string{}
-		}
-		cloudtrail.Elements(v, func(e cloudtrail.RawJSON) {
-			s, _ := cloudtrail.StringValue(e)
-			list = append(list, s)
-		})
-		*p = list
-	}
-}
+func (p *requestRefs) decode(params cloudtrail.RawJSON)    { requestJSON.Merge(params, p) }
+func (r *responseRefs) decode(elements cloudtrail.RawJSON) { responseJSON.Merge(elements, r) }
+func (x *extraRefs) decode(data cloudtrail.RawJSON)        { extraJSON.Merge(data, x) }

@@ -26,6 +26,9 @@ var refsCases = []string{
 	`{"secretIdList":[]}`,
 	`{"secretIdList":["a",1,null,{"x":"y"},"b"]}`,
 	`{"secretIdList":"not a list","secretId":"still read"}`,
+	// encoding/json decodes a repeat into the slice it has: an element of
+	// another type keeps what was there, even past the length it cut.
+	`{"secretIdList":["a","b","c"],"secretIdList":[1],"secretIdList":[null,2,3,"d"]}`,
 	`{"keyId":7,"secretId":{"nested":"object"},"name":["x"],"aliasName":true,"targetKeyId":"t"}`,
 	`{"key\u0049d":"escaped name","secretId":"quote \" and \\ and \u00e9 and \ud83d\ude00"}`,
 	"{\"keyId\":\"not utf-8 \xff\xfe\"}",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // secretARN is the full ARN of the i-th generated secret, random suffix
@@ -29,7 +30,7 @@ func canonicalSecret(i int) string {
 // manyResources returns a BatchGetSecretValue record whose resources name
 // n distinct secrets, as a hostile or broken producer could write.
 func manyResources(n int) *cloudtrail.Record {
-	rec := &cloudtrail.Record{EventSource: SourceSecretsManager, EventName: "BatchGetSecretValue",
+	rec := &cloudtrail.Record{EventSource: source.SecretsManager.EventSource, EventName: "BatchGetSecretValue",
 		AWSRegion: "us-east-1", RecipientAccountID: "111122223333"}
 	rec.Resources = make([]cloudtrail.Resource, n)
 	for i := range rec.Resources {
@@ -57,11 +58,11 @@ func scanResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part 
 	region, account := rec.AWSRegion, rec.RecipientAccountID
 	var lists [3][]string
 	addRef := func(ref string) {
-		kind, canon := canonicalRef(e.EventSource, ref, part, region, account)
-		if kind == "" {
+		k, canon := canonicalRef(source.Of(e.EventSource), ref, part, region, account)
+		if k < 0 {
 			return
 		}
-		if k := kindOrder(kind); !slices.Contains(lists[k], canon) {
+		if !slices.Contains(lists[k], canon) {
 			lists[k] = append(lists[k], canon)
 		}
 	}
@@ -74,7 +75,7 @@ func scanResources(e *event.Event, rec *cloudtrail.Record, p *requestRefs, part 
 	resp.decode(rec.ResponseElements)
 	var extra extraRefs
 	extra.decode(rec.AdditionalEventData)
-	if e.EventSource == SourceSecretsManager {
+	if e.EventSource == source.SecretsManager.EventSource {
 		addRef(resp.ARN)
 		addRef(p.SecretID)
 		for _, id := range p.SecretIDList {
@@ -127,13 +128,13 @@ func TestSetResourcesKeepsOrderAndDuplicates(t *testing.T) {
 		maxResources - 1, maxResources, maxResources + 1, 2*maxResources + 7, 3*maxResources + 50}
 	for _, n := range sizes {
 		for _, pool := range []int{1, 3, n/2 + 1, 4 * n} { // few distinct, many repeats; or nearly all distinct
-			for _, src := range []string{SourceSecretsManager, SourceKMS} {
+			for _, src := range []string{source.SecretsManager.EventSource, source.KMS.EventSource} {
 				rec := &cloudtrail.Record{EventSource: src, EventName: "Call", AWSRegion: "us-east-1", RecipientAccountID: "111122223333"}
 				var p requestRefs
 				kinds := rng.IntN(len(spell)) + 1 // draw from the first kinds only, or from all
 				for range n {
 					ref := spell[rng.IntN(kinds)](rng.IntN(pool))
-					if rng.IntN(4) == 0 && src == SourceSecretsManager {
+					if rng.IntN(4) == 0 && src == source.SecretsManager.EventSource {
 						// The request's list, where a bare name is also a reference.
 						p.SecretIDList = append(p.SecretIDList, strings.TrimPrefix(ref, "arn:aws:secretsmanager:us-east-1:111122223333:secret:"))
 						continue
@@ -184,7 +185,7 @@ func TestManyResourcesCapped(t *testing.T) {
 	}
 	big := map[string]any{
 		"eventVersion": "1.09", "eventTime": "2026-06-01T10:00:00Z", "eventID": "e-many",
-		"eventSource": SourceSecretsManager, "eventName": "BatchGetSecretValue",
+		"eventSource": source.SecretsManager.EventSource, "eventName": "BatchGetSecretValue",
 		"awsRegion": "us-east-1", "recipientAccountId": "111122223333",
 		"userIdentity": map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/mallory"},
 	}

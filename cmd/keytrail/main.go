@@ -56,6 +56,7 @@ func init() {
 		"compact": {"merge the lake's small event files and drop duplicate events", runCompact},
 		"doctor":  {"check a deployment: trail settings, notifications, recent data, Athena", runDoctor},
 	}
+	commands["inventory"] = command{"take the inventory of secrets, keys and who may use them into the lake", runInventory}
 }
 
 func main() {

@@ -30,6 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // The AWS calls the checks make, one interface each.
@@ -125,7 +127,7 @@ const (
 	CheckTrail        = "trail delivers to the bucket"
 	CheckLogging      = "trail is logging"
 	CheckReadEvents   = "trail logs read and write management events"
-	CheckKMSEvents    = "trail does not exclude KMS events"
+	CheckKMSEvents    = "trail does not exclude KMS events" // excludeCheck(source.KMS)
 	CheckNotification = "new log files reach the queue"
 	CheckLake         = "lake receives events"
 	CheckAthena       = "Athena can read the events table"
@@ -134,10 +136,10 @@ const (
 func (d *Doctor) checkTrail(ctx context.Context, dep Deployment) []Result {
 	skipRest := func(why string) []Result {
 		var rs []Result
-		for _, c := range []string{CheckLogging, CheckReadEvents, CheckKMSEvents} {
+		for _, c := range []string{CheckLogging, CheckReadEvents} {
 			rs = append(rs, Result{Check: c, Skip: true, Detail: why})
 		}
-		return rs
+		return append(rs, excludeResults(Result{Skip: true, Detail: why})...)
 	}
 	if d.Trails == nil || dep.TrailBucket == "" {
 		return append([]Result{{Check: CheckTrail, Skip: true, Detail: "no trail bucket given"}}, skipRest("no trail bucket given")...)
@@ -209,26 +211,55 @@ func (d *Doctor) judgeTrail(ctx context.Context, tr cttypes.Trail) []Result {
 		rs = append(rs, Result{Check: CheckLogging, Skip: true})
 	}
 	if d.Selectors == nil {
-		return append(rs, Result{Check: CheckReadEvents, Skip: true}, Result{Check: CheckKMSEvents, Skip: true})
+		return append(append(rs, Result{Check: CheckReadEvents, Skip: true}), excludeResults(Result{Skip: true})...)
 	}
 	sel, err := d.Selectors.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(name)})
 	if err != nil {
 		msg := "get event selectors: " + errText(err)
-		return append(rs, Result{Check: CheckReadEvents, Detail: msg}, Result{Check: CheckKMSEvents, Detail: msg})
+		return append(append(rs, Result{Check: CheckReadEvents, Detail: msg}), excludeResults(Result{Detail: msg})...)
 	}
-	reads, kms := judgeSelectors(sel)
-	return append(rs, reads, kms)
+	reads, excl := judgeSelectors(sel)
+	return append(append(rs, reads), excl...)
+}
+
+// excludeCheck names the check that a trail does not exclude the
+// management events of s.
+func excludeCheck(s *source.Source) string {
+	return "trail does not exclude " + s.Title + " events"
+}
+
+// excludeResults returns r as the result of the exclusion check of each
+// kept source that a trail can exclude (source.Source.Excludable).
+func excludeResults(r Result) []Result {
+	var rs []Result
+	for _, s := range source.All {
+		if s.Excludable {
+			r.Check = excludeCheck(s)
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // judgeSelectors decides whether the trail captures read management
-// events, and KMS's among them, from its basic or advanced selectors.
-func judgeSelectors(sel *cloudtrail.GetEventSelectorsOutput) (reads, kms Result) {
+// events, and those of each kept source a trail can exclude (KMS), from its
+// basic or advanced selectors.
+func judgeSelectors(sel *cloudtrail.GetEventSelectorsOutput) (reads Result, excl []Result) {
 	reads = Result{Check: CheckReadEvents}
-	kms = Result{Check: CheckKMSEvents}
+	excl = excludeResults(Result{})
+	var srcs []string // excl's sources
+	for _, s := range source.All {
+		if s.Excludable {
+			srcs = append(srcs, s.EventSource)
+		}
+	}
+	excludeFix := func(src string) string {
+		return "remove " + src + " from ExcludeManagementEventSources (or from the advanced selector's eventSource NotEquals)"
+	}
 	const readFix = "log management events with ReadWriteType All (KMS Decrypt and GetSecretValue are read events)"
-	const kmsFix = "remove kms.amazonaws.com from ExcludeManagementEventSources (or from the advanced selector's eventSource NotEquals)"
 	if len(sel.AdvancedEventSelectors) > 0 {
-		var sawMgmt, sawReads, sawKMS bool
+		var sawMgmt, sawReads bool
+		saw := make([]bool, len(srcs)) // a management selector keeps srcs[i]
 		for _, s := range sel.AdvancedEventSelectors {
 			fields := map[string]cttypes.AdvancedFieldSelector{}
 			for _, f := range s.FieldSelectors {
@@ -243,28 +274,34 @@ func judgeSelectors(sel *cloudtrail.GetEventSelectorsOutput) (reads, kms Result)
 			if !hasRO || slices.Contains(ro.Equals, "true") || (len(ro.Equals) == 0 && !slices.Contains(ro.NotEquals, "true")) {
 				sawReads = true
 			}
-			src, hasSrc := fields["eventSource"]
-			if !hasSrc || (len(src.Equals) == 0 || slices.Contains(src.Equals, "kms.amazonaws.com")) && !slices.Contains(src.NotEquals, "kms.amazonaws.com") {
-				sawKMS = true
+			f, hasSrc := fields["eventSource"]
+			for i, src := range srcs {
+				if !hasSrc || (len(f.Equals) == 0 || slices.Contains(f.Equals, src)) && !slices.Contains(f.NotEquals, src) {
+					saw[i] = true
+				}
 			}
 		}
 		switch {
 		case !sawMgmt:
 			reads.Detail, reads.Fix = "no advanced selector logs management events", "add an advanced selector with eventCategory = Management"
-			kms.Skip = true
+			for i := range excl {
+				excl[i].Skip = true
+			}
 		case !sawReads:
 			reads.Detail, reads.Fix = "the management selectors keep write events only (readOnly = false)", readFix
 		default:
 			reads.OK = true
 		}
 		if sawMgmt {
-			if sawKMS {
-				kms.OK = true
-			} else {
-				kms.Detail, kms.Fix = "the management selectors exclude kms.amazonaws.com", kmsFix
+			for i, src := range srcs {
+				if saw[i] {
+					excl[i].OK = true
+				} else {
+					excl[i].Detail, excl[i].Fix = "the management selectors exclude "+src, excludeFix(src)
+				}
 			}
 		}
-		return reads, kms
+		return reads, excl
 	}
 	var best *cttypes.EventSelector
 	for i, s := range sel.EventSelectors {
@@ -278,19 +315,23 @@ func judgeSelectors(sel *cloudtrail.GetEventSelectorsOutput) (reads, kms Result)
 	switch {
 	case best == nil:
 		reads.Detail, reads.Fix = "no event selector includes management events", readFix
-		kms.Skip = true
-		return reads, kms
+		for i := range excl {
+			excl[i].Skip = true
+		}
+		return reads, excl
 	case best.ReadWriteType != cttypes.ReadWriteTypeAll:
 		reads.Detail, reads.Fix = fmt.Sprintf("management events are logged with ReadWriteType %s", best.ReadWriteType), readFix
 	default:
 		reads.OK = true
 	}
-	if slices.Contains(best.ExcludeManagementEventSources, "kms.amazonaws.com") {
-		kms.Detail, kms.Fix = "ExcludeManagementEventSources contains kms.amazonaws.com", kmsFix
-	} else {
-		kms.OK = true
+	for i, src := range srcs {
+		if slices.Contains(best.ExcludeManagementEventSources, src) {
+			excl[i].Detail, excl[i].Fix = "ExcludeManagementEventSources contains "+src, excludeFix(src)
+		} else {
+			excl[i].OK = true
+		}
 	}
-	return reads, kms
+	return reads, excl
 }
 
 func (d *Doctor) checkNotification(ctx context.Context, dep Deployment) Result {

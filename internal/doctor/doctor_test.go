@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/keytrail/keytrail/internal/s3test"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // jsonServer speaks AWS JSON 1.1 (CloudTrail, Athena): the operation is the
@@ -292,5 +294,17 @@ func TestPrint(t *testing.T) {
 		"– Athena can read the events table: no workgroup given\n"
 	if failed != 1 || b.String() != want {
 		t.Errorf("failed %d, output:\n%s\nwant:\n%s", failed, b.String(), want)
+	}
+}
+
+// TestExcludeChecks: doctor checks each kept source a trail can exclude,
+// under the name callers know for KMS.
+func TestExcludeChecks(t *testing.T) {
+	var got []string
+	for _, r := range excludeResults(Result{}) {
+		got = append(got, r.Check)
+	}
+	if want := []string{CheckKMSEvents}; !slices.Equal(got, want) || excludeCheck(source.KMS) != CheckKMSEvents {
+		t.Errorf("exclusion checks %q, want %q", got, want)
 	}
 }

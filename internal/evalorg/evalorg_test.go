@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -398,7 +397,7 @@ func (s *scanResult) checkLog(key string, body []byte, byPrincipal map[string][]
 	var file struct {
 		Records []record `json:"Records"`
 	}
-	if err := gojson.Unmarshal(body, &file); err != nil || len(file.Records) == 0 {
+	if err := json.Unmarshal(body, &file); err != nil || len(file.Records) == 0 {
 		s.problem("%s: %v", key, err)
 		return
 	}

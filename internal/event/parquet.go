@@ -43,25 +43,7 @@ func Sort(rows []Event) {
 	for i, k := range keys {
 		perm[i] = k.row
 	}
-	// rows[k] must become the old rows[perm[k]]: follow each cycle once,
-	// marking placed positions with -1.
-	for start := range perm {
-		if perm[start] < 0 || int(perm[start]) == start {
-			continue
-		}
-		tmp := rows[start]
-		k := start
-		for {
-			src := int(perm[k])
-			perm[k] = -1
-			if src == start {
-				rows[k] = tmp
-				break
-			}
-			rows[k] = rows[src]
-			k = src
-		}
-	}
+	permute(rows, perm)
 }
 
 type sortKey struct {

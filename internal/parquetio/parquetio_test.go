@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -99,7 +100,7 @@ func TestWriteIsFresh(t *testing.T) {
 func TestReusedWriterMatchesFresh(t *testing.T) {
 	for _, c := range []compress.Codec{codec, fastCodec} {
 		for _, page := range []int{16 << 10, parquet.DefaultPageBufferSize} {
-			reused := newWriter[row](io.Discard, c, page)
+			reused := newWriter[row](io.Discard, c, page, Layout{})
 			for i, n := range []int{1000, 3, 1, 5000, 200, 40} {
 				in := rows(n, i+1)
 				if n == 40 {
@@ -113,7 +114,7 @@ func TestReusedWriterMatchesFresh(t *testing.T) {
 					t.Fatal(err)
 				}
 				recycle(reused)
-				if err := writeFile(newWriter[row](&want, c, page), in); err != nil {
+				if err := writeFile(newWriter[row](&want, c, page, Layout{}), in); err != nil {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got.Bytes(), want.Bytes()) {
@@ -152,5 +153,81 @@ func TestStatistics(t *testing.T) {
 	}
 	if got := string(rg.Columns[0].MetaData.Statistics.MinValue); got != "id-3-0" {
 		t.Errorf("min id = %q, want id-3-0", got)
+	}
+}
+
+// A Layout bounds row groups, writes bloom filters that find what the file
+// holds, and leaves the named columns' bounds out; a reused writer with a
+// layout writes the same bytes as a new one.
+func TestLayout(t *testing.T) {
+	l := Layout{RowGroupRows: 300, Bloom: []string{"kind", "id"}, NoBounds: []string{"n"}, Smaller: true}
+	in := rows(1000, 5)
+	var first bytes.Buffer
+	for i := range 2 {
+		var buf bytes.Buffer
+		if err := WriteLayout(&buf, in, l); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = buf
+			continue
+		}
+		if !bytes.Equal(buf.Bytes(), first.Bytes()) {
+			t.Fatal("a reused writer wrote other bytes than the first")
+		}
+	}
+	// Smaller: zstd's denser level, on random ids like CloudTrail's.
+	dense, plain := Layout{Smaller: true}, Layout{}
+	big := rows(20000, 7)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range big {
+		big[i].ID = fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", rng.Uint32(), rng.Uint32()&0xffff, rng.Uint32()&0xffff, rng.Uint32()&0xffff, rng.Uint64()&0xffffffffffff)
+	}
+	var a, b bytes.Buffer
+	if err := WriteLayout(&a, big, dense); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteLayout(&b, big, plain); err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() >= b.Len() {
+		t.Errorf("Smaller: %d bytes, default level: %d", a.Len(), b.Len())
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(first.Bytes()), int64(first.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.RowGroups()); n != 4 {
+		t.Fatalf("%d row groups, want 4 of at most 300 rows", n)
+	}
+	got, err := Read[row](bytes.NewReader(first.Bytes()), int64(first.Len()))
+	if err != nil || len(got) != len(in) || got[999].ID != in[999].ID {
+		t.Fatalf("read back %d rows (%v)", len(got), err)
+	}
+	cols := f.Schema().Columns()
+	for g, rg := range f.RowGroups() {
+		for j, cc := range rg.ColumnChunks() {
+			name := strings.Join(cols[j], ".")
+			bf := cc.BloomFilter()
+			if want := name == "kind" || name == "id"; (bf != nil) != want {
+				t.Errorf("row group %d column %s: bloom filter %v, want %v", g, name, bf != nil, want)
+			}
+			if bf != nil {
+				v := in[g*300].ID
+				if name == "kind" {
+					v = in[g*300].Kind
+				}
+				if ok, err := bf.Check(parquet.ValueOf(v)); err != nil || !ok {
+					t.Errorf("row group %d column %s: bloom filter misses %q (%v)", g, name, v, err)
+				}
+				if ok, _ := bf.Check(parquet.ValueOf("not-there")); ok && name == "id" {
+					t.Logf("row group %d: false positive", g)
+				}
+			}
+			st := f.Metadata().RowGroups[g].Columns[j].MetaData.Statistics
+			if bounded := st.MinValue != nil; bounded == (name == "n") {
+				t.Errorf("row group %d column %s: bounds %v", g, name, bounded)
+			}
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // WriteEvents writes rows into dir as one Parquet file per day named
@@ -103,9 +104,9 @@ func ev(id, at, name, principal string, resources ...string) event.Event {
 	}
 	switch {
 	case len(resources) > 0 && resources[0][:11] == "arn:aws:kms":
-		e.EventSource, e.ResourceType = "kms.amazonaws.com", event.ResourceKey
+		e.EventSource, e.ResourceType = source.KMS.EventSource, event.ResourceKey
 	default:
-		e.EventSource, e.ResourceType = "secretsmanager.amazonaws.com", event.ResourceSecret
+		e.EventSource, e.ResourceType = source.SecretsManager.EventSource, event.ResourceSecret
 	}
 	switch principal {
 	case AppSession:
