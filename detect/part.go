@@ -10,7 +10,7 @@ package detect
 //
 // What the part does not hold, the fast path reads or leaves alone:
 //   - the policy before a change: the stored aggregates of the history
-//     days, read only when the part holds a policy call (a change earlier
+//     days, read only when the part holds a policy document (a change earlier
 //     the same UTC day is not among them: the fast finding then compares
 //     with the day before, and says so in its reason);
 //   - the organization's accounts: those the last scheduled run saw
@@ -106,8 +106,6 @@ func (r *Runner) RunPart(ctx context.Context, key string) ([]finding.Finding, er
 	}
 	lo, hi := rows[0].EventTime, rows[0].EventTime
 	policy := false
-	cfg := r.config()
-	events := set(cfg.Rules.PolicyChange.Events)
 	for i := range rows {
 		t := rows[i].EventTime
 		if t.Before(lo) {
@@ -116,7 +114,10 @@ func (r *Runner) RunPart(ctx context.Context, key string) ([]finding.Finding, er
 		if t.After(hi) {
 			hi = t
 		}
-		policy = policy || events[rows[i].EventName] || rows[i].EventName == "CreateKey"
+		if !policy {
+			// Only a policy document is compared with the one before it.
+			_, policy = policyPrincipals(rows[i].EventSource, rows[i].EventName, rows[i].RequestParameters)
+		}
 	}
 	from, to := lo.UTC().Truncate(time.Hour), hi.Add(time.Millisecond)
 	accounts, err := r.knownAccounts(ctx)
@@ -128,7 +129,7 @@ func (r *Runner) RunPart(ctx context.Context, key string) ([]finding.Finding, er
 		Events: func(add func([]event.Event) error) error { return add(rows) },
 	}
 	if policy {
-		in.History = r.history(ctx, DayStart(from))
+		in.History = r.storedHistory(ctx, DayStart(from))
 	}
 	fs, err := r.Detector.DetectStream(in)
 	if err != nil {
@@ -203,6 +204,46 @@ func (r *Runner) history(ctx context.Context, first time.Time) func(add func(str
 				if err := add(day, ag); err != nil {
 					return err
 				}
+			}
+		}
+		return nil
+	}
+}
+
+// storedHistory streams the stored aggregates of the HistoryDays before
+// first, as far as the lake holds them: unlike history, it neither lists
+// the days' events to check an aggregate is current nor computes a missing
+// one (the schedule keeps them; a day's listing is thousands of objects),
+// so the fast path pays one listing and the aggregates' reads. An
+// aggregate of another version is skipped.
+func (r *Runner) storedHistory(ctx context.Context, first time.Time) func(add func(string, *Aggregate) error) error {
+	return func(add func(string, *Aggregate) error) error {
+		objs, err := r.Store.List(ctx, AggregatePrefix)
+		if err != nil {
+			return fmt.Errorf("list aggregates: %w", err)
+		}
+		stored := map[string]bool{}
+		for _, o := range objs {
+			stored[o.Key] = true
+		}
+		for k := r.config().HistoryDays; k >= 1; k-- {
+			day := lake.Day(first.AddDate(0, 0, -k))
+			if !stored[AggregateKey(day)] {
+				continue
+			}
+			data, err := r.get(ctx, AggregateKey(day))
+			if errors.Is(err, lake.ErrNotFound) {
+				continue // replaced since the listing
+			}
+			if err != nil {
+				return err
+			}
+			ag, err := decodeAggregate(data)
+			if err != nil || ag.Version != AggregateVersion || ag.Day != day {
+				continue
+			}
+			if err := add(day, ag); err != nil {
+				return err
 			}
 		}
 		return nil
