@@ -30,7 +30,7 @@ func TestEvidence(t *testing.T) {
 		{"window in whole seconds, end exclusive", nil, []string{
 			"e.day BETWEEN '2026-03-01' AND '2026-03-02'",
 			"e.event_time >= TIMESTAMP '2026-03-01 23:59:58.000' AND e.event_time < TIMESTAMP '2026-03-02 00:00:02.000'",
-			"(e.principal_arn = 'arn:aws:iam::111122223333:role/app' OR e.session_issuer_arn = 'arn:aws:iam::111122223333:role/app')",
+			"AND e.principal_arn = 'arn:aws:iam::111122223333:role/app'\n", "AND e.session_issuer_arn = 'arn:aws:iam::111122223333:role/app' AND e.principal_arn <> 'arn:aws:iam::111122223333:role/app'",
 		}, false},
 		{"times in another zone are UTC", func(f *finding.Finding) {
 			f.Start, f.End = f.Start.In(berlin), f.End.In(berlin)

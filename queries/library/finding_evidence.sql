@@ -6,14 +6,25 @@
 -- @param resource string= ARN of the secret or key; empty means any resource.
 -- @param from timestamp Window start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Window end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
--- @bind from:day to:day from to principal principal resource resource resource
+-- @bind from:day to:day from to principal resource resource resource from:day to:day from to principal principal resource resource resource
 WITH ev AS (
   -- @unique events
+  -- Two scans, each filtering one principal column, rather than an OR
+  -- across two: engines prune row groups one column at a time, and
+  -- compacted files cluster by principal_arn.
   SELECT *
   FROM events e
   WHERE e.day BETWEEN ? AND ?
     AND e.event_time >= ? AND e.event_time < ?
-    AND (e.principal_arn = ? OR e.session_issuer_arn = ?)
+    AND e.principal_arn = ?
+    AND (? = '' OR e.resource_arn = ? OR contains(e.resource_arns, ?))
+  UNION ALL
+  -- Sessions whose principal is another ARN (a user's federated sessions).
+  SELECT *
+  FROM events e
+  WHERE e.day BETWEEN ? AND ?
+    AND e.event_time >= ? AND e.event_time < ?
+    AND e.session_issuer_arn = ? AND e.principal_arn <> ?
     AND (? = '' OR e.resource_arn = ? OR contains(e.resource_arns, ?))
 )
 SELECT

@@ -78,40 +78,6 @@ func buildLake(tb testing.TB, dir string, write func(gen.Output) error) (lakeDir
 	return lakeDir, gz
 }
 
-// filterBeforeDedup is principal_activity with its principal filter moved
-// into the dedup step, as the library's filter-before-dedup change does,
-// in two forms: the same disjunction (principal_arn = ? OR
-// session_issuer_arn = ?), and principal_arn = ? alone (the role, for a
-// role's sessions), a single column's equality, which is what reaches the
-// scan. They show what the files allow; the library is what the table
-// measures first.
-func filterBeforeDedup(tb testing.TB) []queries.Query {
-	q, err := queries.Get("principal_activity")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	const inner = "AND e.event_time >= ? AND e.event_time < ?"
-	const outer = "WHERE principal_arn = ? OR session_issuer_arn = ?"
-	const bind = "@bind from:day to:day from to principal principal"
-	if !strings.Contains(q.SQL, inner) || !strings.Contains(q.SQL, outer) || !strings.Contains(q.SQL, bind) {
-		return nil // the library changed: measure it alone
-	}
-	var out []queries.Query
-	for _, v := range []struct{ name, filter, bind string }{
-		{"principal_activity, OR before dedup", " AND (e.principal_arn = ? OR e.session_issuer_arn = ?)", bind},
-		{"principal_activity, principal_arn before dedup", " AND e.principal_arn = ?", "@bind from:day to:day from to principal"},
-	} {
-		text := strings.Replace(strings.Replace(q.SQL, inner, inner+v.filter, 1), outer, "", 1)
-		pq, err := queries.Parse(q.Name, strings.Replace(text, bind, v.bind, 1))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		pq.Name = v.name
-		out = append(out, pq)
-	}
-	return out
-}
-
 // investigation picks the parameters of a day's investigations from the
 // lake: the busiest principal, a typical one (the principal whose share of
 // the day is closest to 5 %), the busiest resource and KMS key.
@@ -203,7 +169,7 @@ func BenchmarkQueryBytes(b *testing.B) {
 		label string
 	}
 	var lines []line
-	for _, q := range append(queries.All(), filterBeforeDedup(b)...) {
+	for _, q := range queries.All() {
 		if !strings.Contains(q.SQL, "FROM events") {
 			continue // review_findings reads findings, which this lake has none of
 		}
@@ -222,7 +188,7 @@ func BenchmarkQueryBytes(b *testing.B) {
 			if !ok {
 				b.Fatalf("%s: a parameter this benchmark does not know", l.name)
 			}
-			plan, err := Explain(ctx, db, l.q, a)
+			plans, err := Explain(ctx, db, l.q, a)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -230,7 +196,7 @@ func BenchmarkQueryBytes(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			r, err := Measure(filepath.Join(lakeDir, lake.EventsPrefix), plan, d0, d1)
+			r, err := MeasureAll(filepath.Join(lakeDir, lake.EventsPrefix), plans, d0, d1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -242,9 +208,6 @@ func BenchmarkQueryBytes(b *testing.B) {
 			fmt.Fprintf(&out, "%-46s %-8s %12d %5d of %-3d %8.0f×\n", l.name, who, r.Bytes(), r.RowGroupsRead, r.RowGroups, ratio)
 			if l.name == "principal_activity" && l.label == "typical" {
 				b.ReportMetric(ratio, "principal_activity-gzip/read")
-			}
-			if strings.HasPrefix(l.name, "principal_activity, principal_arn") && l.label == "typical" {
-				b.ReportMetric(ratio, "filter-before-dedup-gzip/read")
 			}
 		}
 	}

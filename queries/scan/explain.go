@@ -12,31 +12,32 @@ import (
 	"github.com/keytrail/keytrail/queries/duck"
 )
 
-// Explain returns the plan of the one Parquet scan in q with args bound,
-// as DuckDB's optimizer builds it over db.
+// Explain returns the plans of the Parquet scans in q with args bound, as
+// DuckDB's optimizer builds them over db: one per table read (a query may
+// read its table in several branches, each pruned by its own filter).
 //
 // The pushed predicates are the scan's own filters and those of the FILTER
 // operators directly above it (below any window, aggregate or join): the
 // predicates Trino also pushes into its table scan. DuckDB decides by
 // itself which of them it evaluates inside the scan; the engine being
 // modelled would push all of them.
-func Explain(ctx context.Context, db *duck.DB, q queries.Query, args map[string]string) (Plan, error) {
+func Explain(ctx context.Context, db *duck.DB, q queries.Query, args map[string]string) ([]Plan, error) {
 	vals, err := q.Values(args)
 	if err != nil {
-		return Plan{}, err
+		return nil, err
 	}
 	res, err := db.Exec(ctx, "EXPLAIN (FORMAT JSON) "+q.SQL, vals...)
 	if err != nil {
-		return Plan{}, fmt.Errorf("explain %s: %w", q.Name, err)
+		return nil, fmt.Errorf("explain %s: %w", q.Name, err)
 	}
 	if len(res.Rows) != 1 || len(res.Rows[0]) != 2 {
-		return Plan{}, fmt.Errorf("explain %s: %d rows, want one plan", q.Name, len(res.Rows))
+		return nil, fmt.Errorf("explain %s: %d rows, want one plan", q.Name, len(res.Rows))
 	}
-	p, err := planOf(res.Rows[0][1])
+	ps, err := planOf(res.Rows[0][1])
 	if err != nil {
-		return p, fmt.Errorf("explain %s: %w", q.Name, err)
+		return nil, fmt.Errorf("explain %s: %w", q.Name, err)
 	}
-	return p, nil
+	return ps, nil
 }
 
 // node is an operator of DuckDB's JSON plan.
@@ -46,11 +47,11 @@ type node struct {
 	ExtraInfo map[string]json.RawMessage `json:"extra_info"`
 }
 
-// planOf reads the plan of the one READ_PARQUET operator of a JSON plan.
-func planOf(text string) (Plan, error) {
+// planOf reads the plans of the READ_PARQUET operators of a JSON plan.
+func planOf(text string) ([]Plan, error) {
 	var roots []node
 	if err := json.Unmarshal([]byte(text), &roots); err != nil {
-		return Plan{}, fmt.Errorf("read plan: %w", err)
+		return nil, fmt.Errorf("read plan: %w", err)
 	}
 	var scans []Plan
 	var walk func(n node, above []string)
@@ -73,16 +74,13 @@ func planOf(text string) (Plan, error) {
 	for _, r := range roots {
 		walk(r, nil)
 	}
-	switch len(scans) {
-	case 0:
+	if len(scans) == 0 {
 		// DuckDB found from statistics alone that nothing matches, or
 		// the query reads no table: either way not what a benchmark of
 		// reads means to measure.
-		return Plan{}, errors.New("no parquet scan in the plan")
-	case 1:
-		return scans[0], nil
+		return nil, errors.New("no parquet scan in the plan")
 	}
-	return Plan{}, fmt.Errorf("%d parquet scans in the plan, want one", len(scans))
+	return scans, nil
 }
 
 func scanPlan(n node, above []string) Plan {

@@ -98,6 +98,27 @@ func Measure(table string, plan Plan, from, to string) (Read, error) {
 	return r, nil
 }
 
+// MeasureAll is the sum of Measure over plans: each scan of a query reads
+// its own footers and column chunks (an engine does not share them between
+// the branches of a UNION ALL).
+func MeasureAll(table string, plans []Plan, from, to string) (Read, error) {
+	var sum Read
+	for _, p := range plans {
+		r, err := Measure(table, p, from, to)
+		if err != nil {
+			return sum, err
+		}
+		sum.Files += r.Files
+		sum.RowGroups += r.RowGroups
+		sum.RowGroupsRead += r.RowGroupsRead
+		sum.Footer += r.Footer
+		sum.Data += r.Data
+		sum.Index += r.Index
+		sum.Bloom += r.Bloom
+	}
+	return sum, nil
+}
+
 func measureFile(path string, plan Plan, r *Read) error {
 	fh, err := os.Open(path)
 	if err != nil {
