@@ -51,6 +51,7 @@ bench: build tools
 	$(BIN)/keytrail bench --out $(CURDIR)/bench-output
 	$(GO) test -run '^$$' -bench 'Ingest|LambdaS3' -benchtime 3x ./ingest/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./detect/
+	$(GO) test -run '^$$' -bench E2E -benchtime 1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench 'Query' -benchtime 1x -timeout 30m ./queries/scan/
 
 ## lint: gofmt, go vet, go mod tidy, staticcheck, and every SQL file parsed as Trino

@@ -56,6 +56,9 @@ func (l LakeEvents) FindingEvents(ctx context.Context, f finding.Finding) ([]eve
 		if err != nil {
 			return nil, fmt.Errorf("list events of %s: %w", day, err)
 		}
+		// Newest first: a finding's events are most often in the parts
+		// written last (an alert from the fast path, within a minute).
+		slices.SortStableFunc(objs, func(a, b lake.ObjectInfo) int { return b.Modified.Compare(a.Modified) })
 		for _, o := range objs {
 			if !strings.HasSuffix(o.Key, ".parquet") {
 				continue

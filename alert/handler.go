@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/keytrail/keytrail/internal/finding"
 )
 
 // SecretGetter returns a secret's value by ARN; *secret.Cache implements it.
@@ -21,9 +23,9 @@ const (
 	ModeWebhook = "webhook" // an incoming webhook: no threads, no lookups
 )
 
-// Handler is the alert Lambda's core: every invocation (an EventBridge
-// schedule, or an S3 notification for findings/; the payload is not
-// needed) runs one delivery pass over the recent findings.
+// Handler is the alert Lambda's core: every invocation runs one delivery
+// pass, over the recent findings on a schedule (Handle), over the findings
+// files just written when the lake announces them (HandleFindings).
 type Handler struct {
 	// Alerter is the configuration of every pass; Slack or Webhook is set
 	// per invocation from the secret, so a rotated credential is used as
@@ -39,38 +41,11 @@ type Handler struct {
 	SlackAPIURL string
 }
 
-// Handle runs one delivery pass.
+// Handle runs one delivery pass over the findings of the lookback.
 func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Report, error) {
-	a := h.Alerter // a copy per pass
-	v, err := h.Secrets.Get(ctx, h.SecretARN)
+	a, err := h.alerter(ctx)
 	if err != nil {
 		return Report{}, err
-	}
-	cred, err := ParseCredential(v)
-	if err != nil {
-		return Report{}, err
-	}
-	hc := h.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	switch h.Mode {
-	case ModeToken, "":
-		if cred.Token == "" {
-			return Report{}, fmt.Errorf("slack secret %s: bot-token mode needs a token", h.SecretARN)
-		}
-		opts := []slack.Option{slack.OptionHTTPClient(hc)}
-		if h.SlackAPIURL != "" {
-			opts = append(opts, slack.OptionAPIURL(h.SlackAPIURL))
-		}
-		a.Slack = slack.New(cred.Token, opts...)
-	case ModeWebhook:
-		if cred.WebhookURL == "" {
-			return Report{}, fmt.Errorf("slack secret %s: webhook mode needs a webhook_url", h.SecretARN)
-		}
-		a.Webhook = &Webhook{URL: cred.WebhookURL, HTTPClient: hc}
-	default:
-		return Report{}, fmt.Errorf("unknown slack mode %q", h.Mode)
 	}
 	lookback := h.Lookback
 	if lookback <= 0 {
@@ -80,9 +55,76 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Report, error)
 	if err != nil {
 		return Report{}, err
 	}
+	return h.run(ctx, &a, fs)
+}
+
+// HandleFindings runs one delivery pass over the findings in the files at
+// keys (findings files the detector has just written, announced by the
+// lake's notifications): the fast path from detection to Slack. The
+// delivery state makes it safe beside the scheduled pass: a finding
+// posted by either is not posted again.
+func (h *Handler) HandleFindings(ctx context.Context, keys []string) (Report, error) {
+	a, err := h.alerter(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	var fs []finding.Finding
+	for _, k := range keys {
+		got, err := readFindings(ctx, a.Store, k)
+		if isNotFound(err) {
+			// Replaced since (the detector rewrites an hour's file): the
+			// scheduled pass reads what is there now.
+			a.log().InfoContext(ctx, "notified findings file gone", "key", k)
+			continue
+		}
+		if err != nil {
+			return Report{}, err
+		}
+		fs = append(fs, got...)
+	}
+	return h.run(ctx, &a, fs)
+}
+
+func (h *Handler) run(ctx context.Context, a *Alerter, fs []finding.Finding) (Report, error) {
 	rep, err := a.Run(ctx, fs)
 	a.log().InfoContext(ctx, "delivery pass", "findings", len(fs), "considered", rep.Considered,
 		"posted", len(rep.Posted), "already", rep.AlreadyPosted, "recovered", len(rep.Recovered),
 		"suppressed", len(rep.Suppressed), "held", rep.Held, "failed", len(rep.Failed), "summary", rep.Summary)
 	return rep, err
+}
+
+// alerter is the pass's Alerter, with Slack or Webhook set from the secret.
+func (h *Handler) alerter(ctx context.Context) (Alerter, error) {
+	a := h.Alerter // a copy per pass
+	v, err := h.Secrets.Get(ctx, h.SecretARN)
+	if err != nil {
+		return a, err
+	}
+	cred, err := ParseCredential(v)
+	if err != nil {
+		return a, err
+	}
+	hc := h.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	switch h.Mode {
+	case ModeToken, "":
+		if cred.Token == "" {
+			return a, fmt.Errorf("slack secret %s: bot-token mode needs a token", h.SecretARN)
+		}
+		opts := []slack.Option{slack.OptionHTTPClient(hc)}
+		if h.SlackAPIURL != "" {
+			opts = append(opts, slack.OptionAPIURL(h.SlackAPIURL))
+		}
+		a.Slack = slack.New(cred.Token, opts...)
+	case ModeWebhook:
+		if cred.WebhookURL == "" {
+			return a, fmt.Errorf("slack secret %s: webhook mode needs a webhook_url", h.SecretARN)
+		}
+		a.Webhook = &Webhook{URL: cred.WebhookURL, HTTPClient: hc}
+	default:
+		return a, fmt.Errorf("unknown slack mode %q", h.Mode)
+	}
+	return a, nil
 }

@@ -118,3 +118,52 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestHandleFindings: a notified findings file is posted by itself; the
+// scheduled pass then posts the rest and not that one again, and a
+// redelivered notification posts nothing.
+func TestHandleFindings(t *testing.T) {
+	ctx := context.Background()
+	c := newClock(t0)
+	s := startSlack(t, c)
+	st, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, other := mkFinding(1, "critical"), mkFinding(2, "high")
+	var buf bytes.Buffer
+	if err := finding.WriteParquet(&buf, []finding.Finding{fast}); err != nil {
+		t.Fatal(err)
+	}
+	fastKey := lake.FindingKey(lake.Day(t0), "fast-ct-a-p000")
+	if err := st.Put(ctx, fastKey, &buf); err != nil {
+		t.Fatal(err)
+	}
+	writeFindings(t, st, lake.Day(t0), []finding.Finding{fast, other}) // the schedule's file, later
+	base := newAlerter(s, st, c)
+	base.Slack = nil
+	h := &alert.Handler{
+		Alerter:     *base,
+		Secrets:     &secret.Cache{Client: secretsServer(t, `{"token":"xoxb-1-2-abc"}`), Now: c.Now},
+		SecretARN:   slackSecretARN,
+		SlackAPIURL: s.GetAPIURL(),
+	}
+	gone := lake.FindingKey(lake.Day(t0), "fast-replaced")
+	rep, err := h.HandleFindings(ctx, []string{fastKey, gone})
+	if err != nil || len(rep.Posted) != 1 || rep.Posted[0] != fast.ID {
+		t.Fatalf("fast pass: %v %+v, want %s posted alone", err, rep, fast.ID)
+	}
+	rep, err = h.Handle(ctx, nil)
+	if err != nil || len(rep.Posted) != 1 || rep.Posted[0] != other.ID || rep.AlreadyPosted != 1 {
+		t.Errorf("scheduled pass: %v %+v, want %s posted and 1 already", err, rep, other.ID)
+	}
+	rep, err = h.HandleFindings(ctx, []string{fastKey})
+	if err != nil || len(rep.Posted) != 0 || rep.AlreadyPosted != 1 {
+		t.Errorf("redelivered: %v %+v", err, rep)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.posts) != 2 {
+		t.Errorf("%d messages in Slack, want 2", len(s.posts))
+	}
+}

@@ -105,6 +105,16 @@ type Stream struct {
 	// Events calls add with batches of the events of Input.Events. A batch
 	// is only read during the call: the caller may reuse it afterwards.
 	Events func(add func(batch []event.Event) error) error
+	// SingleEvent runs only the rules that need no baseline (see
+	// SingleEventKinds and DetectPart): the fast path over one new part.
+	SingleEvent bool
+	// Accounts, when inferring the known accounts from the events (no
+	// known_accounts configured), are known as well: the accounts an
+	// earlier, wider run saw (see Runner.RunPart).
+	Accounts []string
+	// Seen, if set, is called with the accounts inferred from the events
+	// (sorted), before the rules run.
+	Seen func(accounts []string)
 }
 
 const hourMs = int64(time.Hour / time.Millisecond)
@@ -168,7 +178,7 @@ func (d *Detector) DetectStream(in Stream) ([]finding.Finding, error) {
 		policies: map[uint32]policySnap{}, pinfo: map[uint32]*principalInfo{}, changes: map[uint32]change1{}, created: map[uint32]created1{},
 		destructive: set(cfg.Rules.Destructive.Events), critical: set(cfg.Rules.Destructive.CriticalEvents),
 		policyEvents: set(cfg.Rules.PolicyChange.Events), ignoreErr: set(cfg.Rules.FailedAccess.IgnoreErrorCodes),
-		known: set(cfg.KnownAccounts),
+		known: set(cfg.KnownAccounts), fast: in.SingleEvent,
 	}
 	first := DayStart(in.From)
 	if in.History != nil {
@@ -184,7 +194,12 @@ func (d *Detector) DetectStream(in Stream) ([]finding.Finding, error) {
 		}
 	}
 	if len(cfg.KnownAccounts) == 0 && (cfg.InferKnownAccounts == nil || *cfg.InferKnownAccounts) {
-		for _, a := range t.knownAccounts() {
+		seen := t.knownAccounts()
+		slices.Sort(seen)
+		if in.Seen != nil {
+			in.Seen(seen)
+		}
+		for _, a := range append(seen, in.Accounts...) {
 			r.known[a] = true
 		}
 	}
@@ -244,11 +259,7 @@ func (r *run) merge(fs []finding.Finding) []finding.Finding {
 		k := key{f.Kind, f.Principal, f.Title, f.Resource}
 		if i, ok := open[k]; ok {
 			m := &out[i]
-			near := f.Start.Sub(m.End) <= mergeGap
-			if f.Kind == finding.KindCrossAccount {
-				near = DayStart(f.Start).Equal(DayStart(m.Start)) // one finding per pair and day
-			}
-			if near && finding.SeverityRank(f.Severity) <= finding.SeverityRank(m.Severity) && f.Shadow == m.Shadow {
+			if continues(*m, f) {
 				mergeInto(m, f)
 				merged[i]++
 				continue
@@ -263,6 +274,21 @@ func (r *run) merge(fs []finding.Finding) []finding.Finding {
 			plural(n, "more hour", "more hours"), f.End.In(r.cfg.loc).Format("Mon 2006-01-02 15:04"), f.Count)
 	}
 	return out
+}
+
+// continues reports whether f, starting no earlier than m, is more of the
+// incident m reports: mergeable, the same kind, principal, title and
+// resource, within mergeGap of m's end (the same UTC day for
+// cross_account), and no more severe.
+func continues(m, f finding.Finding) bool {
+	if !mergeable[f.Kind] || f.Kind != m.Kind || f.Principal != m.Principal || f.Title != m.Title || f.Resource != m.Resource {
+		return false
+	}
+	near := f.Start.Sub(m.End) <= mergeGap
+	if f.Kind == finding.KindCrossAccount {
+		near = DayStart(f.Start).Equal(DayStart(m.Start)) // one finding per pair and day
+	}
+	return near && finding.SeverityRank(f.Severity) <= finding.SeverityRank(m.Severity) && f.Shadow == m.Shadow
 }
 
 // mergeInto extends m with the evidence of f.
@@ -343,6 +369,8 @@ type run struct {
 	dayFresh map[uint32][]int64  // principal → first use today of each resource new to it, sorted
 
 	destructive, critical, policyEvents, ignoreErr, known map[string]bool
+
+	fast bool // single-event rules only (Stream.SingleEvent)
 
 	buf []access
 	out []finding.Finding
@@ -496,7 +524,9 @@ func (r *run) day(ds int64, acc []access, evalFrom int64) {
 		}
 		i = j
 	}
-	r.bulkDay(ds, acc, evalFrom)
+	if !r.fast {
+		r.bulkDay(ds, acc, evalFrom)
+	}
 	r.addDay(ds, today)
 }
 

@@ -75,24 +75,15 @@ func (r *Runner) config() *Config {
 // HistoryDays before it. It holds one aggregate, one Parquet object and a
 // batch of its rows at a time, besides the compact form of the events.
 func (r *Runner) Run(ctx context.Context, from, to time.Time) ([]finding.Finding, error) {
+	return r.run(ctx, from, to, nil)
+}
+
+// run is Run, calling seen with the accounts inferred from the events.
+func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string)) ([]finding.Finding, error) {
 	first := DayStart(from)
 	return r.Detector.DetectStream(Stream{
-		From: from, To: to,
-		History: func(add func(string, *Aggregate) error) error {
-			for k := r.config().HistoryDays; k >= 1; k-- {
-				day := lake.Day(first.AddDate(0, 0, -k))
-				ag, err := r.Aggregate(ctx, day)
-				if err != nil {
-					return err
-				}
-				if ag != nil {
-					if err := add(day, ag); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		},
+		From: from, To: to, Seen: seen,
+		History: r.history(ctx, first),
 		Events: func(add func([]event.Event) error) error {
 			for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
 				objs, err := r.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
@@ -369,12 +360,19 @@ func (s *Schedule) Run(ctx context.Context) (Result, error) {
 	if !to.After(wm) {
 		return res, nil
 	}
-	res.Findings, err = s.Runner.Run(ctx, res.From, to)
+	var accounts []string
+	res.Findings, err = s.Runner.run(ctx, res.From, to, func(a []string) { accounts = a })
 	if err != nil {
 		return res, err
 	}
 	if res.New, err = s.Runner.WriteFindings(ctx, res.From, to, res.Findings); err != nil {
 		return res, err
+	}
+	if len(accounts) > 0 {
+		// For the fast path (RunPart), which sees one part's accounts.
+		if err := s.Runner.saveAccounts(ctx, accounts, to); err != nil {
+			return res, err
+		}
 	}
 	body, _ := json.Marshal(Watermark{ProcessedTo: to})
 	err = s.Runner.Store.PutIfMatch(ctx, WatermarkKey, bytes.NewReader(body), etag)

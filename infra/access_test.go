@@ -480,7 +480,7 @@ func TestSecurityPromises(t *testing.T) {
 			})
 
 			t.Run("functions use the key only through their services", func(t *testing.T) {
-				for fn, via := range map[string][]string{"ingest": {"s3", "sqs"}, "compact": {"s3"}, "detect": {"s3"}, "alert": {"s3"}, "inventory": {"s3"}} {
+				for fn, via := range map[string][]string{"ingest": {"s3", "sqs"}, "compact": {"s3"}, "detect": {"s3", "sqs"}, "alert": {"s3", "sqs"}, "inventory": {"s3"}} {
 					p := d.functions[fn]
 					for _, svc := range []string{"s3", "sqs", "secretsmanager", ""} {
 						ctx := map[string]string{}
@@ -494,8 +494,8 @@ func TestSecurityPromises(t *testing.T) {
 				}
 			})
 
-			t.Run("both queues refuse requests without TLS", func(t *testing.T) {
-				for _, q := range []string{"Queue", "DeadLetterQueue"} {
+			t.Run("every queue refuses requests without TLS", func(t *testing.T) {
+				for _, q := range []string{"Queue", "DeadLetterQueue", "PartsQueue", "FindingsQueue", "LakeDeadLetterQueue"} {
 					for _, a := range []string{"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:PurgeQueue"} {
 						plain := request{Action: a, Resource: q + ".Arn", Context: map[string]string{"aws:SecureTransport": "false"}}
 						if decision(t, d.admin, plain, d.queuePolicy[q], false) {
@@ -509,6 +509,15 @@ func TestSecurityPromises(t *testing.T) {
 				}
 				if !decision(t, d.functions["ingest"], request{Action: "sqs:ReceiveMessage", Resource: "Queue.Arn"}, d.queuePolicy["Queue"], false) {
 					t.Error("ingest cannot receive from the queue")
+				}
+				// Each lake queue: its consumer receives, no other function does.
+				for q, consumer := range map[string]string{"Queue": "ingest", "PartsQueue": "detect", "FindingsQueue": "alert"} {
+					for fn, p := range d.functions {
+						got := decision(t, p, request{Action: "sqs:ReceiveMessage", Resource: q + ".Arn"}, d.queuePolicy[q], false)
+						if got != (fn == consumer) {
+							t.Errorf("%s receives from %s: %v, want %v", fn, q, got, fn == consumer)
+						}
+					}
 				}
 			})
 		})

@@ -112,7 +112,7 @@ func TestMemberRole(t *testing.T) {
 	if len(ops) < 10 {
 		t.Fatalf("the analysis finds only %v of the inventory's member-account reads", ops)
 	}
-	want, unmapped := expectedActions("", ops)
+	want, unmapped := expectedActions(nil, ops)
 	if len(unmapped) > 0 {
 		t.Fatalf("unmapped %v", unmapped)
 	}

@@ -173,21 +173,38 @@ func opActions(op string) ([]string, bool) {
 }
 
 // runtimeActions are what the Lambda service does with a function's role,
-// not its code: write the function's logs, and poll its SQS event source
-// (an encrypted queue: kms:Decrypt).
-var runtimeActions = map[string][]string{
-	"ingest":    {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "kms:Decrypt"},
-	"compact":   {"logs:CreateLogStream", "logs:PutLogEvents"},
-	"detect":    {"logs:CreateLogStream", "logs:PutLogEvents"},
-	"alert":     {"logs:CreateLogStream", "logs:PutLogEvents"},
-	"inventory": {"logs:CreateLogStream", "logs:PutLogEvents"},
+// not its code: write the function's logs, and poll the SQS event sources
+// the template gives it (encrypted queues: kms:Decrypt). fn is the
+// function's rendered resource (nil: not a function, no runtime).
+func runtimeActions(fn map[string]any) []string {
+	if fn == nil {
+		return nil
+	}
+	acts := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+	if len(sqsQueues(fn)) > 0 {
+		acts = append(acts, "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "kms:Decrypt")
+	}
+	return acts
+}
+
+// sqsQueues returns the queues of a rendered function's SQS event
+// sources, sorted.
+func sqsQueues(fn map[string]any) []string {
+	var qs []string
+	for _, ev := range mapOf(mapOf(fn["Properties"])["Events"]) {
+		if mapOf(ev)["Type"] == "SQS" {
+			qs = append(qs, fmt.Sprint(mapOf(mapOf(ev)["Properties"])["Queue"]))
+		}
+	}
+	sort.Strings(qs)
+	return qs
 }
 
 // expectedActions returns the IAM actions a function's role must have:
 // those of its SDK operations, SSE-KMS on the lake (reads decrypt; writes
 // generate data keys, and multipart writes decrypt them too), and the
 // runtime's.
-func expectedActions(fn string, ops map[string]bool) ([]string, []string) {
+func expectedActions(fn map[string]any, ops map[string]bool) ([]string, []string) {
 	var want, unmapped []string
 	for op := range ops {
 		acts, ok := opActions(op)
@@ -203,7 +220,7 @@ func expectedActions(fn string, ops map[string]bool) ([]string, []string) {
 			want = append(want, "kms:GenerateDataKey", "kms:Decrypt")
 		}
 	}
-	want = append(want, runtimeActions[fn]...)
+	want = append(want, runtimeActions(fn)...)
 	sort.Strings(want)
 	sort.Strings(unmapped)
 	return slices.Compact(want), unmapped
@@ -234,7 +251,7 @@ func TestRoleActionsMatchCode(t *testing.T) {
 				if p == nil {
 					t.Skipf("cmd/%s does not exist yet", fn.name)
 				}
-				want, unmapped := expectedActions(fn.name, p.ops)
+				want, unmapped := expectedActions(mapOf(res[fn.resource]), p.ops)
 				if len(unmapped) > 0 {
 					t.Fatalf("cmd/%s calls %v: add their IAM actions to iamActions", fn.name, unmapped)
 				}
@@ -307,6 +324,7 @@ var access = map[string][]string{
 	},
 	"detect": {
 		"logs:CreateLogStream logs:PutLogEvents -> DetectLogGroup.Arn",
+		"sqs:ReceiveMessage sqs:DeleteMessage sqs:GetQueueAttributes -> PartsQueue.Arn",
 		"s3:ListBucket -> list:events/* list:findings/* list:state/detect/* list:config/*",
 		"s3:GetObject -> lake:events/* lake:config/* lake:findings/* lake:state/detect/*",
 		"s3:PutObject s3:AbortMultipartUpload -> lake:findings/* lake:state/detect/*",
@@ -315,6 +333,7 @@ var access = map[string][]string{
 	},
 	"alert": {
 		"logs:CreateLogStream logs:PutLogEvents -> AlertLogGroup.Arn",
+		"sqs:ReceiveMessage sqs:DeleteMessage sqs:GetQueueAttributes -> FindingsQueue.Arn",
 		"secretsmanager:GetSecretValue -> SlackSecret",
 		"s3:ListBucket -> list:findings/* list:state/alert/* list:events/* list:athena-results/*",
 		"s3:GetObject -> lake:findings/* lake:events/* lake:state/alert/* arn:aws:s3:::lake-bucket/athena-results/*",

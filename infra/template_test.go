@@ -206,8 +206,10 @@ func TestFunctions(t *testing.T) {
 	}{
 		{"Ingest", 512, 300, [2]int{2, 100}},
 		{"Compact", 1024, 900, [2]int{1, 1}},
-		{"Detect", 1024, 600, [2]int{1, 1}},
-		{"Alert", 256, 120, [2]int{1, 2}},
+		// detect and alert: one scheduled run and their lake queue's
+		// pollers (TestLakeNotifications checks the sum).
+		{"Detect", 1024, 600, [2]int{3, 3}},
+		{"Alert", 256, 120, [2]int{3, 3}},
 		{"Inventory", 512, 900, [2]int{1, 1}},
 	} {
 		t.Run(tc.fn, func(t *testing.T) {
@@ -413,8 +415,8 @@ func TestLakeKeyPolicy(t *testing.T) {
 		for role, want := range map[string][]string{
 			"IngestRole.Arn":    {s3, "sqs.us-east-1.amazonaws.com"},
 			"CompactRole.Arn":   {s3},
-			"DetectRole.Arn":    {s3},
-			"AlertRole.Arn":     {s3, source.SecretsManager.ViaService("us-east-1")},
+			"DetectRole.Arn":    {s3, "sqs.us-east-1.amazonaws.com"},
+			"AlertRole.Arn":     {s3, "sqs.us-east-1.amazonaws.com", source.SecretsManager.ViaService("us-east-1")},
 			"InventoryRole.Arn": {s3},
 		} {
 			if !slices.Equal(use[role], want) {
@@ -490,5 +492,141 @@ func TestWorkgroup(t *testing.T) {
 	if c["EnforceWorkGroupConfiguration"] != true || num(c["BytesScannedCutoffPerQuery"]) != 123456789 ||
 		rc["OutputLocation"] != "s3://lake-bucket/athena-results/" || enc["EncryptionOption"] != "SSE_KMS" || enc["KmsKey"] != "LakeKey.Arn" {
 		t.Errorf("workgroup configuration %v", c)
+	}
+}
+
+// The fast path's wiring: the lake bucket's new events parts and findings
+// files reach detect and alert through EventBridge rules and encrypted
+// queues, sent by those rules only, polled with per-message failures and a
+// short batching window, and no function's writes trigger a rule that
+// leads back to it (no notification loop).
+func TestLakeNotifications(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			res := mapOf(render(t, loadTemplate(t), sc.params)["Resources"])
+			bucket := mapOf(mapOf(res["LakeBucket"])["Properties"])
+			if eb := mapOf(mapOf(bucket["NotificationConfiguration"])["EventBridgeConfiguration"]); eb["EventBridgeEnabled"] != true {
+				t.Errorf("the lake bucket does not send its events to EventBridge: %v", bucket["NotificationConfiguration"])
+			}
+			var keySources []string
+			for _, s := range listOf(mapOf(mapOf(mapOf(res["LakeKey"])["Properties"])["KeyPolicy"])["Statement"]) {
+				if st := parseStatement(s); st.Sid == "NotificationsIntoEncryptedQueue" {
+					keySources = stringsOf(mapOf(st.Condition["ArnLike"])["aws:SourceArn"])
+				}
+			}
+			pols := identityPolicies(res)
+			type lakeRule struct{ rule, prefix, queue, fn, role string }
+			rules := []lakeRule{
+				{"LakePartsRule", "keytrail/events/", "PartsQueue", "DetectFunction", "DetectRole"},
+				{"LakeFindingsRule", "keytrail/findings/", "FindingsQueue", "AlertFunction", "AlertRole"},
+			}
+			for _, r := range rules {
+				props := mapOf(mapOf(res[r.rule])["Properties"])
+				p := mapOf(props["EventPattern"])
+				d := mapOf(p["detail"])
+				if !slices.Equal(stringsOf(p["source"]), []string{"aws.s3"}) || !slices.Equal(stringsOf(p["detail-type"]), []string{"Object Created"}) ||
+					!slices.Equal(stringsOf(mapOf(d["bucket"])["name"]), []string{"lake-bucket"}) ||
+					len(listOf(mapOf(d["object"])["key"])) != 1 || mapOf(listOf(mapOf(d["object"])["key"])[0])["prefix"] != r.prefix {
+					t.Errorf("%s: event pattern %v, want the lake bucket's objects under %s", r.rule, p, r.prefix)
+				}
+				targets := listOf(props["Targets"])
+				if len(targets) != 1 || mapOf(targets[0])["Arn"] != r.queue+".Arn" {
+					t.Errorf("%s: targets %v, want %s only", r.rule, targets, r.queue)
+				}
+				if arn := "arn:aws:events:us-east-1:111122223333:rule/" + fmt.Sprint(props["Name"]); !slices.Contains(keySources, arn) {
+					t.Errorf("%s: the key policy does not let %s encrypt into its queue (sources %v)", r.rule, arn, keySources)
+				}
+
+				q := mapOf(mapOf(res[r.queue])["Properties"])
+				fn := mapOf(mapOf(res[r.fn])["Properties"])
+				if q["KmsMasterKeyId"] != "LakeKey.Arn" {
+					t.Errorf("%s encrypted with %v, want the lake key", r.queue, q["KmsMasterKeyId"])
+				}
+				if v, limit := num(q["VisibilityTimeout"]), num(fn["Timeout"]); v < 6*limit {
+					t.Errorf("%s: visibility timeout %d < 6 × %s timeout %d", r.queue, v, r.fn, limit)
+				}
+				if rd := mapOf(q["RedrivePolicy"]); rd["deadLetterTargetArn"] != "LakeDeadLetterQueue.Arn" || num(rd["maxReceiveCount"]) < 1 || num(rd["maxReceiveCount"]) > 10 {
+					t.Errorf("%s: redrive policy %v", r.queue, rd)
+				}
+				var allows []statement
+				for _, qp := range res {
+					qprops := mapOf(mapOf(qp)["Properties"])
+					if mapOf(qp)["Type"] != "AWS::SQS::QueuePolicy" || !slices.Contains(stringsOf(qprops["Queues"]), r.queue) {
+						continue
+					}
+					for _, s := range listOf(mapOf(qprops["PolicyDocument"])["Statement"]) {
+						if st := parseStatement(s); st.Effect == "Allow" {
+							allows = append(allows, st)
+						}
+					}
+				}
+				if len(allows) != 1 || mapOf(allows[0].Raw["Principal"])["Service"] != "events.amazonaws.com" ||
+					!slices.Equal(allows[0].Actions, []string{"sqs:SendMessage"}) ||
+					mapOf(allows[0].Condition["ArnEquals"])["aws:SourceArn"] != r.rule+".Arn" {
+					t.Errorf("%s: queue policy allows %+v, want SendMessage from %s only", r.queue, allows, r.rule)
+				}
+
+				if qs := sqsQueues(mapOf(res[r.fn])); !slices.Equal(qs, []string{r.queue + ".Arn"}) {
+					t.Fatalf("%s: SQS event sources %v, want %s", r.fn, qs, r.queue)
+				}
+				for _, ev := range mapOf(fn["Events"]) {
+					if mapOf(ev)["Type"] != "SQS" {
+						continue
+					}
+					e := mapOf(mapOf(ev)["Properties"])
+					if !slices.Equal(stringsOf(e["FunctionResponseTypes"]), []string{"ReportBatchItemFailures"}) {
+						t.Errorf("%s: FunctionResponseTypes %v: one bad message would redeliver the batch", r.fn, e["FunctionResponseTypes"])
+					}
+					if b := num(e["BatchSize"]); b < 1 || b > 10 {
+						t.Errorf("%s: BatchSize %d", r.fn, b)
+					}
+					// The fast path's budget is a minute from delivery to Slack.
+					if w := num(e["MaximumBatchingWindowInSeconds"]); w > 5 {
+						t.Errorf("%s: batching window %d s", r.fn, w)
+					}
+					c := num(mapOf(e["ScalingConfig"])["MaximumConcurrency"])
+					if c < 2 || num(fn["ReservedConcurrentExecutions"]) != c+1 {
+						t.Errorf("%s: MaximumConcurrency %d and reserved concurrency %v: want the pollers plus the schedule's run", r.fn, c, fn["ReservedConcurrentExecutions"])
+					}
+				}
+				if _, ok := mapOf(fn["Events"])["Schedule"]; !ok {
+					t.Errorf("%s lost its schedule: it is the safety net of the fast path", r.fn)
+				}
+			}
+
+			// No loops: a rule's consumer writes nowhere a rule (this one or
+			// one it leads to) watches.
+			writes := func(role, prefix string) bool {
+				for _, g := range grants(pols[role]) {
+					act, r, _ := strings.Cut(g, " ")
+					if act != "s3:PutObject" || !strings.HasPrefix(r, lakeObj) {
+						continue
+					}
+					w := strings.TrimSuffix(strings.TrimPrefix(r, lakeARN+"/"), "*")
+					if strings.HasPrefix(w, prefix) || strings.HasPrefix(prefix, w) {
+						return true
+					}
+				}
+				return false
+			}
+			var visit func(r lakeRule, path []string)
+			visit = func(r lakeRule, path []string) {
+				if slices.Contains(path, r.rule) {
+					t.Errorf("notification loop: %v", append(path, r.rule))
+					return
+				}
+				for _, next := range rules {
+					if writes(r.role, next.prefix) {
+						visit(next, append(path, r.rule))
+					}
+				}
+			}
+			for _, r := range rules {
+				visit(r, nil)
+			}
+			if !writes("IngestRole", "keytrail/events/") || !writes("DetectRole", "keytrail/findings/") {
+				t.Error("the loop check sees no writes: it is broken")
+			}
+		})
 	}
 }

@@ -1,7 +1,7 @@
-// Command alert is keytrail's alert Lambda: on a schedule (EventBridge) or
-// when the detector writes findings (an S3 notification; the payload is
-// not read), it posts the recent findings to Slack and records their
-// delivery in the lake.
+// Command alert is keytrail's alert Lambda: on a schedule (EventBridge)
+// it posts the recent findings to Slack, and when the detector writes a
+// findings file (the lake's notification, through a queue) the findings
+// of that file, recording their delivery in the lake either way.
 //
 // Configuration, validated at cold start:
 //
@@ -26,7 +26,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,6 +41,8 @@ import (
 
 	"github.com/keytrail/keytrail/alert"
 	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/lakenotify"
 	"github.com/keytrail/keytrail/internal/lambdaenv"
 	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/internal/secret"
@@ -51,8 +55,23 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return h.Handle, nil
+		return invoke(h, lakenotify.Lake{Bucket: e.Lake.Bucket(), Root: e.Lake.Prefix()}), nil
 	})
+}
+
+// invoke dispatches on the payload: an SQS batch of the lake's
+// notifications of new findings files is the fast path (those files
+// only); anything else (the schedule) is a pass over the lookback.
+func invoke(h *alert.Handler, l lakenotify.Lake) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, payload json.RawMessage) (any, error) {
+		if ev, ok := lakenotify.IsSQS(payload); ok {
+			return l.Batch(ctx, ev, lake.FindingsPrefix, slog.Default(), func(ctx context.Context, keys []string) error {
+				_, err := h.HandleFindings(ctx, keys)
+				return err
+			}), nil
+		}
+		return h.Handle(ctx, payload)
+	}
 }
 
 // config is the function's own validated environment (the lake's is

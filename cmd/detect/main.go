@@ -1,10 +1,16 @@
-// Command detect is keytrail's scheduled detection Lambda: on each
+// Command detect is keytrail's detection Lambda: on each
 // EventBridge schedule tick (default every 15 minutes) it processes the
 // lake's events from its watermark to now minus CloudTrail's delivery lag,
 // re-evaluating a look-back for late events, writes the findings to the
 // lake's findings/ table (where the alert Lambda picks them up) and advances
 // the watermark with a conditional write, so each window is processed once
 // even when two runs overlap. It never touches Slack.
+//
+// Invoked with an SQS batch of the lake's notifications of new events
+// parts (the fast path), it runs the single-event rules over each part
+// alone (detect.Runner.RunPart) and writes their findings to the part's
+// own findings file, with the ids the schedule gives them: the alerter
+// posts each once, whichever path finds it first.
 //
 // Configuration, validated at cold start:
 //
@@ -26,6 +32,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +44,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/keytrail/keytrail/detect"
+	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/lakenotify"
 	"github.com/keytrail/keytrail/internal/lambdaenv"
 	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/queries"
@@ -48,14 +57,30 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return h.handle, nil
+		h.lake = lakenotify.Lake{Bucket: e.Lake.Bucket(), Root: e.Lake.Prefix()}
+		return h.invoke, nil
 	})
 }
 
-// handler runs one scheduled detection per invocation.
+// handler runs one scheduled detection, or the fast path over the new
+// parts of a batch, per invocation.
 type handler struct {
 	schedule *detect.Schedule
+	lake     lakenotify.Lake // where notified keys point
 	logger   *slog.Logger
+}
+
+// invoke dispatches on the payload: an SQS batch of notifications, or a
+// schedule tick.
+func (h *handler) invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	if ev, ok := lakenotify.IsSQS(payload); ok {
+		return h.lake.Batch(ctx, ev, lake.EventsPrefix, h.logger, h.schedule.Runner.Parts), nil
+	}
+	var ev events.CloudWatchEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("detect: payload is neither an SQS batch nor a schedule event: %w", err)
+	}
+	return h.handle(ctx, ev)
 }
 
 // summary is the invocation's result, also logged.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"slices"
@@ -12,7 +14,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/keytrail/keytrail/detect"
+	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/lakenotify"
 )
 
 func TestNewHandlerValidates(t *testing.T) {
@@ -104,5 +109,61 @@ func TestSelfPrincipalsFromStack(t *testing.T) {
 				t.Errorf("self principals %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestInvokeParts: an SQS batch of the lake's notifications runs the fast
+// path over the announced part and writes its findings file; a schedule
+// tick still runs the schedule.
+func TestInvokeParts(t *testing.T) {
+	ctx := context.Background()
+	st, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(ctx, func(string) string { return "" }, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.lake = lakenotify.Lake{Bucket: "lake", Root: "keytrail/"}
+	at := time.Date(2025, 3, 22, 3, 7, 0, 0, time.UTC)
+	rows := []event.Event{{
+		EventID: "e1", EventTime: at, EventSource: "kms.amazonaws.com", EventName: "ScheduleKeyDeletion",
+		PrincipalARN: "arn:aws:iam::111122223333:role/admin", PrincipalAccount: "111122223333", CallerKind: event.CallerPerson,
+		ResourceARN: "arn:aws:kms:eu-central-1:111122223333:key/k1", ResourceARNs: []string{"arn:aws:kms:eu-central-1:111122223333:key/k1"},
+		ResourceAccount: "111122223333", RecipientAcct: "111122223333",
+	}}
+	var buf bytes.Buffer
+	if err := event.WriteParquet(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	part := lake.EventKey("2025-03-22", "ct-1-p000")
+	if err := st.Put(ctx, part, &buf); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"version":"0","source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"lake"},"object":{"key":"keytrail/` + part + `","size":1}}}`
+	payload, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", EventSource: "aws:sqs", Body: body}}})
+	out, err := h.invoke(ctx, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, ok := out.(events.SQSEventResponse); !ok || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("invoke: %#v", out)
+	}
+	key, _ := detect.PartFindingsKey(part)
+	rc, _, err := st.Get(ctx, key)
+	if err != nil {
+		t.Fatalf("no findings file: %v", err)
+	}
+	data, _ := io.ReadAll(rc)
+	rc.Close()
+	fs, err := finding.ReadParquet(bytes.NewReader(data), int64(len(data)))
+	if err != nil || len(fs) != 1 || fs[0].Kind != finding.KindDestructive || fs[0].Severity != finding.SeverityCritical {
+		t.Fatalf("findings %+v, %v", fs, err)
+	}
+	h.schedule.Now = func() time.Time { return at.Add(time.Hour) }
+	out, err = h.invoke(ctx, json.RawMessage(`{"id":"tick","detail-type":"Scheduled Event","source":"aws.events"}`))
+	if s, ok := out.(summary); err != nil || !ok || !s.Advanced {
+		t.Fatalf("schedule tick: %#v, %v", out, err)
 	}
 }
