@@ -30,6 +30,7 @@ import (
 
 	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/gen"
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // Config is one benchmark run.
@@ -397,6 +398,10 @@ func peerCopy(ctx context.Context, db *sql.DB, files []string, out string) (int6
 	for i, f := range files {
 		quoted[i] = "'" + strings.ReplaceAll(f, "'", "''") + "'"
 	}
+	kept := make([]string, len(source.All))
+	for i, src := range source.EventSources() {
+		kept[i] = "'" + strings.ReplaceAll(src, "'", "''") + "'"
+	}
 	q := `COPY (
   SELECT r.* FROM (
     SELECT unnest(Records) AS r FROM read_json([` + strings.Join(quoted, ",") + `],
@@ -406,7 +411,7 @@ func peerCopy(ctx context.Context, db *sql.DB, files []string, out string) (int6
         eventID VARCHAR, eventType VARCHAR, readOnly BOOLEAN, recipientAccountId VARCHAR, sharedEventID VARCHAR,
         vpcEndpointId VARCHAR, userIdentity JSON, requestParameters JSON, responseElements JSON,
         additionalEventData JSON, resources JSON)[]'})
-  ) WHERE r.eventSource IN ('secretsmanager.amazonaws.com', 'kms.amazonaws.com')
+  ) WHERE r.eventSource IN (` + strings.Join(kept, ", ") + `)
 ) TO '` + strings.ReplaceAll(out, "'", "''") + `' (FORMAT parquet, COMPRESSION zstd)`
 	res, err := db.ExecContext(ctx, q)
 	if err != nil {
