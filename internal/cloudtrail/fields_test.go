@@ -214,9 +214,9 @@ func TestNewDecoderRefuses(t *testing.T) {
 			{Name: "A", Type: reflect.TypeFor[string](), Tag: `json:"a"`},
 			{Name: "B", Type: reflect.TypeFor[string](), Tag: `json:"a"`},
 		}), `two fields named "a"`},
-		{reflect.TypeFor[struct {
-			A string `json:"a\"b"`
-		}](), "json name"},
+		{reflect.StructOf([]reflect.StructField{ // staticcheck refuses the tag as source
+			{Name: "A", Type: reflect.TypeFor[string](), Tag: `json:"a\"b"`},
+		}), "json name"},
 	} {
 		_, err := newTable(tc.typ)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
