@@ -113,7 +113,11 @@ type Report struct {
 	Escalated     []string // posted as news about an earlier finding's subject (also in Posted)
 	Held          int      // being delivered by another run
 	Failed        []string // not delivered: pending, the next run retries
-	Summary       bool     // a summary message announced them
+	// PostFailures counts Slack calls that failed after their retries
+	// (a finding's post or attachment, the summary): Slack or its
+	// credential is broken, unlike a claim lost to the lake.
+	PostFailures int
+	Summary      bool // a summary message announced them
 }
 
 func (a *Alerter) now() time.Time {
@@ -249,6 +253,7 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 		if err != nil {
 			// The findings still go out, unthreaded: a summary is a
 			// convenience, the findings are the point.
+			rep.PostFailures++
 			a.log().ErrorContext(ctx, "post summary", "err", err)
 		} else {
 			rep.Summary = true
@@ -281,6 +286,7 @@ func (a *Alerter) Run(ctx context.Context, fs []finding.Finding) (Report, error)
 		}
 		if err != nil {
 			a.log().ErrorContext(ctx, "post finding", "finding_id", j.f.ID, "err", err)
+			rep.PostFailures++
 			rep.Failed = append(rep.Failed, j.f.ID)
 			j.rec.State = StateFailed
 			j.rec.MaybePosted = j.rec.MaybePosted || maybe

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/keytrail/keytrail/internal/emf"
 	"github.com/keytrail/keytrail/internal/finding"
 )
 
@@ -39,6 +41,9 @@ type Handler struct {
 	// defaults (tests point them at a test server).
 	HTTPClient  *http.Client
 	SlackAPIURL string
+	// Metrics receives one Embedded Metric Format line per pass (the
+	// Lambda's stdout; see passMetrics); nil disables metrics.
+	Metrics io.Writer
 }
 
 // Handle runs one delivery pass over the findings of the lookback.
@@ -90,7 +95,26 @@ func (h *Handler) run(ctx context.Context, a *Alerter, fs []finding.Finding) (Re
 	a.log().InfoContext(ctx, "delivery pass", "findings", len(fs), "considered", rep.Considered,
 		"posted", len(rep.Posted), "already", rep.AlreadyPosted, "recovered", len(rep.Recovered),
 		"suppressed", len(rep.Suppressed), "held", rep.Held, "failed", len(rep.Failed), "summary", rep.Summary)
+	if h.Metrics != nil {
+		if merr := emf.Write(h.Metrics, "keytrail", map[string]string{"Function": "alert"}, passMetrics(rep), a.now()); merr != nil {
+			a.log().ErrorContext(ctx, "write metrics", "err", merr)
+		}
+	}
 	return rep, err
+}
+
+// passMetrics are a pass's CloudWatch metrics (namespace keytrail, dimension
+// Function=alert), the names the stack's alarms watch: Posted, PostFailures
+// (Slack calls that failed after their retries), Suppressed (repeats not
+// posted) and Pending (findings left unposted for the next pass: failed, or
+// held by another pass).
+func passMetrics(rep Report) map[string]emf.Metric {
+	return map[string]emf.Metric{
+		"Posted":       {Value: float64(len(rep.Posted)), Unit: "Count"},
+		"PostFailures": {Value: float64(rep.PostFailures), Unit: "Count"},
+		"Suppressed":   {Value: float64(len(rep.Suppressed)), Unit: "Count"},
+		"Pending":      {Value: float64(len(rep.Failed) + rep.Held), Unit: "Count"},
+	}
 }
 
 // alerter is the pass's Alerter, with Slack or Webhook set from the secret.

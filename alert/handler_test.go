@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -46,7 +47,12 @@ func secretsServer(t *testing.T, value string) *secretsmanager.Client {
 	})
 }
 
-func writeFindings(t *testing.T, st *lake.Dir, day string, fs []finding.Finding) {
+// putter is what writeFindings needs of a lake: lake.Dir and lake.S3 are.
+type putter interface {
+	Put(ctx context.Context, key string, body io.Reader) error
+}
+
+func writeFindings(t *testing.T, st putter, day string, fs []finding.Finding) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := finding.WriteParquet(&buf, fs); err != nil {

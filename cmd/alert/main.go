@@ -21,7 +21,8 @@
 //	                            severity) are suppressed; escalations go in the earlier message's thread (default 24h)
 //
 // The secret's value is read at run time through a TTL cache and never
-// logged. AWS access follows the SDK's standard chain.
+// logged. Each pass writes its metrics (Posted, PostFailures, Suppressed,
+// Pending) to stdout in CloudWatch's Embedded Metric Format. AWS access follows the SDK's standard chain.
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -177,5 +179,6 @@ func newHandler(_ context.Context, e *lambdaenv.Env) (*alert.Handler, error) {
 		SecretARN: c.secretARN,
 		Mode:      c.mode,
 		Lookback:  c.lookback,
+		Metrics:   os.Stdout, // EMF: namespace keytrail, Function=alert
 	}, nil
 }

@@ -83,7 +83,7 @@ func TestNewHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Alerter.Store == nil || h.Alerter.FollowUp == nil || h.Alerter.FollowUp.Client == nil || h.Alerter.Render.Region != "eu-central-1" || h.Secrets == nil || h.Alerter.Query == nil {
+	if h.Alerter.Store == nil || h.Alerter.FollowUp == nil || h.Alerter.FollowUp.Client == nil || h.Alerter.Render.Region != "eu-central-1" || h.Secrets == nil || h.Alerter.Query == nil || h.Metrics == nil {
 		t.Errorf("handler not wired: %+v", h)
 	}
 }

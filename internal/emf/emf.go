@@ -6,6 +6,7 @@ package emf
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -47,4 +48,64 @@ func Write(w io.Writer, namespace string, dims map[string]string, metrics map[st
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// Record is one EMF line read back: what CloudWatch would take from it.
+type Record struct {
+	Namespace  string
+	Dimensions map[string]string
+	Metrics    map[string]Metric
+	Time       time.Time
+}
+
+// Read parses the EMF lines of r (other lines, such as JSON logs without
+// _aws, are skipped), for tests and tools that check what a function
+// emitted.
+func Read(r io.Reader) ([]Record, error) {
+	var out []Record
+	dec := json.NewDecoder(r)
+	for {
+		var doc map[string]json.RawMessage
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("read EMF: %w", err)
+		}
+		var meta struct {
+			Timestamp         int64
+			CloudWatchMetrics []struct {
+				Namespace  string
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		}
+		if doc["_aws"] == nil {
+			continue
+		}
+		if err := json.Unmarshal(doc["_aws"], &meta); err != nil {
+			return out, fmt.Errorf("read EMF _aws: %w", err)
+		}
+		for _, d := range meta.CloudWatchMetrics {
+			rec := Record{Namespace: d.Namespace, Dimensions: map[string]string{}, Metrics: map[string]Metric{}, Time: time.UnixMilli(meta.Timestamp).UTC()}
+			for _, set := range d.Dimensions {
+				for _, name := range set {
+					var v string
+					if err := json.Unmarshal(doc[name], &v); err != nil {
+						return out, fmt.Errorf("read EMF dimension %s: %w", name, err)
+					}
+					rec.Dimensions[name] = v
+				}
+			}
+			for _, m := range d.Metrics {
+				var v float64
+				if err := json.Unmarshal(doc[m.Name], &v); err != nil {
+					return out, fmt.Errorf("read EMF metric %s: %w", m.Name, err)
+				}
+				rec.Metrics[m.Name] = Metric{Value: v, Unit: m.Unit}
+			}
+			out = append(out, rec)
+		}
+	}
 }

@@ -42,3 +42,29 @@ func TestWrite(t *testing.T) {
 		t.Fatalf("bad EMF document: %s", buf.String())
 	}
 }
+
+// TestRead reads back what Write wrote, skipping a log line between.
+func TestRead(t *testing.T) {
+	var buf bytes.Buffer
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	dims := map[string]string{"Function": "detect"}
+	if err := Write(&buf, "keytrail", dims, map[string]Metric{"Findings": {3, "Count"}}, at); err != nil {
+		t.Fatal(err)
+	}
+	buf.WriteString(`{"level":"INFO","msg":"detect run"}` + "\n")
+	if err := Write(&buf, "keytrail", dims, map[string]Metric{"WatermarkLagSeconds": {1800, "Seconds"}}, at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Namespace != "keytrail" || recs[0].Dimensions["Function"] != "detect" ||
+		recs[0].Metrics["Findings"] != (Metric{3, "Count"}) || !recs[0].Time.Equal(at) ||
+		recs[1].Metrics["WatermarkLagSeconds"] != (Metric{1800, "Seconds"}) || len(recs[1].Metrics) != 1 {
+		t.Fatalf("read %+v", recs)
+	}
+	if _, err := Read(bytes.NewBufferString(`{"_aws":{"CloudWatchMetrics":[{"Namespace":"k","Metrics":[{"Name":"X"}]}]}}`)); err == nil {
+		t.Error("a metric without a value was read")
+	}
+}
