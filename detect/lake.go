@@ -75,11 +75,12 @@ func (r *Runner) config() *Config {
 // HistoryDays before it. It holds one aggregate, one Parquet object and a
 // batch of its rows at a time, besides the compact form of the events.
 func (r *Runner) Run(ctx context.Context, from, to time.Time) ([]finding.Finding, error) {
-	return r.run(ctx, from, to, nil)
+	return r.run(ctx, from, to, nil, nil)
 }
 
-// run is Run, calling seen with the accounts inferred from the events.
-func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string)) ([]finding.Finding, error) {
+// run is Run, calling seen with the accounts inferred from the events and
+// adding the number of events evaluated to read (when not nil).
+func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string), read *int) ([]finding.Finding, error) {
 	first := DayStart(from)
 	return r.Detector.DetectStream(Stream{
 		From: from, To: to, Seen: seen,
@@ -97,6 +98,9 @@ func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string
 							rows[n] = rows[i]
 							n++
 						}
+					}
+					if read != nil {
+						*read += n
 					}
 					return add(rows[:n])
 				})
@@ -339,6 +343,11 @@ type Result struct {
 	Findings []finding.Finding
 	New      []string // ids no findings file held before
 	Advanced bool     // the watermark moved to To
+	// Watermark is where detection stands after the run: To when it
+	// advanced, else the stored watermark (zero before the first run).
+	Watermark time.Time
+	// EventsRead counts the events the run evaluated.
+	EventsRead int
 }
 
 // Run performs one scheduled run.
@@ -353,15 +362,16 @@ func (s *Schedule) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	res := Result{To: to, Watermark: wm}
 	if wm.IsZero() {
 		wm = to.Add(-step)
 	}
-	res := Result{From: wm.Add(-look), To: to}
+	res.From = wm.Add(-look)
 	if !to.After(wm) {
 		return res, nil
 	}
 	var accounts []string
-	res.Findings, err = s.Runner.run(ctx, res.From, to, func(a []string) { accounts = a })
+	res.Findings, err = s.Runner.run(ctx, res.From, to, func(a []string) { accounts = a }, &res.EventsRead)
 	if err != nil {
 		return res, err
 	}
@@ -383,7 +393,7 @@ func (s *Schedule) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("advance watermark: %w", err)
 	}
-	res.Advanced = true
+	res.Advanced, res.Watermark = true, to
 	return res, nil
 }
 

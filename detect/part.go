@@ -84,25 +84,31 @@ func IsCompacted(partKey string) bool { return strings.HasPrefix(path.Base(partK
 // (an object under events/). The findings carry the ids the schedule
 // gives the same events.
 func (r *Runner) RunPart(ctx context.Context, key string) ([]finding.Finding, error) {
+	fs, _, err := r.runPart(ctx, key)
+	return fs, err
+}
+
+// runPart is RunPart, also returning the number of events in the part.
+func (r *Runner) runPart(ctx context.Context, key string) ([]finding.Finding, int, error) {
 	if !strings.HasPrefix(key, lake.EventsPrefix) || !strings.HasSuffix(key, ".parquet") {
-		return nil, fmt.Errorf("detect part %s: not an events part", key)
+		return nil, 0, fmt.Errorf("detect part %s: not an events part", key)
 	}
 	if IsCompacted(key) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	data, err := r.get(ctx, key)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var rows []event.Event
 	if err := readParquet(data, make([]event.Event, parquetBatch), func(b []event.Event) error {
 		rows = append(rows, b...)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
+		return nil, 0, fmt.Errorf("read %s: %w", key, err)
 	}
 	if len(rows) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	lo, hi := rows[0].EventTime, rows[0].EventTime
 	policy := false
@@ -122,7 +128,7 @@ func (r *Runner) RunPart(ctx context.Context, key string) ([]finding.Finding, er
 	from, to := lo.UTC().Truncate(time.Hour), hi.Add(time.Millisecond)
 	accounts, err := r.knownAccounts(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	in := Stream{
 		From: from, To: to, SingleEvent: true, Accounts: accounts,
@@ -133,12 +139,12 @@ func (r *Runner) RunPart(ctx context.Context, key string) ([]finding.Finding, er
 	}
 	fs, err := r.Detector.DetectStream(in)
 	if err != nil {
-		return nil, fmt.Errorf("detect part %s: %w", key, err)
+		return nil, len(rows), fmt.Errorf("detect part %s: %w", key, err)
 	}
 	if err := r.continuing(ctx, fs); err != nil {
-		return nil, err
+		return nil, len(rows), err
 	}
-	return fs, nil
+	return fs, len(rows), nil
 }
 
 // WritePart writes the findings of the part at key to its findings file
@@ -313,14 +319,22 @@ func (r *Runner) continuing(ctx context.Context, fs []finding.Finding) error {
 	return nil
 }
 
+// PartsResult reports a fast-path batch.
+type PartsResult struct {
+	Findings   []finding.Finding // of the parts done
+	EventsRead int               // events in the parts read
+}
+
 // Parts runs the fast path over new events parts, each alone, writing
 // each part's findings file. An error leaves the rest done; the caller
 // (a queue's batch) is delivered again and the parts done are redone with
 // the same result.
-func (r *Runner) Parts(ctx context.Context, keys []string) error {
+func (r *Runner) Parts(ctx context.Context, keys []string) (PartsResult, error) {
+	var res PartsResult
 	var errs []error
 	for _, k := range keys {
-		fs, err := r.RunPart(ctx, k)
+		fs, n, err := r.runPart(ctx, k)
+		res.EventsRead += n
 		out := ""
 		if err == nil {
 			out, err = r.WritePart(ctx, k, fs)
@@ -329,7 +343,8 @@ func (r *Runner) Parts(ctx context.Context, keys []string) error {
 			errs = append(errs, fmt.Errorf("part %s: %w", k, err))
 			continue
 		}
+		res.Findings = append(res.Findings, fs...)
 		r.log().InfoContext(ctx, "detect part", slog.String("part", k), slog.Int("findings", len(fs)), slog.String("findings_file", out))
 	}
-	return errors.Join(errs...)
+	return res, errors.Join(errs...)
 }

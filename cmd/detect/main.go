@@ -27,6 +27,13 @@
 //	KEYTRAIL_LAG               delivery lag (Go duration, default 15m)
 //	KEYTRAIL_LOOKBACK          re-evaluated look-back (default 3h)
 //
+// Each run writes its metrics to stdout in CloudWatch's Embedded Metric
+// Format (namespace keytrail, dimension Function=detect): Findings and
+// FindingsCritical/High/Medium/Low (new findings, shadow rules left out),
+// EventsRead, and on the schedule WatermarkLagSeconds (the run's clock
+// minus the watermark detection has reached: it grows when runs fail or
+// stop).
+//
 // AWS access follows the SDK's standard chain, including AWS_ENDPOINT_URL_S3.
 package main
 
@@ -37,6 +44,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones on any runtime image
@@ -44,6 +52,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/keytrail/keytrail/detect"
+	"github.com/keytrail/keytrail/internal/emf"
+	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/lakenotify"
 	"github.com/keytrail/keytrail/internal/lambdaenv"
@@ -58,6 +68,7 @@ func main() {
 			return nil, err
 		}
 		h.lake = lakenotify.Lake{Bucket: e.Lake.Bucket(), Root: e.Lake.Prefix()}
+		h.metrics = os.Stdout
 		return h.invoke, nil
 	})
 }
@@ -68,13 +79,22 @@ type handler struct {
 	schedule *detect.Schedule
 	lake     lakenotify.Lake // where notified keys point
 	logger   *slog.Logger
+	metrics  io.Writer // one EMF line per invocation; nil: none
+}
+
+// now is the run's clock, the schedule's.
+func (h *handler) now() time.Time {
+	if h.schedule.Now != nil {
+		return h.schedule.Now()
+	}
+	return time.Now()
 }
 
 // invoke dispatches on the payload: an SQS batch of notifications, or a
 // schedule tick.
 func (h *handler) invoke(ctx context.Context, payload json.RawMessage) (any, error) {
 	if ev, ok := lakenotify.IsSQS(payload); ok {
-		return h.lake.Batch(ctx, ev, lake.EventsPrefix, h.logger, h.schedule.Runner.Parts), nil
+		return h.lake.Batch(ctx, ev, lake.EventsPrefix, h.logger, h.parts), nil
 	}
 	var ev events.CloudWatchEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
@@ -161,13 +181,76 @@ func selfPrincipals(v string) ([]string, error) {
 	return out, nil
 }
 
+// parts is the fast path over a batch's new events parts.
+func (h *handler) parts(ctx context.Context, keys []string) error {
+	res, err := h.schedule.Runner.Parts(ctx, keys)
+	h.writeMetrics(ctx, runMetrics(res.Findings, res.EventsRead))
+	return err
+}
+
 func (h *handler) handle(ctx context.Context, ev events.CloudWatchEvent) (summary, error) {
 	res, err := h.schedule.Run(ctx)
 	s := summary{From: res.From, To: res.To, Findings: len(res.Findings), New: len(res.New), Advanced: res.Advanced}
+	m := runMetrics(newFindings(res), res.EventsRead)
+	if !res.Watermark.IsZero() {
+		// Measured on failed runs too: the lag an alarm watches grows
+		// while detection does not advance.
+		m["WatermarkLagSeconds"] = emf.Metric{Value: h.now().Sub(res.Watermark).Seconds(), Unit: "Seconds"}
+	}
+	h.writeMetrics(ctx, m)
 	if err != nil {
 		return s, err
 	}
 	h.logger.InfoContext(ctx, "detect run", slog.String("schedule_event", ev.ID), slog.Time("from", s.From), slog.Time("to", s.To),
 		slog.Int("findings", s.Findings), slog.Int("new", s.New), slog.Bool("advanced", s.Advanced))
 	return s, nil
+}
+
+// newFindings are the run's findings that no findings file held before:
+// the lookback re-evaluates earlier findings every run, and counting them
+// again would multiply every finding by the runs that see it.
+func newFindings(res detect.Result) []finding.Finding {
+	fresh := make(map[string]bool, len(res.New))
+	for _, id := range res.New {
+		fresh[id] = true
+	}
+	var out []finding.Finding
+	for _, f := range res.Findings {
+		if fresh[f.ID] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// runMetrics are the counts of a run: its findings, in all and by
+// severity (shadow rules' findings, never alerted, left out), and the
+// events it read.
+func runMetrics(fs []finding.Finding, events int) map[string]emf.Metric {
+	count := func(v int) emf.Metric { return emf.Metric{Value: float64(v), Unit: "Count"} }
+	bySeverity := map[string]int{}
+	total := 0
+	for _, f := range fs {
+		if !f.Shadow {
+			total++
+			bySeverity[f.Severity]++
+		}
+	}
+	return map[string]emf.Metric{
+		"Findings":         count(total),
+		"FindingsCritical": count(bySeverity[finding.SeverityCritical]),
+		"FindingsHigh":     count(bySeverity[finding.SeverityHigh]),
+		"FindingsMedium":   count(bySeverity[finding.SeverityMedium]),
+		"FindingsLow":      count(bySeverity[finding.SeverityLow]),
+		"EventsRead":       count(events),
+	}
+}
+
+func (h *handler) writeMetrics(ctx context.Context, m map[string]emf.Metric) {
+	if h.metrics == nil {
+		return
+	}
+	if err := emf.Write(h.metrics, "keytrail", map[string]string{"Function": "detect"}, m, h.now()); err != nil {
+		h.logger.ErrorContext(ctx, "write metrics", slog.String("error", err.Error()))
+	}
 }
