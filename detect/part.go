@@ -329,7 +329,13 @@ type PartsResult struct {
 // each part's findings file. An error leaves the rest done; the caller
 // (a queue's batch) is delivered again and the parts done are redone with
 // the same result.
-func (r *Runner) Parts(ctx context.Context, keys []string) (PartsResult, error) {
+func (r *Runner) Parts(ctx context.Context, keys []string) error {
+	_, err := r.RunParts(ctx, keys)
+	return err
+}
+
+// RunParts is Parts, reporting the findings and events of the parts.
+func (r *Runner) RunParts(ctx context.Context, keys []string) (PartsResult, error) {
 	var res PartsResult
 	var errs []error
 	for _, k := range keys {

@@ -183,7 +183,7 @@ func selfPrincipals(v string) ([]string, error) {
 
 // parts is the fast path over a batch's new events parts.
 func (h *handler) parts(ctx context.Context, keys []string) error {
-	res, err := h.schedule.Runner.Parts(ctx, keys)
+	res, err := h.schedule.Runner.RunParts(ctx, keys)
 	h.writeMetrics(ctx, runMetrics(res.Findings, res.EventsRead))
 	return err
 }
