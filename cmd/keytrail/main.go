@@ -144,7 +144,7 @@ func newRoot(a *app) *cobra.Command {
 	root.AddCommand(
 		newIngestCmd(a), newCompactCmd(a), newDetectCmd(a), newAlertCmd(a),
 		newQueryCmd(a), newSQLCmd(a), newReviewCmd(a),
-		newInventoryCmd(a), newGenCmd(a), newDemoCmd(a), newBenchCmd(a), newDoctorCmd(a), newConfigCmd(a),
+		newInventoryCmd(a), newGenCmd(a), newDemoCmd(a), newBenchCmd(a), newDoctorCmd(a), newRedriveCmd(a), newConfigCmd(a),
 	)
 	return root
 }

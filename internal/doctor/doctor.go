@@ -79,6 +79,10 @@ type Deployment struct {
 	TopicARN           string // SNS
 	Workgroup          string // empty skips the Athena check
 	Database           string
+	// DeadLetterQueues are the URLs of the stack's dead-letter queues
+	// (ingest's, the lake's), whose depth doctor checks and keytrail
+	// redrive empties.
+	DeadLetterQueues []string
 }
 
 // Result is one check's outcome.

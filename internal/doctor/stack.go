@@ -37,6 +37,11 @@ func FromStack(ctx context.Context, c StackDescriber, name string) (Deployment, 
 		Workgroup:          o["Workgroup"],
 		Database:           o["GlueDatabase"],
 	}
+	for _, k := range []string{"DeadLetterQueueUrl", "LakeDeadLetterQueueUrl"} {
+		if o[k] != "" {
+			dep.DeadLetterQueues = append(dep.DeadLetterQueues, o[k])
+		}
+	}
 	if dep.LakeBucket, dep.LakePrefix, err = SplitS3(o["Lake"]); err != nil {
 		return Deployment{}, fmt.Errorf("stack %s output Lake: %w", name, err)
 	}

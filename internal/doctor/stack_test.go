@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -22,6 +23,8 @@ func TestFromStack(t *testing.T) {
 <member><OutputKey>QueueArn</OutputKey><OutputValue>arn:aws:sqs:us-east-1:111122223333:q</OutputValue></member>
 <member><OutputKey>Workgroup</OutputKey><OutputValue>kt</OutputValue></member>
 <member><OutputKey>GlueDatabase</OutputKey><OutputValue>keytrail</OutputValue></member>
+<member><OutputKey>DeadLetterQueueUrl</OutputKey><OutputValue>https://sqs.us-east-1.amazonaws.com/111122223333/kt-dlq</OutputValue></member>
+<member><OutputKey>LakeDeadLetterQueueUrl</OutputKey><OutputValue>https://sqs.us-east-1.amazonaws.com/111122223333/kt-lake-dlq</OutputValue></member>
 </Outputs></member></Stacks></DescribeStacksResult></DescribeStacksResponse>`
 	var form string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,8 +42,9 @@ func TestFromStack(t *testing.T) {
 		t.Errorf("request %s", form)
 	}
 	want := Deployment{TrailBucket: "trail-bucket", TrailPrefix: "AWSLogs/", LakeBucket: "lake-bucket", LakePrefix: "keytrail/",
-		NotificationSource: SourceS3ToSQS, QueueARN: "arn:aws:sqs:us-east-1:111122223333:q", Workgroup: "kt", Database: "keytrail"}
-	if dep != want {
+		NotificationSource: SourceS3ToSQS, QueueARN: "arn:aws:sqs:us-east-1:111122223333:q", Workgroup: "kt", Database: "keytrail",
+		DeadLetterQueues: []string{"https://sqs.us-east-1.amazonaws.com/111122223333/kt-dlq", "https://sqs.us-east-1.amazonaws.com/111122223333/kt-lake-dlq"}}
+	if !reflect.DeepEqual(dep, want) {
 		t.Errorf("got  %+v\nwant %+v", dep, want)
 	}
 }
