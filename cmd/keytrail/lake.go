@@ -52,6 +52,9 @@ func (a *app) readLake(ctx context.Context, uri, kmsKey string) (lake.Store, err
 	if err != nil {
 		return nil, err
 	}
+	if err := lake.CheckSchema(ctx, st); err != nil {
+		return nil, fmt.Errorf("lake %s: %w", uri, err)
+	}
 	days, err := lake.ListDays(ctx, st, lake.EventsPrefix)
 	if err != nil {
 		return nil, err
@@ -78,6 +81,13 @@ func localLake(dir string) error {
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("lake %s is not a folder", dir)
+	}
+	d, err := lake.NewDir(dir)
+	if err != nil {
+		return err
+	}
+	if err := lake.CheckSchema(context.Background(), d); err != nil {
+		return fmt.Errorf("lake %s: %w", dir, err)
 	}
 	return nil
 }
