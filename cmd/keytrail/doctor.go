@@ -4,7 +4,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -13,10 +18,12 @@ import (
 )
 
 const doctorLong = `Checks a keytrail deployment from the outside, one line per check with a
-fix for each failure: a trail delivers to the bucket, is logging, logs read
-and write management events and does not exclude KMS; new log files reach
-the queue; the lake received events today or yesterday; Athena can read the
-events table. With --stack, the rest comes from the stack's outputs; flags
+fix for each failure: AWS credentials first; a trail delivers to the bucket,
+is logging, logs read and write management events and does not exclude KMS;
+new log files reach the queue; the lake received events today or yesterday
+and its schema version; the dead-letter queues are empty; the functions had
+no errors in 24 hours; the Slack secret is not the placeholder (its value is
+never printed); Athena can read the events table and the views exist. With --stack, the rest comes from the stack's outputs; flags
 given as well override them. The exit status is 1 when a check fails.`
 
 func newDoctorCmd(a *app) *cobra.Command {
@@ -38,6 +45,13 @@ func newDoctorCmd(a *app) *cobra.Command {
 		if *stack == "" && (*lakeURI == "" || *trailBucket == "") {
 			return usagef("give --stack, or --lake and --trail-bucket")
 		}
+		var lakeBucket, lakePrefix string
+		if *lakeURI != "" {
+			var err error
+			if lakeBucket, lakePrefix, err = doctor.SplitS3(*lakeURI); err != nil {
+				return usagef("--lake: %v", err)
+			}
+		}
 		region, err := a.value(cmd, "region", "region")
 		if err != nil {
 			return err
@@ -55,6 +69,13 @@ func newDoctorCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		ath, s3c, sm := athena.NewFromConfig(cfg), s3.NewFromConfig(cfg, awsconf.S3Options(getenv)), secretsmanager.NewFromConfig(cfg)
+		d := &doctor.Doctor{Identity: sts.NewFromConfig(cfg), Queues: sqs.NewFromConfig(cfg), Secrets: sm, Tables: glue.NewFromConfig(cfg),
+			Metrics: cloudwatch.NewFromConfig(cfg), Get: s3c, Notifications: s3c, Objects: s3c, StartQuery: ath, GetQuery: ath}
+		if r := d.Credentials(ctx); !r.OK { // before any other call, whose error would be the SDK's
+			doctor.Print(env.stdout, []doctor.Result{r})
+			return exitCode(1)
+		}
 		var dep doctor.Deployment
 		if *stack != "" {
 			if dep, err = doctor.FromStack(ctx, cloudformation.NewFromConfig(cfg), *stack); err != nil {
@@ -64,9 +85,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 		set := map[string]bool{}
 		fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
 		if *lakeURI != "" {
-			if dep.LakeBucket, dep.LakePrefix, err = doctor.SplitS3(*lakeURI); err != nil {
-				return usagef("--lake: %v", err)
-			}
+			dep.LakeBucket, dep.LakePrefix = lakeBucket, lakePrefix
 		}
 		// Flags given override the stack's outputs.
 		for name, o := range map[string]struct{ dst, flag *string }{
@@ -85,9 +104,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 			dep.TrailPrefix = "AWSLogs/"
 		}
 		ct := cloudtrail.NewFromConfig(cfg)
-		s3c := s3.NewFromConfig(cfg, awsconf.S3Options(getenv))
-		ath := athena.NewFromConfig(cfg)
-		d := &doctor.Doctor{Trails: ct, Status: ct, Selectors: ct, Notifications: s3c, Objects: s3c, StartQuery: ath, GetQuery: ath}
+		d.Trails, d.Status, d.Selectors = ct, ct, ct
 		results, err := d.Run(ctx, dep)
 		failed := doctor.Print(env.stdout, results)
 		if err != nil {

@@ -83,6 +83,9 @@ type Deployment struct {
 	// (ingest's, the lake's), whose depth doctor checks and keytrail
 	// redrive empties.
 	DeadLetterQueues []string
+	Stack            string            // the stack's name, for the fixes' commands
+	SlackSecretARN   string            // the Slack secret, checked for a placeholder
+	Functions        map[string]string // function names by role (ingest, detect, …)
 }
 
 // Result is one check's outcome.
@@ -103,9 +106,16 @@ type Doctor struct {
 	Objects       ObjectLister
 	StartQuery    QueryStarter
 	GetQuery      QueryGetter
-	Now           func() time.Time // nil: time.Now
-	PollInterval  time.Duration    // between Athena status polls; 0: 1s
-	QueryTimeout  time.Duration    // 0: 2 minutes
+	// The operational checks' clients (ops.go).
+	Identity     IdentityGetter
+	Queues       QueueAttributesGetter
+	Secrets      SecretReader
+	Tables       TableGetter
+	Metrics      MetricStatisticsGetter
+	Get          ObjectGetter
+	Now          func() time.Time // nil: time.Now
+	PollInterval time.Duration    // between Athena status polls; 0: 1s
+	QueryTimeout time.Duration    // 0: 2 minutes
 }
 
 func (d *Doctor) now() time.Time {
@@ -115,14 +125,24 @@ func (d *Doctor) now() time.Time {
 	return time.Now()
 }
 
-// Run runs every check in order and returns their results. It returns an
-// error only when ctx ends.
+// Run runs every check in order and returns their results, credentials
+// first: without them it returns that result alone. It returns an error
+// only when ctx ends.
 func (d *Doctor) Run(ctx context.Context, dep Deployment) ([]Result, error) {
-	var out []Result
+	cred := d.Credentials(ctx)
+	if !cred.OK && !cred.Skip {
+		return []Result{cred}, ctx.Err()
+	}
+	out := []Result{cred}
 	out = append(out, d.checkTrail(ctx, dep)...)
 	out = append(out, d.checkNotification(ctx, dep))
 	out = append(out, d.checkLake(ctx, dep))
+	out = append(out, d.checkSchema(ctx, dep))
+	out = append(out, d.checkDeadLetters(ctx, dep))
+	out = append(out, d.checkFunctionErrors(ctx, dep))
+	out = append(out, d.checkSlackSecret(ctx, dep))
 	out = append(out, d.checkAthena(ctx, dep))
+	out = append(out, d.checkViews(ctx, dep))
 	return out, ctx.Err()
 }
 

@@ -37,6 +37,15 @@ func FromStack(ctx context.Context, c StackDescriber, name string) (Deployment, 
 		Workgroup:          o["Workgroup"],
 		Database:           o["GlueDatabase"],
 	}
+	dep.Stack, dep.SlackSecretARN = name, o["SlackSecretArn"]
+	for _, role := range []string{"ingest", "compact", "detect", "alert", "inventory"} {
+		if fn := o[strings.ToUpper(role[:1])+role[1:]+"Function"]; fn != "" {
+			if dep.Functions == nil {
+				dep.Functions = map[string]string{}
+			}
+			dep.Functions[role] = fn
+		}
+	}
 	for _, k := range []string{"DeadLetterQueueUrl", "LakeDeadLetterQueueUrl"} {
 		if o[k] != "" {
 			dep.DeadLetterQueues = append(dep.DeadLetterQueues, o[k])

@@ -23,6 +23,9 @@ func TestFromStack(t *testing.T) {
 <member><OutputKey>QueueArn</OutputKey><OutputValue>arn:aws:sqs:us-east-1:111122223333:q</OutputValue></member>
 <member><OutputKey>Workgroup</OutputKey><OutputValue>kt</OutputValue></member>
 <member><OutputKey>GlueDatabase</OutputKey><OutputValue>keytrail</OutputValue></member>
+<member><OutputKey>SlackSecretArn</OutputKey><OutputValue>arn:aws:secretsmanager:us-east-1:111122223333:secret:kt/slack-AbCdEf</OutputValue></member>
+<member><OutputKey>DetectFunction</OutputKey><OutputValue>kt-DetectFunction-1A2B</OutputValue></member>
+<member><OutputKey>AlertFunction</OutputKey><OutputValue>kt-AlertFunction-3C4D</OutputValue></member>
 <member><OutputKey>DeadLetterQueueUrl</OutputKey><OutputValue>https://sqs.us-east-1.amazonaws.com/111122223333/kt-dlq</OutputValue></member>
 <member><OutputKey>LakeDeadLetterQueueUrl</OutputKey><OutputValue>https://sqs.us-east-1.amazonaws.com/111122223333/kt-lake-dlq</OutputValue></member>
 </Outputs></member></Stacks></DescribeStacksResult></DescribeStacksResponse>`
@@ -43,7 +46,9 @@ func TestFromStack(t *testing.T) {
 	}
 	want := Deployment{TrailBucket: "trail-bucket", TrailPrefix: "AWSLogs/", LakeBucket: "lake-bucket", LakePrefix: "keytrail/",
 		NotificationSource: SourceS3ToSQS, QueueARN: "arn:aws:sqs:us-east-1:111122223333:q", Workgroup: "kt", Database: "keytrail",
-		DeadLetterQueues: []string{"https://sqs.us-east-1.amazonaws.com/111122223333/kt-dlq", "https://sqs.us-east-1.amazonaws.com/111122223333/kt-lake-dlq"}}
+		DeadLetterQueues: []string{"https://sqs.us-east-1.amazonaws.com/111122223333/kt-dlq", "https://sqs.us-east-1.amazonaws.com/111122223333/kt-lake-dlq"},
+		Stack:            "kt", SlackSecretARN: "arn:aws:secretsmanager:us-east-1:111122223333:secret:kt/slack-AbCdEf",
+		Functions: map[string]string{"detect": "kt-DetectFunction-1A2B", "alert": "kt-AlertFunction-3C4D"}}
 	if !reflect.DeepEqual(dep, want) {
 		t.Errorf("got  %+v\nwant %+v", dep, want)
 	}
