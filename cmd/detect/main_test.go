@@ -134,16 +134,7 @@ func TestInvokeParts(t *testing.T) {
 		ResourceARN: "arn:aws:kms:eu-central-1:111122223333:key/k1", ResourceARNs: []string{"arn:aws:kms:eu-central-1:111122223333:key/k1"},
 		ResourceAccount: "111122223333", RecipientAcct: "111122223333",
 	}}
-	var buf bytes.Buffer
-	if err := event.WriteParquet(&buf, rows); err != nil {
-		t.Fatal(err)
-	}
-	part := lake.EventKey("2025-03-22", "ct-1-p000")
-	if err := st.Put(ctx, part, &buf); err != nil {
-		t.Fatal(err)
-	}
-	body := `{"version":"0","source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"lake"},"object":{"key":"keytrail/` + part + `","size":1}}}`
-	payload, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", EventSource: "aws:sqs", Body: body}}})
+	part, payload := putPart(t, st, rows)
 	out, err := h.invoke(ctx, payload)
 	if err != nil {
 		t.Fatal(err)
@@ -182,4 +173,22 @@ func TestNewerLakeFailsColdStart(t *testing.T) {
 	if !errors.Is(err, lake.ErrSchemaNewer) || !strings.Contains(err.Error(), "upgrade keytrail") {
 		t.Errorf("newer lake: %v", err)
 	}
+}
+
+// putPart writes rows as the events part ct-1-p000 of their first row's
+// day and returns its key and the SQS batch that announces it (lake
+// bucket "lake", root "keytrail/").
+func putPart(t *testing.T, st detect.Store, rows []event.Event) (string, json.RawMessage) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := event.WriteParquet(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	part := lake.EventKey(lake.Day(rows[0].EventTime), "ct-1-p000")
+	if err := st.Put(context.Background(), part, &buf); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"version":"0","source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"lake"},"object":{"key":"keytrail/` + part + `","size":1}}}`
+	payload, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", EventSource: "aws:sqs", Body: body}}})
+	return part, payload
 }

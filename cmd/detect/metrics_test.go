@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/keytrail/keytrail/detect"
 	"github.com/keytrail/keytrail/internal/emf"
 	"github.com/keytrail/keytrail/internal/event"
@@ -69,16 +67,7 @@ func TestMetrics(t *testing.T) {
 					ResourceARN: key, ResourceARNs: []string{key}, ResourceAccount: "111122223333", RecipientAcct: "111122223333",
 				})
 			}
-			var buf bytes.Buffer
-			if err := event.WriteParquet(&buf, rows); err != nil {
-				t.Fatal(err)
-			}
-			part := lake.EventKey("2025-03-22", "ct-1-p000")
-			if err := st.Put(ctx, part, &buf); err != nil {
-				t.Fatal(err)
-			}
-			body := `{"version":"0","source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"lake"},"object":{"key":"keytrail/` + part + `","size":1}}}`
-			batch, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", EventSource: "aws:sqs", Body: body}}})
+			_, batch := putPart(t, st, rows)
 			tick := json.RawMessage(`{"id":"tick","detail-type":"Scheduled Event","source":"aws.events"}`)
 
 			steps := []struct {

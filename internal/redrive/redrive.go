@@ -19,6 +19,7 @@
 package redrive
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,8 +82,8 @@ const (
 // Redriver moves messages.
 type Redriver struct {
 	SQS API
-	// Sleep waits between polls of a move task; nil sleeps on a timer.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// PollInterval is the wait between polls of a move task (0 means 2s).
+	PollInterval time.Duration
 	// Visibility hides received messages this long while they move (0
 	// means 60s); a dry run releases them at once.
 	Visibility time.Duration
@@ -150,23 +151,11 @@ func (r *Redriver) moveTask(ctx context.Context, dlqARN, to string) (int, error)
 					strings.ToLower(aws.ToString(t.Status)), moved, aws.ToString(t.FailureReason))
 			}
 		}
-		if err := r.sleep(ctx, 2*time.Second); err != nil {
-			return 0, err
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(cmp.Or(r.PollInterval, 2*time.Second)):
 		}
-	}
-}
-
-func (r *Redriver) sleep(ctx context.Context, d time.Duration) error {
-	if r.Sleep != nil {
-		return r.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

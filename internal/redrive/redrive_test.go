@@ -22,7 +22,7 @@ func lake(t *testing.T) (*sqstest.Server, *redrive.Redriver, []string) {
 		s.DeadLetter("lake-dlq", "findings", `{"detail":{"object":{"key":"keytrail/findings/day=2026-03-01/b.parquet"}}}`),
 		s.DeadLetter("lake-dlq", "parts", "\x1b[31mred\x1b[0m and a newline\n"),
 	}
-	r := &redrive.Redriver{SQS: s.Client(), Sleep: func(context.Context, time.Duration) error { return nil }}
+	r := &redrive.Redriver{SQS: s.Client(), PollInterval: time.Millisecond}
 	return s, r, ids
 }
 
@@ -43,8 +43,9 @@ func TestMoveTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Method != redrive.MethodMoveTask || rep.Moved != 3 || rep.Depth != 3 || s.Calls("StartMessageMoveTask") != 1 {
-		t.Errorf("report %+v, %d move tasks", rep, s.Calls("StartMessageMoveTask"))
+	if rep.Method != redrive.MethodMoveTask || rep.Moved != 3 || rep.Depth != 3 || s.Calls("StartMessageMoveTask") != 1 ||
+		s.Calls("ListMessageMoveTasks") != 2 {
+		t.Errorf("report %+v, %d move tasks, %d polls (running, then completed)", rep, s.Calls("StartMessageMoveTask"), s.Calls("ListMessageMoveTasks"))
 	}
 	if n := len(s.Messages("lake-dlq")); n != 0 {
 		t.Errorf("%d messages left in the dead-letter queue", n)

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -325,8 +326,10 @@ func (s *Server) do(action string, in map[string]any) (any, *apiError) {
 		}
 		var res []map[string]any
 		for i := len(s.tasks) - 1; i >= 0; i-- {
-			if s.tasks[i]["SourceArn"] == str(in, "SourceArn") {
-				res = append(res, s.tasks[i])
+			if t := s.tasks[i]; t["SourceArn"] == str(in, "SourceArn") {
+				res = append(res, maps.Clone(t))
+				// Listed as running once, as a real task is at first.
+				t["Status"] = "COMPLETED"
 			}
 		}
 		return map[string]any{"Results": res}, nil
@@ -335,7 +338,8 @@ func (s *Server) do(action string, in map[string]any) (any, *apiError) {
 }
 
 // move runs a move task at once: each visible message goes to the
-// destination, or back to the queue it failed in.
+// destination, or back to the queue it failed in. The task is listed as
+// RUNNING once, then COMPLETED.
 func (s *Server) move(in map[string]any) (any, *apiError) {
 	dlq, err := s.byARN(str(in, "SourceArn"))
 	if err != nil {
@@ -351,7 +355,7 @@ func (s *Server) move(in map[string]any) (any, *apiError) {
 		}
 	}
 	s.seq++
-	task := map[string]any{"TaskHandle": fmt.Sprintf("task-%d", s.seq), "SourceArn": str(in, "SourceArn"), "Status": "COMPLETED"}
+	task := map[string]any{"TaskHandle": fmt.Sprintf("task-%d", s.seq), "SourceArn": str(in, "SourceArn"), "Status": "RUNNING"}
 	moved := 0
 	var keep []*Message
 	for _, m := range dlq.messages {
