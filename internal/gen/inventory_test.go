@@ -92,3 +92,41 @@ func TestInventory(t *testing.T) {
 		}
 	}
 }
+
+// Any organization size gives an inventory whose rows all belong to it:
+// one account (prod is staging and security), two, eight.
+func TestInventorySizes(t *testing.T) {
+	for _, n := range []int{1, 2, 8} {
+		s, err := Inventory(Config{Seed: 5, Accounts: n, Regions: []string{"eu-west-1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := map[string]bool{}
+		for _, a := range s.Accounts {
+			in[a] = true
+		}
+		if len(s.Accounts) != n || len(s.Coverage) != 4*n {
+			t.Errorf("%d accounts: %v, %d coverage rows", n, s.Accounts, len(s.Coverage))
+		}
+		arns := map[string]bool{}
+		for _, r := range s.Secrets {
+			arns[r.ARN] = in[r.Account]
+		}
+		for _, r := range s.Keys {
+			arns[r.ARN] = in[r.Account]
+		}
+		for _, p := range s.Principals {
+			if !in[p.Account] {
+				t.Errorf("%d accounts: principal %s outside them", n, p.ARN)
+			}
+		}
+		for _, p := range s.Permissions {
+			if !arns[p.ResourceARN] {
+				t.Errorf("%d accounts: permission on %s, not a resource of the inventory", n, p.ResourceARN)
+			}
+		}
+		if len(s.Permissions) == 0 {
+			t.Errorf("%d accounts: nobody may do anything", n)
+		}
+	}
+}
