@@ -224,7 +224,6 @@ func (b *inventoryBuilder) owner(name string) string {
 func (b *inventoryBuilder) secrets() {
 	pop := b.pop
 	lastDay := b.daysBefore(0)
-	created := func(n int) *time.Time { return b.daysBefore(n) }
 	add := func(s *secret, row inventory.Secret) {
 		env, _, _ := strings.Cut(s.name, "/")
 		row.CollectedAt, row.Account, row.Region = b.at, s.account, s.region
@@ -235,7 +234,7 @@ func (b *inventoryBuilder) secrets() {
 			row.LastAccessed = lastDay
 		}
 		if row.Created == nil {
-			row.Created = created(400)
+			row.Created = b.daysBefore(400)
 		}
 		row.LastChanged = cmp.Or(row.LastChanged, row.Created)
 		b.snap.Secrets = append(b.snap.Secrets, row)
@@ -364,7 +363,8 @@ func (b *inventoryBuilder) keys() {
 		case k == pop.batchKey:
 			// Planted: a customer managed symmetric key without rotation, and
 			// a grant its grantee never uses.
-			row.Description, row.RotationEnabled, row.RotationDays, row.NextRotation = "encrypts the nightly exports", &[]bool{false}[0], nil, nil
+			off := false
+			row.Description, row.RotationEnabled, row.RotationDays, row.NextRotation = "encrypts the nightly exports", &off, nil, nil
 			grants = append(grants, grant{ID: stableString(hexDigits, 64, b.g.cfg.Seed, "grant", "batch-exports"), Name: "reporting-reads-exports",
 				Grantee: b.app("reporting", pop.prod).p.ARN(), Issuing: k.account, Operations: []string{"Decrypt", "DescribeKey"}})
 		case k == pop.legacyKey:
