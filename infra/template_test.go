@@ -63,7 +63,18 @@ func TestParse(t *testing.T) {
 // Every Ref, GetAtt, Sub variable, Condition and DependsOn names something
 // that exists: a parameter, a resource, a pseudo parameter or a condition.
 func TestReferencesResolve(t *testing.T) {
-	tmpl := loadTemplate(t)
+	for _, path := range []string{templatePath, logArchivePath} {
+		t.Run(path, func(t *testing.T) {
+			tmpl, err := ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReferences(t, tmpl)
+		})
+	}
+}
+
+func checkReferences(t *testing.T, tmpl map[string]any) {
 	params, resources, conds := mapOf(tmpl["Parameters"]), mapOf(tmpl["Resources"]), mapOf(tmpl["Conditions"])
 	isName := func(n string) bool {
 		_, p := params[n]
