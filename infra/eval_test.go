@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"regexp"
@@ -256,6 +257,8 @@ func (r *renderer) intrinsic(fn string, arg any) (any, error) {
 	}
 	args, _ = ev.([]any)
 	switch fn {
+	case "Fn::Base64":
+		return base64.StdEncoding.EncodeToString([]byte(fmt.Sprint(ev))), nil
 	case "Fn::Equals":
 		if len(args) != 2 {
 			return nil, fmt.Errorf("Fn::Equals wants 2 arguments")
