@@ -2,9 +2,7 @@ package review
 
 import (
 	"bytes"
-	_ "embed"
 	"fmt"
-	"html/template"
 	"io"
 	"os"
 	"path/filepath"
@@ -127,61 +125,4 @@ func mdText(s string) string {
 		}
 	}
 	return b.String()
-}
-
-//go:embed review.html.tmpl
-var htmlSource string
-
-// page is the HTML report. CloudTrail text goes through "visible" (hidden
-// runes spelled out) and then html/template's escaping.
-var page = template.Must(template.New("review").Funcs(template.FuncMap{
-	"date":    func(t time.Time) string { return t.Format(time.DateOnly) },
-	"visible": visible.String,
-	"join":    strings.Join,
-}).Parse(htmlSource))
-
-// chart is an SVG horizontal bar chart, laid out here so the template only
-// places numbers.
-type chart struct {
-	Title  string
-	Width  int
-	Height int
-	Bars   []chartBar
-}
-
-type chartBar struct {
-	Label       string
-	Value       int64
-	Y, W, TextY int
-}
-
-const (
-	barHeight = 18
-	barGap    = 6
-	labelW    = 420
-	plotW     = 300
-)
-
-func newChart(title string, bars []Bar) chart {
-	c := chart{Title: title, Width: labelW + plotW + 80, Height: len(bars)*(barHeight+barGap) + barGap}
-	var maxV int64 = 1
-	for _, b := range bars {
-		maxV = max(maxV, b.Value)
-	}
-	for i, b := range bars {
-		y := barGap + i*(barHeight+barGap)
-		c.Bars = append(c.Bars, chartBar{Label: b.Label, Value: b.Value, Y: y, W: int(int64(plotW) * b.Value / maxV), TextY: y + barHeight - 5})
-	}
-	return c
-}
-
-// HTML writes the report as one self-contained page: inline CSS and SVG,
-// no scripts, no external resources; html/template escapes every value.
-func (rep *Report) HTML(w io.Writer) error {
-	return page.Execute(w, struct {
-		*Report
-		Charts  []chart
-		LabelW  int
-		Partial string
-	}{rep, []chart{newChart("Data calls per week (weeks start Monday)", rep.Weekly), newChart("Busiest principals", rep.Top)}, labelW, partialAdvice})
 }
