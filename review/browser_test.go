@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/keytrail/keytrail/internal/visible"
@@ -42,7 +43,37 @@ func chromium(t *testing.T) string {
 type layout struct {
 	Problems []string
 	Counts   struct{ Cells, Labels, Words, Numbers int }
+	Charts   []struct{ Ticks, AxisTitles []string }
 	SVGTexts []string
+}
+
+// check reports what the layout script found wrong, and fails if it
+// looked at too little to mean anything.
+func (got layout) check(t *testing.T, rep *Report) {
+	t.Helper()
+	for _, p := range got.Problems {
+		t.Error(p)
+	}
+	// The checks looked at the page: every table's cells, the charts'
+	// labels, and the period's numbers.
+	if got.Counts.Cells < 50 || got.Counts.Labels < 2*len(rep.Top) || got.Counts.Words < 200 || got.Counts.Numbers < 20 {
+		t.Errorf("checked too little: %+v", got.Counts)
+	}
+	// Every chart label is drawn whole, as text, and each chart has a
+	// value axis with ticks from 0, and both axes' titles.
+	for _, b := range slices.Concat(rep.Weekly, rep.Top) {
+		if !slices.Contains(got.SVGTexts, visible.String(b.Label)) {
+			t.Errorf("no chart text reads %q in %q", b.Label, got.SVGTexts)
+		}
+	}
+	if len(got.Charts) != 2 {
+		t.Fatalf("%d charts, want 2", len(got.Charts))
+	}
+	for i, c := range got.Charts {
+		if len(c.Ticks) < 3 || c.Ticks[0] != "0" || len(c.AxisTitles) != 2 || slices.Contains(c.AxisTitles, "") {
+			t.Errorf("chart %d: ticks %q, axis titles %q", i, c.Ticks, c.AxisTitles)
+		}
+	}
 }
 
 // TestPageInBrowser opens the review of the scenario's quarter in headless
@@ -89,29 +120,25 @@ func TestPageInBrowser(t *testing.T) {
 	defer cancelTab()
 	url := "file://" + filepath.ToSlash(filepath.Join(dir, "review.html"))
 
+	// open shows the page at a width, for a media type ("" for screen),
+	// and runs the layout checks.
+	open := func(t *testing.T, width, height int64, media string) {
+		t.Helper()
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media}); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height), chromedp.Navigate(url)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[layout](string(script)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.check(t, rep)
+	}
 	for _, w := range []struct{ width, height int64 }{{1366, 768}, {1280, 800}} {
 		t.Run(fmt.Sprintf("%dx%d", w.width, w.height), func(t *testing.T) {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.width, w.height), chromedp.Navigate(url)); err != nil {
-				t.Fatal(err)
-			}
-			got, err := chromedp.Run(ctx, chromedp.Evaluate[layout](string(script)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range got.Problems {
-				t.Error(p)
-			}
-			// The checks looked at the page: every table's cells, the
-			// charts' labels, and the period's numbers.
-			if got.Counts.Cells < 50 || got.Counts.Labels < 2*len(rep.Top) || got.Counts.Words < 200 || got.Counts.Numbers < 20 {
-				t.Errorf("checked too little: %+v", got.Counts)
-			}
-			// Every chart label is drawn whole, as text.
-			for _, b := range slices.Concat(rep.Weekly, rep.Top) {
-				if !slices.Contains(got.SVGTexts, visible.String(b.Label)) {
-					t.Errorf("no chart text reads %q in %q", b.Label, got.SVGTexts)
-				}
-			}
+			open(t, w.width, w.height, "")
 			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 			if err != nil {
 				t.Fatal(err)
@@ -123,6 +150,9 @@ func TestPageInBrowser(t *testing.T) {
 			t.Logf("screenshot: %s (%d bytes)", name, len(shot))
 		})
 	}
+	// The same checks on the print layout, at the width of landscape A4
+	// within the page's margins (297 mm less 2 x 12 mm, at 96 px an inch).
+	t.Run("print", func(t *testing.T) { open(t, 1031, 700, "print") })
 
 	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPreferCSSPageSize()))
 	if err != nil {

@@ -90,7 +90,14 @@ func (rep *Report) Markdown(w io.Writer) error {
 			continue
 		}
 		b.WriteString("| " + strings.Join(s.Columns, " | ") + " |\n|")
-		b.WriteString(strings.Repeat("---|", len(s.Columns)) + "\n")
+		for i, c := range s.Columns {
+			if columnKind(c, s.Rows, i) == "num" {
+				b.WriteString("---:|") // quantities right-aligned, as on the page
+			} else {
+				b.WriteString("---|")
+			}
+		}
+		b.WriteString("\n")
 		for _, row := range s.Rows {
 			cells := make([]string, len(row))
 			for i, c := range row {
@@ -99,10 +106,17 @@ func (rep *Report) Markdown(w io.Writer) error {
 			b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 		}
 	}
-	b.WriteString("\n## Sign-off\n\nReviewed by: ____________________  Date: __________  Decision: ____________________\n")
+	b.WriteString("\n## Sign-off\n\n" + signoffAbout + "\n\n| Section | Decision | Notes or ticket |\n|---|---|---|\n")
+	for _, s := range rep.Sections {
+		fmt.Fprintf(&b, "| %s | [ ] accepted [ ] action required |  |\n", s.Title)
+	}
+	b.WriteString("\nReviewer (name): ____________________  Role: ____________________\n\nDate: __________  Signature: ____________________\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// signoffAbout opens the sign-off block of both outputs.
+const signoffAbout = "The reviewer records a decision for each section: accepted as it stands, or action required (with the ticket that tracks it)."
 
 // partialAdvice follows the days a partly covered report is missing.
 const partialAdvice = "A day without events is a gap in ingestion or a day on which nobody touched a secret or key: find out which before signing off. Every section below covers only the days with events."

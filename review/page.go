@@ -55,10 +55,11 @@ func (rep *Report) HTML(w io.Writer) error {
 		Views   []sectionView
 		Charts  []chart
 		Partial string
+		Signoff string
 	}{rep, views, []chart{
 		newChart("Data calls per week", "Week starting (Monday)", "Data calls", rep.Weekly),
 		newChart("Busiest principals", "Principal", "Data calls, all secrets and keys", rep.Top),
-	}, partialAdvice})
+	}, partialAdvice, signoffAbout})
 }
 
 // sectionView is a section as the page shows it.

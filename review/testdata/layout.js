@@ -87,5 +87,9 @@
       problems.push(`number "${text}" takes ${lines(range)} lines`);
     }
   }
-  return { problems, counts, svgTexts: [...document.querySelectorAll("svg text")].map((t) => t.textContent) };
+  const charts = [...document.querySelectorAll("svg")].map((svg) => ({
+    ticks: [...svg.querySelectorAll("text.tick")].map((t) => t.textContent),
+    axisTitles: [...svg.querySelectorAll("text.axis-title")].map((t) => t.textContent),
+  }));
+  return { problems, counts, charts, svgTexts: [...document.querySelectorAll("svg text")].map((t) => t.textContent) };
 })()
