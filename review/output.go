@@ -106,7 +106,8 @@ func (rep *Report) Markdown(w io.Writer) error {
 			b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 		}
 	}
-	b.WriteString("\n## Sign-off\n\n" + signoffAbout + "\n\n| Section | Decision | Notes or ticket |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "\n## Sign-off\n\nAccess review of secrets and keys, %s (%s to %s, UTC). %s\n\n| Section | Decision | Notes or ticket |\n|---|---|---|\n",
+		mdText(rep.Period.Label), rep.Period.From.Format(time.DateOnly), rep.Period.Last().Format(time.DateOnly), signoffAbout)
 	for _, s := range rep.Sections {
 		fmt.Fprintf(&b, "| %s | [ ] accepted [ ] action required |  |\n", s.Title)
 	}

@@ -228,7 +228,8 @@ type chart struct {
 }
 
 type chartBar struct {
-	Label       string
+	Label       string // in full, hidden runes spelled out
+	Shown       string // as drawn: Label, or its middle elided beyond maxLabel runes
 	Value       int64
 	Y, W, TextY int
 }
@@ -258,7 +259,7 @@ func newChart(title, yTitle, xTitle string, bars []Bar) chart {
 	labelW := textW(yTitle)
 	for _, b := range bars {
 		maxV = max(maxV, b.Value)
-		labelW = max(labelW, textW(visible.String(b.Label)))
+		labelW = max(labelW, textW(elide(visible.String(b.Label))))
 	}
 	step, top := ticks(maxV)
 	c.LabelX = chartPad + labelW
@@ -268,7 +269,8 @@ func newChart(title, yTitle, xTitle string, bars []Bar) chart {
 	for i, b := range bars {
 		y := y0 + i*(barHeight+barGap)
 		w := int(int64(plotW) * max(b.Value, 0) / top)
-		c.Bars = append(c.Bars, chartBar{Label: b.Label, Value: b.Value, Y: y, W: w, TextY: y + barHeight - 5})
+		label := visible.String(b.Label)
+		c.Bars = append(c.Bars, chartBar{Label: label, Shown: elide(label), Value: b.Value, Y: y, W: w, TextY: y + barHeight - 5})
 	}
 	c.AxisY = y0 + len(bars)*(barHeight+barGap) - barGap/2
 	for v := int64(0); v <= top; v += step {
@@ -282,6 +284,23 @@ func newChart(title, yTitle, xTitle string, bars []Bar) chart {
 	c.Width = c.PlotX + plotW + right + chartPad
 	c.Height = c.XTitleY + 4 + chartPad // room for descenders
 	return c
+}
+
+// maxLabel is the longest chart label drawn whole, in runes: the longest
+// principal ARNs of real organizations (an IAM Identity Center role with
+// its hash and an e-mail as session name) are about 110. A longer one,
+// which would shrink the whole chart to fit the page, is drawn with its
+// middle elided (the account and the session name stay), and its full
+// text is the label's tooltip.
+const maxLabel = 120
+
+func elide(s string) string {
+	r := []rune(s)
+	if len(r) <= maxLabel {
+		return s
+	}
+	head := maxLabel * 3 / 5
+	return string(r[:head]) + "…" + string(r[len(r)-(maxLabel-head-1):])
 }
 
 // ticks returns the step of the value axis (1, 2 or 5 times a power of

@@ -143,6 +143,17 @@ func TestChartLayout(t *testing.T) {
 	if c.Height < c.XTitleY || c.AxisY <= c.Bars[2].Y+barHeight {
 		t.Errorf("height %d, axis %d, x title at %d", c.Height, c.AxisY, c.XTitleY)
 	}
+	// A label beyond maxLabel runes keeps its start and end; the label
+	// column is sized for what is drawn.
+	huge := "arn:aws:sts::123456789012:assumed-role/" + strings.Repeat("x", 300) + "/jane.doe@example.com"
+	h := newChart("T", "Principal", "Data calls", []Bar{{huge, 1}})
+	if s := h.Bars[0].Shown; len([]rune(s)) != maxLabel || !strings.HasPrefix(s, "arn:aws:sts::123456789012:") || !strings.HasSuffix(s, "/jane.doe@example.com") ||
+		h.Bars[0].Label != huge || h.LabelX-chartPad != textW(s) {
+		t.Errorf("huge label shown as %q (%d runes) in %d px", s, len([]rune(s)), h.LabelX-chartPad)
+	}
+	if c.Bars[1].Shown != long {
+		t.Errorf("label of %d runes elided: %q", len(long), c.Bars[1].Shown)
+	}
 	// The hidden rune is measured as it is drawn, spelled out.
 	if w := textW(visible.String("b\u200b")); c.LabelX-chartPad < w {
 		t.Errorf("label column %d px, spelled label %d px", c.LabelX-chartPad, w)
