@@ -106,14 +106,25 @@ func (rep *Report) Markdown(w io.Writer) error {
 			b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 		}
 	}
-	fmt.Fprintf(&b, "\n## Sign-off\n\nAccess review of secrets and keys, %s (%s to %s, UTC). %s\n\n| Section | Decision | Notes or ticket |\n|---|---|---|\n",
-		mdText(rep.Period.Label), rep.Period.From.Format(time.DateOnly), rep.Period.Last().Format(time.DateOnly), signoffAbout)
+	fmt.Fprintf(&b, "\n## Sign-off\n\nAccess review of secrets and keys, %s. %s\n\n| Section | Decision | Notes or ticket |\n|---|---|---|\n",
+		mdText(periodText(rep.Period)), signoffAbout)
 	for _, s := range rep.Sections {
 		fmt.Fprintf(&b, "| %s | [ ] accepted [ ] action required |  |\n", s.Title)
 	}
 	b.WriteString("\nReviewer (name): ____________________  Role: ____________________\n\nDate: __________  Signature: ____________________\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// periodText names the period for the sign-off, which may be printed on
+// a page of its own: its label, and its days where the label does not
+// spell them out.
+func periodText(p Period) string {
+	days := p.From.Format(time.DateOnly) + " to " + p.Last().Format(time.DateOnly)
+	if p.Label == days {
+		return days + " (UTC)"
+	}
+	return p.Label + " (" + days + ", UTC)"
 }
 
 // signoffAbout opens the sign-off block of both outputs.

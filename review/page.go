@@ -40,7 +40,8 @@ var page = template.Must(template.New("review").Funcs(template.FuncMap{
 		}
 		return sum
 	},
-	"half": func(n int) int { return n / 2 },
+	"half":       func(n int) int { return n / 2 },
+	"periodText": periodText,
 }).Parse(htmlSource))
 
 // HTML writes the report as one self-contained page: inline CSS and SVG,

@@ -159,3 +159,13 @@ func TestChartLayout(t *testing.T) {
 		t.Errorf("label column %d px, spelled label %d px", c.LabelX-chartPad, w)
 	}
 }
+
+func TestPeriodText(t *testing.T) {
+	q, _ := Quarter("2026-Q3")
+	r, _ := Range("2026-06-01", "2026-06-21")
+	for p, want := range map[Period]string{q: "2026-Q3 (2026-07-01 to 2026-09-30, UTC)", r: "2026-06-01 to 2026-06-21 (UTC)"} {
+		if got := periodText(p); got != want {
+			t.Errorf("periodText(%s) = %q, want %q", p.Label, got, want)
+		}
+	}
+}

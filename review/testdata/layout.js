@@ -77,14 +77,24 @@
       }
     }
   }
-  // Cells holding a number (or a timestamp) are a single line.
+  // A number, a date or a time is never broken, not even at its own
+  // punctuation (the check above sees "2026" and "07" of "2026-07-02" as
+  // two words). A timestamp may wrap between its date and its time.
   for (const cell of document.querySelectorAll("td")) {
     const text = cell.textContent.trim();
     if (!/^[-+]?[\d][\d.,:\s-]*$/.test(text)) continue;
-    counts.numbers++;
-    range.selectNodeContents(cell);
-    if (lines(range) > 1) {
-      problems.push(`number "${text}" takes ${lines(range)} lines`);
+    const node = cell.firstChild;
+    if (cell.childNodes.length !== 1 || node.nodeType !== Node.TEXT_NODE) {
+      problems.push(`number "${text}" is not a single text node`);
+      continue;
+    }
+    for (const m of node.data.matchAll(/\S+/g)) {
+      counts.numbers++;
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      if (lines(range) > 1) {
+        problems.push(`number "${m[0]}" of "${text}" broken across ${lines(range)} lines`);
+      }
     }
   }
   const charts = [...document.querySelectorAll("svg")].map((svg) => ({
