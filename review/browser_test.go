@@ -48,30 +48,37 @@ type layout struct {
 }
 
 // check reports what the layout script found wrong, and fails if it
-// looked at too little to mean anything.
+// looked at too little to mean anything. With rep, it also checks that
+// the charts draw rep's labels whole.
 func (got layout) check(t *testing.T, rep *Report) {
 	t.Helper()
 	for _, p := range got.Problems {
 		t.Error(p)
+	}
+	// Each chart has a value axis with ticks from 0, and both axes' titles.
+	if len(got.Charts) != 2 {
+		t.Errorf("%d charts, want 2", len(got.Charts))
+	}
+	for i, c := range got.Charts {
+		if len(c.Ticks) < 2 || c.Ticks[0] != "0" || len(c.AxisTitles) != 2 || slices.Contains(c.AxisTitles, "") {
+			t.Errorf("chart %d: ticks %q, axis titles %q", i, c.Ticks, c.AxisTitles)
+		}
+	}
+	if rep == nil {
+		if got.Counts.Cells == 0 || got.Counts.Words == 0 {
+			t.Errorf("checked too little: %+v", got.Counts)
+		}
+		return
 	}
 	// The checks looked at the page: every table's cells, the charts'
 	// labels, and the period's numbers.
 	if got.Counts.Cells < 50 || got.Counts.Labels < 2*len(rep.Top) || got.Counts.Words < 200 || got.Counts.Numbers < 20 {
 		t.Errorf("checked too little: %+v", got.Counts)
 	}
-	// Every chart label is drawn whole, as text, and each chart has a
-	// value axis with ticks from 0, and both axes' titles.
+	// Every chart label is drawn whole, as text.
 	for _, b := range slices.Concat(rep.Weekly, rep.Top) {
 		if !slices.Contains(got.SVGTexts, visible.String(b.Label)) {
 			t.Errorf("no chart text reads %q in %q", b.Label, got.SVGTexts)
-		}
-	}
-	if len(got.Charts) != 2 {
-		t.Fatalf("%d charts, want 2", len(got.Charts))
-	}
-	for i, c := range got.Charts {
-		if len(c.Ticks) < 3 || c.Ticks[0] != "0" || len(c.AxisTitles) != 2 || slices.Contains(c.AxisTitles, "") {
-			t.Errorf("chart %d: ticks %q, axis titles %q", i, c.Ticks, c.AxisTitles)
 		}
 	}
 }
@@ -79,11 +86,12 @@ func (got layout) check(t *testing.T, rep *Report) {
 // TestPageInBrowser opens the review of the scenario's quarter in headless
 // Chromium at two laptop widths and checks what a reader would see: no
 // sideways scrolling, no cell or chart text outside its box, no word or
-// number broken across lines, every chart label whole. It saves a
-// full-page screenshot of each width and the page printed to PDF
-// (KEYTRAIL_BROWSER_OUT names a folder to keep them in).
+// number broken across lines, every chart label whole; then the same in
+// the print layout. It saves a full-page screenshot of each width and the
+// page printed to PDF (KEYTRAIL_BROWSER_OUT names a folder to keep them
+// in).
 func TestPageInBrowser(t *testing.T) {
-	exe := chromium(t)
+	b := newBrowser(t)
 	_, db, objs := scenarioLake(t)
 	p, err := Quarter("2026-Q3")
 	if err != nil {
@@ -103,43 +111,80 @@ func TestPageInBrowser(t *testing.T) {
 	if _, err := Write(dir, rep); err != nil {
 		t.Fatal(err)
 	}
+	b.checkPage(t, filepath.Join(dir, "review.html"), dir, rep)
+}
+
+// TestGivenPageInBrowser runs the same checks on the review page that
+// KEYTRAIL_REVIEW_PAGE names, such as the demo's
+// (demo-output/review/review.html): real data, more rows and longer
+// names than the scenario's. Its screenshots and PDF go beside it.
+func TestGivenPageInBrowser(t *testing.T) {
+	page := os.Getenv("KEYTRAIL_REVIEW_PAGE")
+	if page == "" {
+		t.Skip("KEYTRAIL_REVIEW_PAGE not set: no other review page to check")
+	}
+	page, err := filepath.Abs(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(page); err != nil {
+		t.Fatal(err)
+	}
+	newBrowser(t).checkPage(t, page, filepath.Dir(page), nil)
+}
+
+// browser is a headless Chromium tab and the layout script.
+type browser struct {
+	ctx    context.Context
+	script string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	exe := chromium(t)
 	script, err := os.ReadFile("testdata/layout.js")
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]), chromedp.ExecPath(exe))
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run its sandbox as root
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancelTab := chromedp.NewContext(ctx)
-	defer cancelTab()
-	url := "file://" + filepath.ToSlash(filepath.Join(dir, "review.html"))
+	t.Cleanup(cancelTab)
+	return &browser{ctx: ctx, script: string(script)}
+}
 
-	// open shows the page at a width, for a media type ("" for screen),
-	// and runs the layout checks.
-	open := func(t *testing.T, width, height int64, media string) {
-		t.Helper()
-		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media}); err != nil {
-			t.Fatal(err)
-		}
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height), chromedp.Navigate(url)); err != nil {
-			t.Fatal(err)
-		}
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[layout](string(script)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got.check(t, rep)
+// layout shows the page at a width, for a media type ("" for screen),
+// and runs the layout script on it.
+func (b *browser) layout(t *testing.T, url string, width, height int64, media string) layout {
+	t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media}); err != nil {
+		t.Fatal(err)
 	}
+	if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(width, height), chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[layout](b.script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// checkPage checks the page at 1366 and 1280 px and in the print layout,
+// saves a screenshot of each width into dir, and prints the page to PDF
+// there.
+func (b *browser) checkPage(t *testing.T, page, dir string, rep *Report) {
+	url := "file://" + filepath.ToSlash(page)
 	for _, w := range []struct{ width, height int64 }{{1366, 768}, {1280, 800}} {
 		t.Run(fmt.Sprintf("%dx%d", w.width, w.height), func(t *testing.T) {
-			open(t, w.width, w.height, "")
-			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			b.layout(t, url, w.width, w.height, "").check(t, rep)
+			shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,9 +197,9 @@ func TestPageInBrowser(t *testing.T) {
 	}
 	// The same checks on the print layout, at the width of landscape A4
 	// within the page's margins (297 mm less 2 x 12 mm, at 96 px an inch).
-	t.Run("print", func(t *testing.T) { open(t, 1031, 700, "print") })
+	t.Run("print", func(t *testing.T) { b.layout(t, url, 1031, 700, "print").check(t, rep) })
 
-	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPreferCSSPageSize()))
+	pdf, err := chromedp.Run(b.ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPreferCSSPageSize()))
 	if err != nil {
 		t.Fatal(err)
 	}
