@@ -9,6 +9,14 @@
   const short = (s) => (s.length > 60 ? s.slice(0, 57) + "..." : s).replace(/\s+/g, " ");
   const inside = (r, c) => r.left >= c.left - tol && r.right <= c.right + tol && r.top >= c.top - tol && r.bottom <= c.bottom + tol;
 
+  // 0. The page is self-contained: nothing refers to another resource
+  // (links within the page only, no src at all).
+  for (const el of document.querySelectorAll("[src], [href], [srcset], [data]")) {
+    const ref = el.getAttribute("href");
+    if (el.tagName === "A" && ref !== null && ref.startsWith("#") && el.attributes.length === 1) continue;
+    problems.push(`page refers to another resource: <${el.tagName.toLowerCase()} ${[...el.attributes].map((a) => a.name + '="' + a.value + '"').join(" ")}>`);
+  }
+
   // 1. No horizontal overflow of the page.
   const de = document.documentElement;
   if (de.scrollWidth > de.clientWidth) {
