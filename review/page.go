@@ -74,7 +74,7 @@ type sectionView struct {
 
 type colView struct {
 	Label string // the CSV column name, with spaces for underscores so headers wrap between words
-	Class string // "num", "time" or ""
+	Class string // "num", "fixed" or ""
 }
 
 // longSection is the number of rows from which a printed section starts
@@ -108,8 +108,10 @@ var (
 )
 
 // columnKind is "num" for a column of quantities (every value a number,
-// and the column not an identifier such as an account ID), "time" for a
-// column of dates and timestamps, and "" for text.
+// and the column not an identifier such as an account ID), "fixed" for a
+// column of dates, timestamps or identifiers made of digits (shown as
+// they are, without break opportunities; a timestamp may wrap at its
+// space only), and "" for text.
 func columnKind(name string, rows [][]string, i int) string {
 	isNum, isTime, seen := true, true, false
 	for _, row := range rows {
@@ -126,17 +128,17 @@ func columnKind(name string, rows [][]string, i int) string {
 	case isNum && !strings.HasSuffix(name, "_id") && name != "id":
 		return "num"
 	case isNum, isTime:
-		return "time" // on one line, like a timestamp: identifiers made of digits are not split either
+		return "fixed"
 	}
 	return ""
 }
 
-// cell renders one value. Numbers and timestamps are kept on one line by
-// the stylesheet; text has its hidden runes spelled out, and long tokens
-// (ARNs, session names) get a <wbr> after each separator so that they
-// wrap there and nowhere else; an ARN is shown as its resource's name
-// first, then in full. Every piece is HTML-escaped here: the value comes
-// from CloudTrail.
+// cell renders one value. Numbers (right-aligned and kept on one line
+// by the stylesheet) and fixed values are shown as they are. Text has its
+// hidden runes spelled out, and its long tokens (ARNs, session names) get
+// a <wbr> after each separator so that they wrap there and nowhere else;
+// an ARN is shown as its resource's name first, then in full. Every piece
+// is HTML-escaped here: the value comes from CloudTrail.
 func cell(kind, v string) template.HTML {
 	if kind != "" {
 		return template.HTML(template.HTMLEscapeString(visible.String(v)))

@@ -40,7 +40,7 @@ func TestCellIsEscaped(t *testing.T) {
 		"1 <b>2</b>",
 		strings.Repeat("<&>'\"", 30),
 	} {
-		for _, kind := range []string{"", "num", "time"} {
+		for _, kind := range []string{"", "num", "fixed"} {
 			got := string(cell(kind, v))
 			text := got
 			for _, tag := range []string{`<span class="name">`, `<span class="arn">`, `</span>`, `<wbr>`} {
@@ -91,9 +91,9 @@ func TestColumnKind(t *testing.T) {
 	}{
 		{"calls", []string{"3", "10", "0"}, "num"},
 		{"cost_usd", []string{"0.40", "", "12.00"}, "num"},
-		{"principal_account_id", []string{"111111111111", "222222222222"}, "time"},
-		{"first_use", []string{"2026-07-02 10:00:00.000", ""}, "time"},
-		{"day", []string{"2026-07-02"}, "time"},
+		{"principal_account_id", []string{"111111111111", "222222222222"}, "fixed"},
+		{"first_use", []string{"2026-07-02 10:00:00.000", ""}, "fixed"},
+		{"day", []string{"2026-07-02"}, "fixed"},
 		{"source_ip", []string{"198.51.100.7"}, ""},
 		{"calls", []string{"3", "many"}, ""},
 		{"last_use", []string{"", ""}, ""},
