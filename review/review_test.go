@@ -126,7 +126,7 @@ func TestReportQ3(t *testing.T) {
 	rep := buildQ3(t)
 	const (
 		S1, S2, K1, K2 = testlake.S1, testlake.S2, testlake.K1, testlake.K2
-		alice, app     = testlake.Alice, testlake.AppSession
+		alice, app     = testlake.Alice, testlake.AppRole
 		mallory, etl   = testlake.Mallory, testlake.ETL
 		hostile        = testlake.Hostile
 	)
