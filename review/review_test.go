@@ -126,7 +126,7 @@ func TestReportQ3(t *testing.T) {
 	rep := buildQ3(t)
 	const (
 		S1, S2, K1, K2 = testlake.S1, testlake.S2, testlake.K1, testlake.K2
-		alice, app     = testlake.Alice, testlake.AppSession
+		alice, app     = testlake.Alice, testlake.AppRole
 		mallory, etl   = testlake.Mallory, testlake.ETL
 		hostile        = testlake.Hostile
 	)
@@ -259,6 +259,16 @@ func TestHostileTextIsInert(t *testing.T) {
 	}
 	if strings.Contains(html.String(), "<script>") || !strings.Contains(html.String(), "&lt;script&gt;") {
 		t.Errorf("HTML not escaped")
+	}
+	// An ARN-shaped value goes through the page's own rendering (name
+	// first, <wbr> at separators): escaped all the same.
+	rep.Sections[0].Rows = [][]string{{"arn:aws:iam::111111111111:user/" + evil, "1"}}
+	html.Reset()
+	if err := rep.HTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html.String(), "<script>") || strings.Count(html.String(), "&lt;script&gt;") < 4 { // chart text and title, name, ARN
+		t.Errorf("HTML of an ARN cell not escaped")
 	}
 	line := strings.Split(md.String(), "\n")
 	row := ""

@@ -193,7 +193,8 @@ func (d *Doctor) checkViews(ctx context.Context, dep Deployment) Result {
 		return r
 	}
 	r.Detail = "missing in " + dep.Database + ": " + strings.Join(missing, ", ")
-	r.Fix = "run queries/ddl/" + missing[0] + ".sql (and each other missing view's) in Athena on database " + dep.Database + " (Deploy guide, step 6)"
+	r.Fix = "the stack creates them as Glue views: update it (sam deploy) with this release's template; " +
+		"without the stack, run queries/ddl/" + missing[0] + ".sql (and each other missing view's) in Athena on database " + dep.Database
 	return r
 }
 
