@@ -93,9 +93,6 @@ func (c *Compactor) defaults() (small, batch int64, minFiles int, log *slog.Logg
 func (c *Compactor) CompactDay(ctx context.Context, day string) (CompactResult, error) {
 	small, batchBytes, minFiles, log := c.defaults()
 	res := CompactResult{Day: day}
-	if err := lake.EnsureSchema(ctx, c.Store); err != nil {
-		return res, fmt.Errorf("compact %s: %w", day, err)
-	}
 	objs, err := c.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
 	if err != nil {
 		return res, fmt.Errorf("compact %s: %w", day, err)

@@ -106,11 +106,6 @@ func New(sink objectPutter, cfg Config) *Ingester {
 	if len(srcs) == 0 {
 		srcs = DefaultSources
 	}
-	if st, ok := sink.(lake.SchemaStore); ok {
-		// A lake gets its schema marker before its first part, and an
-		// older ingest never writes into a newer lake.
-		sink = lake.WithSchema(st)
-	}
 	in := &Ingester{sink: sink, keep: map[string]bool{}, rowsPerPart: cfg.RowsPerPart, log: cfg.Logger,
 		maxDelay: cfg.MaxDeliveryDelay, maxSkew: cfg.MaxClockSkew, now: cfg.Now}
 	in.bufs.New = func() any { return new(bytes.Buffer) }

@@ -114,11 +114,6 @@ type summary struct {
 
 // newHandler validates the configuration and builds the handler over store.
 func newHandler(ctx context.Context, getenv func(string) string, store detect.Store, logger *slog.Logger) (*handler, error) {
-	// A lake written by a newer keytrail fails the cold start, loudly,
-	// rather than being misread.
-	if err := lake.CheckSchema(ctx, store); err != nil {
-		return nil, err
-	}
 	var data []byte
 	if c := getenv("KEYTRAIL_CONFIG"); c != "" {
 		if key, ok := strings.CutPrefix(c, "lake:"); ok {

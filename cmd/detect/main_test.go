@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -157,21 +156,6 @@ func TestInvokeParts(t *testing.T) {
 	out, err = h.invoke(ctx, json.RawMessage(`{"id":"tick","detail-type":"Scheduled Event","source":"aws.events"}`))
 	if s, ok := out.(summary); err != nil || !ok || !s.Advanced {
 		t.Fatalf("schedule tick: %#v, %v", out, err)
-	}
-}
-
-// A lake of a newer schema fails the cold start with what to do.
-func TestNewerLakeFailsColdStart(t *testing.T) {
-	st, err := lake.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Put(context.Background(), lake.SchemaKey, strings.NewReader(`{"version":2}`)); err != nil {
-		t.Fatal(err)
-	}
-	_, err = newHandler(context.Background(), func(string) string { return "" }, st, slog.New(slog.DiscardHandler))
-	if !errors.Is(err, lake.ErrSchemaNewer) || !strings.Contains(err.Error(), "upgrade keytrail") {
-		t.Errorf("newer lake: %v", err)
 	}
 }
 

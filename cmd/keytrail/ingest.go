@@ -86,6 +86,11 @@ func newIngestCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		// The lake's schema marker, written when absent; a newer lake is
+		// refused (README: Upgrading).
+		if err := lake.EnsureSchema(ctx, store); err != nil {
+			return fmt.Errorf("lake %s: %w", lakeURI, err)
+		}
 		level := slog.LevelWarn
 		if *verbose {
 			level = slog.LevelInfo

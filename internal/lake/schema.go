@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 )
 
 // SchemaVersion is the version of the lake's layout and tables this code
@@ -101,30 +100,4 @@ func EnsureSchema(ctx context.Context, st SchemaGetter) error {
 		return nil
 	}
 	return checkVersion(v)
-}
-
-// WithSchema wraps a store so that the first Put ensures the schema marker
-// (EnsureSchema) before any data is written; a failure is retried on the
-// next Put. Ingest writes through it.
-func WithSchema(st SchemaStore) *SchemaWriter { return &SchemaWriter{st: st} }
-
-// SchemaWriter is a store's Put behind EnsureSchema.
-type SchemaWriter struct {
-	st   SchemaStore
-	mu   sync.Mutex
-	done bool
-}
-
-// Put writes body at key once the marker is in place.
-func (w *SchemaWriter) Put(ctx context.Context, key string, body io.Reader) error {
-	w.mu.Lock()
-	if !w.done {
-		if err := EnsureSchema(ctx, w.st); err != nil {
-			w.mu.Unlock()
-			return err
-		}
-		w.done = true
-	}
-	w.mu.Unlock()
-	return w.st.Put(ctx, key, body)
 }
