@@ -24,7 +24,8 @@ func TestRedrive(t *testing.T) {
 		left int
 	}{
 		{[]string{"redrive"}, 2, "give --stack or --dlq", 1},
-		{[]string{"redrive", "--dlq", s.QueueURL("dlq"), "--dry-run"}, 0, "would move 1 (receive, send, delete)\n  " + id + " -> " + s.QueueURL("queue") + `  "{\"Records\":[]}\a"`, 1},
+		{[]string{"redrive", "--dlq", s.QueueURL("dlq"), "--dry-run"}, 0, "would move 1 (StartMessageMoveTask)\n  " + id + " -> " + s.QueueURL("queue") + `  "{\"Records\":[]}\a"`, 1},
+		{[]string{"redrive", "--dlq", s.QueueURL("dlq"), "--max", "1", "--dry-run"}, 0, "would move 1 (receive, send, delete)", 1},
 		{[]string{"redrive", "--dlq", s.QueueURL("dlq")}, 0, "1 message(s) in the queue, moved 1 (StartMessageMoveTask)", 0},
 	} {
 		var out, errb bytes.Buffer

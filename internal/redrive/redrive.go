@@ -68,7 +68,7 @@ type Message struct {
 type Report struct {
 	DLQ      string
 	Depth    int    // messages in the dead-letter queue before (approximate)
-	Method   string // MethodMoveTask or MethodReceive
+	Method   string // MethodMoveTask or MethodReceive; in a dry run, the real run's
 	Moved    int    // moved; in a dry run, the number that would move
 	Messages []Message
 }
@@ -113,7 +113,9 @@ func (r *Redriver) Redrive(ctx context.Context, o Options) (Report, error) {
 	}
 	err = r.receive(ctx, o, limit, &rep)
 	if o.DryRun && o.Max == 0 {
+		// What the real run would do: move them all, with the task.
 		rep.Moved = max(rep.Depth, rep.Moved)
+		rep.Method = MethodMoveTask
 	}
 	return rep, err
 }

@@ -67,11 +67,11 @@ func TestDryRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := 3
+		want, method := 3, redrive.MethodMoveTask
 		if max > 0 {
-			want = max
+			want, method = max, redrive.MethodReceive
 		}
-		if rep.Method != redrive.MethodReceive || rep.Moved != want || len(rep.Messages) != want {
+		if rep.Method != method || rep.Moved != want || len(rep.Messages) != want {
 			t.Fatalf("max %d: report %+v", max, rep)
 		}
 		for i, m := range rep.Messages {
