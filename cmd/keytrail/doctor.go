@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -52,20 +53,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 				return usagef("--lake: %v", err)
 			}
 		}
-		region, err := a.value(cmd, "region", "region")
-		if err != nil {
-			return err
-		}
-		getenv := env.getenv
-		if region != "" {
-			getenv = func(k string) string {
-				if k == "AWS_REGION" {
-					return region
-				}
-				return env.getenv(k)
-			}
-		}
-		cfg, err := awsconf.Load(ctx, getenv)
+		cfg, getenv, err := a.awsConfig(cmd)
 		if err != nil {
 			return err
 		}
@@ -116,4 +104,25 @@ func newDoctorCmd(a *app) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// awsConfig loads the SDK's configuration in the region of --region, else
+// the region setting (KEYTRAIL_REGION, the config file), else the SDK's;
+// getenv is the environment it was loaded from.
+func (a *app) awsConfig(cmd *cobra.Command) (aws.Config, func(string) string, error) {
+	region, err := a.value(cmd, "region", "region")
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	getenv := a.env.getenv
+	if region != "" {
+		getenv = func(k string) string {
+			if k == "AWS_REGION" {
+				return region
+			}
+			return a.env.getenv(k)
+		}
+	}
+	cfg, err := awsconf.Load(cmd.Context(), getenv)
+	return cfg, getenv, err
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
 
-	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/doctor"
 	"github.com/keytrail/keytrail/internal/redrive"
 )
@@ -21,11 +20,12 @@ func newRedriveCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&o.To, "to", "", "destination queue `URL` (default: each message's source queue)")
 	cmd.Flags().IntVar(&o.Max, "max", 0, "move at most `N` messages per queue, received and sent one by one (default: all, by SQS's move task)")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "list what would move (count, ids, bodies' first bytes); move nothing")
+	cmd.Flags().String("region", "", "AWS `region` (default: $KEYTRAIL_REGION, the config's, or the SDK's)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *stack == "" && len(*dlqs) == 0 {
 			return usagef("give --stack or --dlq")
 		}
-		cfg, err := awsconf.Load(cmd.Context(), a.env.getenv)
+		cfg, _, err := a.awsConfig(cmd)
 		if err != nil {
 			return err
 		}
