@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -71,29 +72,37 @@ func TestMetrics(t *testing.T) {
 			tick := json.RawMessage(`{"id":"tick","detail-type":"Scheduled Event","source":"aws.events"}`)
 
 			steps := []struct {
-				name    string
-				advance time.Duration
-				payload json.RawMessage
-				want    map[string]float64
+				name     string
+				advance  time.Duration
+				payload  json.RawMessage
+				lakeDown bool // listing the lake fails, and so the run
+				want     map[string]float64
 			}{
 				// The deletions are one destructive finding; off-hours
 				// (a Saturday) is no single-event rule.
-				{"fast path", 0, batch, map[string]float64{"Findings": 1, "FindingsCritical": 1, "FindingsHigh": 0,
+				{"fast path", 0, batch, false, map[string]float64{"Findings": 1, "FindingsCritical": 1, "FindingsHigh": 0,
 					"FindingsMedium": 0, "FindingsLow": 0, "EventsRead": 2}},
 				// 04:08: the run reaches 03:45 (15m lag, 15m steps).
-				{"first run", time.Hour, tick, map[string]float64{"Findings": 2, "FindingsCritical": 1, "FindingsHigh": 0,
+				{"first run", time.Hour, tick, false, map[string]float64{"Findings": 2, "FindingsCritical": 1, "FindingsHigh": 0,
 					"FindingsMedium": 1, "FindingsLow": 0, "EventsRead": 2, "WatermarkLagSeconds": (23 * time.Minute).Seconds()}},
 				// 04:13: still 03:45, nothing new, the lag grows.
-				{"no advance", 5 * time.Minute, tick, map[string]float64{"Findings": 0, "FindingsCritical": 0, "FindingsHigh": 0,
+				{"no advance", 5 * time.Minute, tick, false, map[string]float64{"Findings": 0, "FindingsCritical": 0, "FindingsHigh": 0,
 					"FindingsMedium": 0, "FindingsLow": 0, "EventsRead": 0, "WatermarkLagSeconds": (28 * time.Minute).Seconds()}},
 				// 04:33: 04:15, the same findings again: none new.
-				{"next run", 20 * time.Minute, tick, map[string]float64{"Findings": 0, "FindingsCritical": 0, "FindingsHigh": 0,
+				{"next run", 20 * time.Minute, tick, false, map[string]float64{"Findings": 0, "FindingsCritical": 0, "FindingsHigh": 0,
 					"FindingsMedium": 0, "FindingsLow": 0, "EventsRead": 2, "WatermarkLagSeconds": (18 * time.Minute).Seconds()}},
+				// 05:03: the run fails; the lag still counts from 04:15.
+				{"failed run", 30 * time.Minute, tick, true, map[string]float64{"Findings": 0, "FindingsCritical": 0, "FindingsHigh": 0,
+					"FindingsMedium": 0, "FindingsLow": 0, "EventsRead": 0, "WatermarkLagSeconds": (48 * time.Minute).Seconds()}},
 			}
 			for _, step := range steps {
 				clock = clock.Add(step.advance)
 				out.Reset()
-				if _, err := h.invoke(ctx, step.payload); err != nil {
+				h.schedule.Runner.Store = st
+				if step.lakeDown {
+					h.schedule.Runner.Store = listFails{st}
+				}
+				if _, err := h.invoke(ctx, step.payload); (err != nil) != step.lakeDown {
 					t.Fatalf("%s: %v", step.name, err)
 				}
 				recs, err := emf.Read(&out)
@@ -119,4 +128,12 @@ func TestMetrics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listFails is a lake whose listings fail, as an S3 outage or a lost
+// permission would.
+type listFails struct{ detect.Store }
+
+func (listFails) List(context.Context, string) ([]lake.ObjectInfo, error) {
+	return nil, errors.New("list: AccessDenied")
 }
