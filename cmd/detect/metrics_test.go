@@ -14,6 +14,7 @@ import (
 	"github.com/keytrail/keytrail/detect"
 	"github.com/keytrail/keytrail/internal/emf"
 	"github.com/keytrail/keytrail/internal/event"
+	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/lakenotify"
 	"github.com/keytrail/keytrail/internal/s3test"
@@ -136,4 +137,25 @@ type listFails struct{ detect.Store }
 
 func (listFails) List(context.Context, string) ([]lake.ObjectInfo, error) {
 	return nil, errors.New("list: AccessDenied")
+}
+
+// Shadow rules' findings are never alerted and not counted; a severity
+// the metrics do not name still counts in Findings.
+func TestRunMetricsCounts(t *testing.T) {
+	fs := []finding.Finding{
+		{ID: "a", Severity: finding.SeverityHigh}, {ID: "b", Severity: finding.SeverityHigh},
+		{ID: "c", Severity: finding.SeverityLow}, {ID: "d", Severity: finding.SeverityCritical, Shadow: true},
+		{ID: "e", Severity: "severe"},
+	}
+	m := runMetrics(fs, 7)
+	want := map[string]float64{"Findings": 4, "FindingsCritical": 0, "FindingsHigh": 2, "FindingsMedium": 0, "FindingsLow": 1, "EventsRead": 7}
+	for name, v := range want {
+		if m[name].Value != v {
+			t.Errorf("%s = %v, want %v", name, m[name].Value, v)
+		}
+	}
+	res := detect.Result{Findings: fs, New: []string{"b", "e"}}
+	if got := newFindings(res); len(got) != 2 || got[0].ID != "b" || got[1].ID != "e" {
+		t.Errorf("new findings %+v", got)
+	}
 }
