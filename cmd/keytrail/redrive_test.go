@@ -15,8 +15,7 @@ func TestRedrive(t *testing.T) {
 	s := sqstest.Start(t)
 	s.CreateQueue("queue", "dlq")
 	id := s.DeadLetter("dlq", "queue", "{\"Records\":[]}\x07")
-	vars := map[string]string{"AWS_ENDPOINT_URL": s.URL, "AWS_REGION": sqstest.Region, "AWS_ACCESS_KEY_ID": "AKID",
-		"AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+	vars := map[string]string{"AWS_ENDPOINT_URL": s.URL, "AWS_REGION": sqstest.Region, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET"}
 	for _, tc := range []struct {
 		args []string
 		code int
