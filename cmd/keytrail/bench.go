@@ -1,10 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -58,11 +56,11 @@ func newBenchCmd(a *app) *cobra.Command {
 		if len(files) > 0 {
 			return usagef("unexpected arguments %q", files)
 		}
-		fileCounts, err := positiveInts(*filesFlag)
+		fileCounts, err := bench.Counts(*filesFlag)
 		if err != nil {
 			return usagef("--files %q: %v", *filesFlag, err)
 		}
-		counts, err := positiveInts(*threads)
+		counts, err := bench.Counts(*threads)
 		if err != nil {
 			return usagef("--threads %q: %v", *threads, err)
 		}
@@ -77,20 +75,4 @@ func newBenchCmd(a *app) *cobra.Command {
 			Files: fileCounts, Big: *big, Threads: counts, Runs: *runs, DuckDB: !*noDuck, DuckDBPerObject: !*noDuck && *perObject, Profile: *profile})
 	}
 	return cmd
-}
-
-// positiveInts parses a comma-separated list of whole numbers ≥ 1.
-func positiveInts(list string) ([]int, error) {
-	var ns []int
-	for _, f := range splitList(list) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, errors.New("want whole numbers ≥ 1, separated by commas")
-		}
-		ns = append(ns, n)
-	}
-	if len(ns) == 0 {
-		return nil, errors.New("want at least one number")
-	}
-	return ns, nil
 }

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/internal/bench"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/internal/output"
@@ -70,7 +68,7 @@ func newIngestCmd(a *app) *cobra.Command {
 			}
 		}
 		if *cpuProfile != "" {
-			stop, err := startCPUProfile(*cpuProfile)
+			stop, err := bench.StartCPUProfile(*cpuProfile)
 			if err != nil {
 				return err
 			}
@@ -95,27 +93,18 @@ func newIngestCmd(a *app) *cobra.Command {
 			return err
 		}
 		in := ingest.New(store, ingest.Config{Sources: splitList(*sources), Logger: logger})
-
-		var ignored []string
-		var srcs []ingest.Source
 		var client *s3.Client
-		for _, p := range paths {
-			if !strings.HasPrefix(p, "s3://") {
-				// Run walks the sources one after another in its own
-				// goroutine, so collecting here needs no lock.
-				srcs = append(srcs, ingest.LocalSource{Path: p, Ignored: func(p string) { ignored = append(ignored, p) }})
-				continue
+		if slices.ContainsFunc(paths, func(p string) bool { return strings.HasPrefix(p, "s3://") }) {
+			if client, err = a.s3Client(ctx); err != nil {
+				return err
 			}
-			bucket, prefix, err := lake.ParseS3URI(p)
-			if err != nil {
-				return usage(err)
-			}
-			if client == nil {
-				if client, err = a.s3Client(ctx); err != nil {
-					return err
-				}
-			}
-			srcs = append(srcs, ingest.S3Source{Client: client, Bucket: bucket, Prefix: prefix, Since: sinceT, Until: untilT})
+		}
+		rep := &ingest.Report{Lake: lakeURI}
+		// Run walks the sources one after another in its own goroutine,
+		// so collecting the ignored files needs no lock.
+		srcs, err := ingest.Sources(paths, client, sinceT, untilT, func(p string) { rep.Ignored = append(rep.Ignored, p) })
+		if err != nil {
+			return usage(err)
 		}
 		opt := ingest.RunOptions{Concurrency: *workers}
 		if client != nil {
@@ -129,80 +118,31 @@ func newIngestCmd(a *app) *cobra.Command {
 				opt.ResumeDays = lake.Days(sinceT, untilT)
 			}
 		}
-		var bar *progressbar.ProgressBar
+		var bar *output.Progress
 		if env.stderrTerminal && !*verbose {
-			if bar, err = progress(cmd, srcs, paths, &opt); err != nil {
+			total, err := ingest.Size(ctx, srcs)
+			if err != nil {
 				return err
 			}
+			bar = output.NewProgress(env.stderr, "ingest", total, time.Now)
+			opt.Progress = func(done int64, r *ingest.Result) { bar.Add(done, r.Bytes) }
 		}
-		sum, err := in.Run(ctx, srcs, opt)
+		rep.Summary, err = in.Run(ctx, srcs, opt)
 		if bar != nil {
 			bar.Finish()
 		}
-		body := struct {
-			ingest.Summary
-			Ignored []string `json:"ignored,omitempty"`
-			Lake    string   `json:"lake"`
-		}{sum, ignored, lakeURI}
-		if perr := output.Object(env.stdout, format, body, func(w io.Writer) {
-			output.IngestSummary(w, &sum, ignored, lakeURI, *verbose)
-		}); perr != nil {
+		if perr := output.Object(env.stdout, format, rep, func(w io.Writer) { rep.WriteText(w, *verbose) }); perr != nil {
 			return perr
 		}
 		if err != nil {
 			return err
 		}
-		if sum.HasFailures() {
+		if rep.HasFailures() {
 			return exitCode(1)
 		}
 		return nil
 	}
 	return cmd
-}
-
-// progress sizes a bar from one listing (only when someone is watching)
-// and shows on it the rate the summary reports: JSON MB/s since the start.
-func progress(cmd *cobra.Command, srcs []ingest.Source, paths []string, opt *ingest.RunOptions) (*progressbar.ProgressBar, error) {
-	var total int64
-	for i, src := range srcs {
-		if l, ok := src.(ingest.LocalSource); ok {
-			l.Ignored = nil
-			src = l
-		}
-		if err := src.Walk(cmd.Context(), func(o ingest.Object) error { total += o.Size; return nil }); err != nil {
-			return nil, fmt.Errorf("list %s: %w", paths[i], err)
-		}
-	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(cmd.ErrOrStderr()),
-		progressbar.OptionSetDescription("ingest"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100_000_000),
-	)
-	start, jsonBytes := time.Now(), int64(0)
-	opt.Progress = func(done int64, r *ingest.Result) {
-		jsonBytes += r.Bytes
-		bar.Describe(fmt.Sprintf("ingest %.0f MB of JSON, %.0f MB/s", float64(jsonBytes)/1e6, output.Rate(jsonBytes, time.Since(start))))
-		bar.Set64(done)
-	}
-	return bar, nil
-}
-
-// startCPUProfile profiles the process into path until stop is called.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
 }
 
 func splitList(s string) []string {

@@ -1,6 +1,7 @@
-package output
+package ingest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -8,22 +9,32 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/internal/visible"
 )
+
+// Report is what the CLI prints after a run: the summary, the local files
+// passed over (not .json or .json.gz) and the lake written to. Its JSON is
+// the summary's fields plus ignored and lake.
+type Report struct {
+	Summary
+	Ignored []string `json:"ignored,omitempty"`
+	Lake    string   `json:"lake"`
+}
 
 // Examples is how many files of each reason an ingest summary names
 // unless asked for all: a year of backfill skips thousands of digest files,
 // and a list of every one would bury the one file that failed.
 const Examples = 3
 
-// IngestSummary writes ingest's summary for a terminal. Files not fully
-// ingested are counted per status and reason, with the first Examples of
-// each (all with verbose).
-func IngestSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeURI string, verbose bool) {
+// WriteText writes the report for a terminal. Files not fully ingested are
+// counted per status and reason, with the first Examples of each (all with
+// verbose).
+func (r *Report) WriteText(w io.Writer, verbose bool) {
+	s := &r.Summary
 	fmt.Fprintf(w, "Ingested %d files into %s in %s (%.0f MB of JSON, %.0f MB/s)\n",
-		s.Objects, Cell(lakeURI), s.Elapsed.Round(time.Millisecond), float64(s.Bytes)/1e6, Rate(s.Bytes, s.Elapsed))
+		s.Objects, output.Cell(r.Lake), s.Elapsed.Round(time.Millisecond), float64(s.Bytes)/1e6, output.Rate(s.Bytes, s.Elapsed))
 	fmt.Fprintf(w, "  files:   %d ok, %d partial, %d failed, %d skipped\n", s.OK, s.Partial, s.Failed, s.Skipped)
 	if s.Warnings > 0 {
 		fmt.Fprintf(w, "           %d kept records had a field of an unexpected type (the rest of each was kept)\n", s.Warnings)
@@ -33,7 +44,7 @@ func IngestSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeURI str
 	}
 	fmt.Fprintf(w, "  records: %d read, %d kept, %d other services, %d unreadable, %d quarantined\n", s.Records, s.Kept, s.Dropped, s.Errors, s.Quarantined)
 	for _, src := range s.SortedSources() {
-		fmt.Fprintf(w, "    %-32s %d\n", Cell(src), s.BySource[src])
+		fmt.Fprintf(w, "    %-32s %d\n", output.Cell(src), s.BySource[src])
 	}
 	if s.CappedRows > 0 {
 		fmt.Fprintf(w, "  %d rows name more secrets and keys than a row keeps: resource_arns holds the first 1000\n", s.CappedRows)
@@ -53,20 +64,20 @@ func IngestSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeURI str
 		}
 		tw.Flush()
 	}
-	if len(ignored) > 0 {
-		fmt.Fprintf(w, "Passed over %d files that are not .json or .json.gz (first: %s)\n", len(ignored), OneLine(ignored[0]))
+	if len(r.Ignored) > 0 {
+		fmt.Fprintf(w, "Passed over %d files that are not .json or .json.gz (first: %s)\n", len(r.Ignored), OneLine(r.Ignored[0]))
 	}
 }
 
 // problems groups the files not fully ingested by status and reason.
-func problems(w io.Writer, ps []ingest.Result, verbose bool) {
+func problems(w io.Writer, ps []Result, verbose bool) {
 	if len(ps) == 0 {
 		return
 	}
 	type group struct {
-		status ingest.Status
+		status Status
 		reason string
-		files  []*ingest.Result
+		files  []*Result
 	}
 	var groups []*group
 	at := map[[2]string]*group{}
@@ -114,11 +125,11 @@ func problems(w io.Writer, ps []ingest.Result, verbose bool) {
 	}
 }
 
-func rank(s ingest.Status) int {
+func rank(s Status) int {
 	switch s {
-	case ingest.StatusFailed:
+	case StatusFailed:
 		return 0
-	case ingest.StatusPartial:
+	case StatusPartial:
 		return 1
 	}
 	return 2
@@ -139,4 +150,41 @@ func OneLine(s string) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// Sources are the sources the CLI names: files and folders (reporting to
+// ignored the files a folder passes over), and s3://bucket/prefix
+// backfills through client, limited to CloudTrail's date folders from
+// since to until (zero for unbounded). client may be nil when no path is
+// in S3.
+func Sources(paths []string, client S3API, since, until time.Time, ignored func(path string)) ([]Source, error) {
+	var srcs []Source
+	for _, p := range paths {
+		if !strings.HasPrefix(p, "s3://") {
+			srcs = append(srcs, LocalSource{Path: p, Ignored: ignored})
+			continue
+		}
+		bucket, prefix, err := lake.ParseS3URI(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, S3Source{Client: client, Bucket: bucket, Prefix: prefix, Since: since, Until: until})
+	}
+	return srcs, nil
+}
+
+// Size lists the sources once and adds up their objects' sizes, for a
+// progress bar; folders report nothing to their Ignored while listed.
+func Size(ctx context.Context, srcs []Source) (int64, error) {
+	var total int64
+	for _, src := range srcs {
+		if l, ok := src.(LocalSource); ok {
+			l.Ignored = nil
+			src = l
+		}
+		if err := src.Walk(ctx, func(o Object) error { total += o.Size; return nil }); err != nil {
+			return 0, fmt.Errorf("list %s: %w", src, err)
+		}
+	}
+	return total, nil
 }

@@ -1,0 +1,114 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The summary counts skipped and failed files per reason and names a few
+// of each, not thousands of digest files; verbose names them all.
+func TestReportGroups(t *testing.T) {
+	s := &Summary{Objects: 1002, Bytes: 50e6, Elapsed: 2 * time.Second, BySource: map[string]int{}, CappedRows: 3}
+	for i := range 1000 {
+		s.Problems = append(s.Problems, Result{Object: fmt.Sprintf("digest-%d.json.gz", i), Status: StatusSkipped, Reason: "CloudTrail digest file"})
+	}
+	s.Problems = append(s.Problems, Result{Object: "bad\nname.json.gz", Status: StatusFailed, Reason: "not gzip"})
+	var b bytes.Buffer
+	r := &Report{Summary: *s, Lake: "lake"}
+	r.WriteText(&b, false)
+	out := b.String()
+	for _, want := range []string{"(50 MB of JSON, 25 MB/s)", "Not fully ingested: 1001 files", "  1 failed: not gzip\n    bad name.json.gz\n",
+		"  1000 skipped: CloudTrail digest file\n", "… and 997 more (--verbose lists them all)", "3 rows name more secrets and keys than a row keeps"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n > 15 {
+		t.Errorf("summary has %d lines for 1000 digest files", n)
+	}
+	b.Reset()
+	r.WriteText(&b, true)
+	if !strings.Contains(b.String(), "digest-999.json.gz") {
+		t.Error("verbose summary does not list every file")
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := OneLine("a\nb\x1b[31m\u202ec\u200bd\U000e0041"); got != "a b [31m c d " {
+		t.Errorf("OneLine = %q", got)
+	}
+}
+
+// Sources takes local paths as files or folders and s3:// paths as
+// backfills, and refuses a malformed s3:// location; Size lists them once
+// without reporting the files passed over.
+func TestSourcesAndSize(t *testing.T) {
+	since, until := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 3, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		paths []string
+		want  []string // each source's String, or the error's text
+	}{
+		{"local", []string{"a.json.gz", "logs"}, []string{"a.json.gz", "logs"}},
+		{"s3", []string{"s3://trail/AWSLogs/", "logs"}, []string{"s3://trail/AWSLogs/", "logs"}},
+		{"bad bucket", []string{"logs", "s3://Bad_Bucket/x"}, []string{"s3://Bad_Bucket/x"}},
+		{"no bucket", []string{"s3:///x"}, []string{"missing bucket"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srcs, err := Sources(tt.paths, nil, since, until, nil)
+			var got []string
+			for _, s := range srcs {
+				got = append(got, s.String())
+				if s3, ok := s.(S3Source); ok && (!s3.Since.Equal(since) || !s3.Until.Equal(until)) {
+					t.Errorf("%s: days %v to %v", s3, s3.Since, s3.Until)
+				}
+			}
+			if err != nil {
+				got = []string{err.Error()}
+				if !strings.Contains(got[0], tt.want[0]) {
+					t.Errorf("error %v, want one mentioning %q", err, tt.want[0])
+				}
+				return
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("sources %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	dir := t.TempDir()
+	writeFile(t, dir+"/a.json", `{"Records":[]}`)
+	writeFile(t, dir+"/sub/b.json", `{"Records":[{}]}`)
+	writeFile(t, dir+"/notes.txt", "not a log")
+	var ignored []string
+	srcs, err := Sources([]string{dir}, nil, time.Time{}, time.Time{}, func(p string) { ignored = append(ignored, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Size(t.Context(), srcs)
+	if err != nil || n != int64(len(`{"Records":[]}`)+len(`{"Records":[{}]}`)) {
+		t.Errorf("Size = %d, %v", n, err)
+	}
+	if len(ignored) != 0 {
+		t.Errorf("Size reported ignored files %v", ignored)
+	}
+	if _, err := Size(t.Context(), []Source{LocalSource{Path: dir + "/missing"}}); err == nil || !strings.Contains(err.Error(), "list ") {
+		t.Errorf("Size of a missing folder: %v", err)
+	}
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
