@@ -15,6 +15,7 @@ import (
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/internal/output"
+	"github.com/keytrail/keytrail/internal/progress"
 )
 
 const ingestLong = `Reads CloudTrail log files (gzip or plain JSON, as CloudTrail writes them to S3),
@@ -118,13 +119,13 @@ func newIngestCmd(a *app) *cobra.Command {
 				opt.ResumeDays = lake.Days(sinceT, untilT)
 			}
 		}
-		var bar *output.Progress
+		var bar *progress.Bar
 		if env.stderrTerminal && !*verbose {
 			total, err := ingest.Size(ctx, srcs)
 			if err != nil {
 				return err
 			}
-			bar = output.NewProgress(env.stderr, "ingest", total, time.Now)
+			bar = progress.New(env.stderr, "ingest", total, time.Now)
 			opt.Progress = func(done int64, r *ingest.Result) { bar.Add(done, r.Bytes) }
 		}
 		rep.Summary, err = in.Run(ctx, srcs, opt)

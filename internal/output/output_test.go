@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // JSON is typed by the engine's column types: numbers, booleans, RFC 3339
@@ -73,22 +72,4 @@ func TestRate(t *testing.T) {
 			t.Errorf("Rate(%d, %v) = %v, want %v", tc.bytes, tc.elapsed, got, tc.want)
 		}
 	}
-}
-
-// The bar shows the JSON read so far and its rate on the injected clock
-// (the bar itself throttles redraws, so only the first is checked).
-func TestProgress(t *testing.T) {
-	var b bytes.Buffer
-	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	p := NewProgress(&b, "ingest", 100, func() time.Time { return now })
-	now = now.Add(2 * time.Second)
-	p.Add(40, 30e6)
-	if !strings.Contains(b.String(), "ingest 30 MB of JSON, 15 MB/s") {
-		t.Errorf("bar %q", b.String())
-	}
-	p.Add(100, 20e6)
-	if p.jsonBytes != 50e6 {
-		t.Errorf("JSON bytes %d, want the sum of both updates", p.jsonBytes)
-	}
-	p.Finish()
 }
