@@ -409,34 +409,3 @@ func or(d, def time.Duration) time.Duration {
 	}
 	return d
 }
-
-// VolumeRow is one rule's findings on one UTC day (the shadow report).
-type VolumeRow struct {
-	Kind     string `json:"kind"`
-	Day      string `json:"day"`
-	Findings int    `json:"findings"`
-	Shadow   int    `json:"shadow"`
-}
-
-// Volume counts findings per rule and UTC day of their start, sorted.
-func Volume(fs []finding.Finding) []VolumeRow {
-	idx := map[string]int{}
-	var rows []VolumeRow
-	for _, f := range fs {
-		k := f.Kind + "\x00" + lake.Day(f.Start)
-		i, ok := idx[k]
-		if !ok {
-			i = len(rows)
-			idx[k] = i
-			rows = append(rows, VolumeRow{Kind: f.Kind, Day: lake.Day(f.Start)})
-		}
-		rows[i].Findings++
-		if f.Shadow {
-			rows[i].Shadow++
-		}
-	}
-	slices.SortFunc(rows, func(a, b VolumeRow) int {
-		return strings.Compare(a.Kind+a.Day, b.Kind+b.Day)
-	})
-	return rows
-}

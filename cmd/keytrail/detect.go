@@ -1,21 +1,15 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/detect"
 	"github.com/keytrail/keytrail/internal/finding"
-	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/queries"
 )
@@ -84,7 +78,7 @@ func newDetectCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		from, to, future, err := detectWindow(ctx, store, *fromS, *toS, time.Now())
+		from, to, future, err := detect.Window(ctx, store, *fromS, *toS, time.Now())
 		if err != nil {
 			return err
 		}
@@ -104,105 +98,9 @@ func newDetectCmd(a *app) *cobra.Command {
 			}
 		}
 		if *shadow {
-			return output.Write(env.stdout, format, volumeRows(detect.Volume(findings)))
+			return output.Write(env.stdout, format, output.Volume(finding.Volume(findings)))
 		}
-		return output.Write(env.stdout, format, findingRows(findings))
+		return output.Write(env.stdout, format, output.Findings(findings))
 	}
 	return cmd
-}
-
-// detectWindow resolves --from/--to; the default is the 24h before the end
-// of the latest event day in the lake. Days after now's tomorrow are not
-// taken for the latest (ingest quarantines such event times, but a lake
-// written before it did, or by something else, may hold them): one row
-// dated 9999 must not move the window past every real event. Those days
-// are returned, sorted, so the caller can say so.
-func detectWindow(ctx context.Context, store lake.Lister, fromS, toS string, now time.Time) (from, to time.Time, future []string, err error) {
-	if toS != "" {
-		if to, err = parseWhen(toS); err != nil {
-			return from, to, nil, fmt.Errorf("--to: %w", err)
-		}
-	} else {
-		days, err := lake.ListDays(ctx, store, lake.EventsPrefix)
-		if err != nil {
-			return from, to, nil, err
-		}
-		// days is sorted: the future ones are at its end.
-		tomorrow := lake.Day(now.Add(24 * time.Hour))
-		n := sort.Search(len(days), func(i int) bool { return days[i] > tomorrow })
-		latest := ""
-		if n > 0 {
-			latest = days[n-1]
-		}
-		future = days[n:]
-		if latest == "" && len(future) > 0 {
-			return from, to, future, fmt.Errorf("the lake holds events only after tomorrow (%d days, the first day=%s); give --to", len(future), future[0])
-		}
-		if latest == "" {
-			return from, to, nil, errors.New("the lake holds no events; ingest some first, or give --to")
-		}
-		day, _ := time.Parse(time.DateOnly, latest)
-		to = day.Add(24 * time.Hour)
-	}
-	if fromS != "" {
-		if from, err = parseWhen(fromS); err != nil {
-			return from, to, future, fmt.Errorf("--from: %w", err)
-		}
-	} else {
-		from = to.Add(-24 * time.Hour)
-	}
-	if !from.Before(to) {
-		return from, to, future, fmt.Errorf("--from %s is not before --to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
-	}
-	return from, to, future, nil
-}
-
-func parseWhen(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not RFC 3339 or YYYY-MM-DD", s)
-}
-
-// findingRows are the findings as rows; JSON prints each finding whole.
-func findingRows(fs []finding.Finding) output.Rows {
-	rs := output.Rows{Columns: []output.Column{{Name: "severity"}, {Name: "kind"}, {Name: "start", Type: "timestamp"},
-		{Name: "count", Type: "bigint"}, {Name: "principal"}, {Name: "resource"}, {Name: "title"}, {Name: "id"}},
-		Footer: fmt.Sprintf("%d findings", len(fs)), Records: []any{}}
-	for _, f := range fs {
-		sev := f.Severity
-		if f.Shadow {
-			sev += " (shadow)"
-		}
-		res := f.Resource
-		if res == "" && len(f.Resources) > 0 {
-			res = fmt.Sprintf("%d resources", len(f.Resources))
-		}
-		rs.Rows = append(rs.Rows, []string{sev, f.Kind, f.Start.UTC().Format("2006-01-02 15:04:05"), strconv.FormatInt(f.Count, 10), f.Principal, res, f.Title, f.ID})
-		rs.Records = append(rs.Records, f)
-	}
-	return rs
-}
-
-// volumeRows are the shadow report's rows, with a total per rule in a table.
-func volumeRows(rows []detect.VolumeRow) output.Rows {
-	rs := output.Rows{Columns: []output.Column{{Name: "rule"}, {Name: "day"}, {Name: "findings", Type: "bigint"}, {Name: "shadow", Type: "bigint"}}, Records: []any{}}
-	kinds := map[string]int{}
-	for _, r := range rows {
-		rs.Rows = append(rs.Rows, []string{r.Kind, r.Day, strconv.Itoa(r.Findings), strconv.Itoa(r.Shadow)})
-		rs.Records = append(rs.Records, r)
-		kinds[r.Kind] += r.Findings
-	}
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		rs.Footer += fmt.Sprintf("%s total: %d\n", k, kinds[k])
-	}
-	return rs
 }
