@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -82,24 +78,23 @@ func newAlertCmd(a *app) *cobra.Command {
 		}
 		var fs []finding.Finding
 		if *findingsFile != "" {
-			fs, err = readFindingsFile(*findingsFile, cmd.InOrStdin())
+			fs, err = alert.ReadFile(*findingsFile, cmd.InOrStdin())
 		} else {
 			fs, err = alert.LoadLake(ctx, store, time.Now(), *lookback)
 		}
 		if err != nil {
 			return err
 		}
-		render := alert.Renderer{Location: loc, Region: region, Workgroup: v["workgroup"], Database: v["database"]}
-		follow := &alert.FollowUp{Region: region, Workgroup: v["workgroup"], Database: v["database"]}
-		logger := slog.New(slog.NewTextHandler(env.stderr, nil))
+		al := &alert.Alerter{Store: store, Query: queries.Evidence, MinSeverity: *minSev, SummaryThreshold: *threshold,
+			Render:   alert.Renderer{Location: loc, Region: region, Workgroup: v["workgroup"], Database: v["database"]},
+			FollowUp: &alert.FollowUp{Region: region, Workgroup: v["workgroup"], Database: v["database"]},
+			Logger:   slog.New(slog.NewTextHandler(env.stderr, nil))}
 		if *dryRun {
-			return dryRunAlert(ctx, env, logger, render, follow, alert.Filter(fs, *minSev), *threshold)
+			return al.DryRun(ctx, env.stdout, fs)
 		}
 		if store == nil {
 			return errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)")
 		}
-		al := &alert.Alerter{Store: store, Render: render, FollowUp: follow, Query: queries.Evidence, MinSeverity: *minSev,
-			SummaryThreshold: *threshold, Logger: logger}
 		if u := env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"); u != "" {
 			al.Webhook = &alert.Webhook{URL: u}
 		} else if tok := env.getenv("SLACK_BOT_TOKEN"); tok != "" {
@@ -120,54 +115,4 @@ func newAlertCmd(a *app) *cobra.Command {
 		return err
 	}
 	return cmd
-}
-
-func readFindingsFile(name string, stdin io.Reader) ([]finding.Finding, error) {
-	if name == "-" {
-		return alert.ReadJSONLines(stdin)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fs, err := alert.ReadJSONLines(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return fs, nil
-}
-
-// dryRunAlert prints every message a run would post in bot-token mode: its
-// chat.postMessage JSON, a plain-text preview and the file posted in its
-// thread (a follow-up query too long for the message). As in a real run,
-// each finding's follow-up query is rebuilt from its fields, not taken
-// from the input.
-func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) error {
-	var msgs []alert.Message
-	if len(fs) > threshold {
-		msgs = append(msgs, r.Summary(fs, 0, true))
-	}
-	for _, f := range fs {
-		f = alert.RebuildQuery(ctx, logger, queries.Evidence, f)
-		u, note := fu.Link(ctx, f)
-		msgs = append(msgs, r.Finding(f, alert.Extras{QueryURL: u, QueryNote: note, AttachQuery: true}))
-	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	for i, m := range msgs {
-		fmt.Fprintf(env.stdout, "# message %d of %d: Block Kit JSON\n", i+1, len(msgs))
-		if err := enc.Encode(m); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "# message %d of %d: preview\n%s\n", i+1, len(msgs), m.Preview())
-		if a := m.Attachment; a != nil {
-			fmt.Fprintf(env.stdout, "# message %d of %d: attached in its thread as %s (%d bytes)\n%s\n", i+1, len(msgs), a.Filename, len(a.Content), a.Content)
-		}
-	}
-	if len(msgs) == 0 {
-		fmt.Fprintln(env.stdout, "no findings to post")
-	}
-	return nil
 }
