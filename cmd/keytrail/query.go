@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
@@ -97,24 +95,6 @@ func (e *engine) objects(ctx context.Context, a *app, lakeSet bool) (review.Obje
 	return a.openLake(ctx, e.lake, "")
 }
 
-// paramFlags collects repeated --param name=value flags.
-type paramFlags map[string]string
-
-func (p paramFlags) String() string { return "" }
-func (p paramFlags) Type() string   { return "name=value" }
-
-func (p paramFlags) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("want name=value, got %q", s)
-	}
-	if _, dup := p[k]; dup {
-		return fmt.Errorf("parameter %s given twice", k)
-	}
-	p[k] = v
-	return nil
-}
-
 func newQueryCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "query NAME [--param name=value ...] [flags]", Args: args(cobra.MaximumNArgs(1)),
 		Short: "run a query of the investigation library on the local lake or Athena",
@@ -131,7 +111,7 @@ func newQueryCmd(a *app) *cobra.Command {
 	show := f.Bool("sql", false, "print the query with its parameters filled in instead of running it")
 	out := addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
 	deprecated(cmd, "format", "", "output format (deprecated: --output)")
-	params := paramFlags{}
+	params := queries.Params{}
 	f.Var(params, "param", "query parameter `name=value` (repeatable)")
 	eng := addEngine(cmd)
 	cmd.RunE = func(cmd *cobra.Command, names []string) error {
@@ -141,7 +121,7 @@ func newQueryCmd(a *app) *cobra.Command {
 			return err
 		}
 		if *list {
-			printList(env.stdout)
+			queries.WriteLibrary(env.stdout)
 			return nil
 		}
 		if len(names) == 0 {
@@ -167,7 +147,7 @@ func newQueryCmd(a *app) *cobra.Command {
 			return err
 		}
 		defer done()
-		if from, to, ok := window(q, params); ok {
+		if from, to, ok := q.Window(params); ok {
 			// An empty answer from a window the lake holds nothing for would
 			// read as "nobody did anything": say what the answer rests on,
 			// and refuse when it rests on nothing.
@@ -193,57 +173,11 @@ func newQueryCmd(a *app) *cobra.Command {
 // printResult prints an engine's result, typed for JSON by the column
 // types it reported; on Athena it says on stderr what the scan cost.
 func printResult(env *environ, format output.Format, res queries.Result, onAthena bool) error {
-	rs := output.Rows{Rows: res.Rows}
-	for i, c := range res.Columns {
-		col := output.Column{Name: c}
-		if i < len(res.Types) {
-			col.Type = res.Types[i]
-		}
-		rs.Columns = append(rs.Columns, col)
-	}
-	if err := output.Write(env.stdout, format, rs); err != nil {
+	if err := output.Write(env.stdout, format, output.EngineRows(res.Columns, res.Types, res.Rows)); err != nil {
 		return err
 	}
 	if onAthena {
 		fmt.Fprintf(env.stderr, "%d rows; scanned %s, about $%.4f\n", len(res.Rows), output.Bytes(res.BytesScanned), athena.Cost(res.BytesScanned))
 	}
 	return nil
-}
-
-// window returns the query's from and to timestamp parameters, already
-// checked by q.Args, when it has both.
-func window(q queries.Query, params map[string]string) (from, to time.Time, ok bool) {
-	n := 0
-	for _, p := range q.Params {
-		if (p.Name == "from" || p.Name == "to") && p.Type == queries.Timestamp {
-			n++
-		}
-	}
-	if n != 2 {
-		return from, to, false
-	}
-	parse := func(v string) (time.Time, bool) {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			return t, true
-		}
-		t, err := time.Parse(time.DateOnly, v)
-		return t, err == nil
-	}
-	from, okf := parse(params["from"])
-	to, okt := parse(params["to"])
-	return from, to, okf && okt
-}
-
-func printList(w io.Writer) {
-	for _, q := range queries.All() {
-		fmt.Fprintf(w, "%s\n    %s\n", q.Name, q.Description)
-		for _, p := range q.Params {
-			opt := ""
-			if p.Optional {
-				opt = fmt.Sprintf(" (default %q)", p.Default)
-			}
-			fmt.Fprintf(w, "    --param %s=%s%s  %s\n", p.Name, p.Type, opt, p.Description)
-		}
-		fmt.Fprintln(w)
-	}
 }

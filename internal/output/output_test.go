@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,23 @@ func TestRate(t *testing.T) {
 	}{{50e6, 2 * time.Second, 25}, {1e6, 0, 0}, {0, time.Second, 0}} {
 		if got := Rate(tc.bytes, tc.elapsed); got != tc.want {
 			t.Errorf("Rate(%d, %v) = %v, want %v", tc.bytes, tc.elapsed, got, tc.want)
+		}
+	}
+}
+
+func TestEngineRows(t *testing.T) {
+	for _, tc := range []struct {
+		cols, types []string
+		want        []Column
+	}{
+		{[]string{"a", "n"}, []string{"VARCHAR", "BIGINT"}, []Column{{"a", "VARCHAR"}, {"n", "BIGINT"}}},
+		{[]string{"a", "n"}, []string{"VARCHAR"}, []Column{{"a", "VARCHAR"}, {"n", ""}}},
+		{[]string{"a"}, []string{"VARCHAR", "BIGINT"}, []Column{{"a", "VARCHAR"}}},
+		{[]string{"a"}, nil, []Column{{"a", ""}}},
+	} {
+		rs := EngineRows(tc.cols, tc.types, [][]string{{"x"}})
+		if fmt.Sprint(rs.Columns) != fmt.Sprint(tc.want) || len(rs.Rows) != 1 {
+			t.Errorf("EngineRows(%v, %v) = %v, want %v", tc.cols, tc.types, rs.Columns, tc.want)
 		}
 	}
 }
