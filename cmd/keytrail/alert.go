@@ -66,7 +66,7 @@ func newAlertCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := localLake(dir); err != nil {
+			if err := lake.CheckDir(dir); err != nil {
 				if *findingsFile == "" && !fl.Changed("lake") {
 					return fmt.Errorf("give --findings FILE or --lake DIR: %w", err)
 				}

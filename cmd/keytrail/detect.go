@@ -74,7 +74,7 @@ func newDetectCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		store, err := a.readLake(ctx, uri, *kmsKey)
+		store, _, err := a.readLake(ctx, uri, *kmsKey)
 		if err != nil {
 			return err
 		}

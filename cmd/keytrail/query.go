@@ -50,7 +50,7 @@ func (e *engine) open(ctx context.Context, a *app, cmd *cobra.Command) (runner, 
 		return nil, nil, err
 	}
 	if !e.athena {
-		if err := localLake(e.lake); err != nil {
+		if err := lake.CheckDir(e.lake); err != nil {
 			return nil, nil, err
 		}
 		db, err := duck.Open(ctx, e.lake)
@@ -81,7 +81,7 @@ func (e *engine) open(ctx context.Context, a *app, cmd *cobra.Command) (runner, 
 // if one was set; nil, nil when there is none to read. After open.
 func (e *engine) objects(ctx context.Context, a *app, lakeSet bool) (review.Objects, error) {
 	if !e.athena {
-		if err := localLake(e.lake); err != nil {
+		if err := lake.CheckDir(e.lake); err != nil {
 			return nil, err
 		}
 		return lake.NewDir(e.lake) // it exists: nothing is created
