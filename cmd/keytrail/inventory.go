@@ -1,18 +1,12 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/output"
-	"github.com/keytrail/keytrail/internal/visible"
 	"github.com/keytrail/keytrail/inventory"
 	"github.com/keytrail/keytrail/inventory/clients"
 )
@@ -60,14 +54,12 @@ func newInventoryCmd(a *app) *cobra.Command {
 			return err
 		}
 		// The credentials' own account is the one read directly.
-		stsClient := clients.STS(cfg, clients.Options{})
-		id, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		self, partition, err := clients.Whoami(ctx, cfg, clients.Options{})
 		if err != nil {
-			return (fmt.Errorf("who am I (sts GetCallerIdentity): %w", err))
+			return err
 		}
-		c := &inventory.Collector{Self: aws.ToString(id.Account), Regions: splitList(*regions), Accounts: splitList(*accounts),
-			MemberRole: *role, STS: stsClient, Connect: clients.Connect(cfg, clients.Options{}), Now: time.Now}
-		c.Partition = arnPartition(aws.ToString(id.Arn))
+		c := &inventory.Collector{Self: self, Partition: partition, Regions: splitList(*regions), Accounts: splitList(*accounts),
+			MemberRole: *role, STS: clients.STS(cfg, clients.Options{}), Connect: clients.Connect(cfg, clients.Options{}), Now: time.Now}
 		if !*noOrg {
 			c.Org = clients.Organizations(cfg, clients.Options{})
 		}
@@ -79,7 +71,8 @@ func newInventoryCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if err := printInventory(env, format, snap, len(keys)); err != nil {
+		rep := snap.Report(len(keys))
+		if err := output.Object(env.stdout, format, rep, rep.WriteText); err != nil {
 			return err
 		}
 		if len(snap.Failures()) > 0 {
@@ -88,29 +81,4 @@ func newInventoryCmd(a *app) *cobra.Command {
 		return nil
 	}
 	return cmd
-}
-
-func arnPartition(arn string) string {
-	if parts := strings.Split(arn, ":"); len(parts) > 2 && parts[0] == "arn" {
-		return parts[1]
-	}
-	return ""
-}
-
-// printInventory prints the run's summary: JSON, or lines for people with
-// AWS's error text escaped.
-func printInventory(env *environ, format output.Format, s *inventory.Snapshot, objects int) error {
-	body := map[string]any{"day": s.Day, "accounts": s.Accounts, "accounts_by": s.AccountsBy,
-		"secrets": len(s.Secrets), "keys": len(s.Keys), "principals": len(s.Principals), "permissions": len(s.Permissions),
-		"objects": objects, "not_read": s.Failures()}
-	return output.Object(env.stdout, format, body, func(w io.Writer) {
-		fmt.Fprintf(w, "inventory %s: %d accounts (%s), %d secrets, %d keys, %d principals, %d permissions; %d objects written\n",
-			s.Day, len(s.Accounts), s.AccountsBy, len(s.Secrets), len(s.Keys), len(s.Principals), len(s.Permissions), objects)
-		if s.OrgError != "" {
-			fmt.Fprintf(w, "  organizations: %s\n", visible.String(s.OrgError))
-		}
-		for _, f := range s.Failures() {
-			fmt.Fprintf(w, "  not read: %s %s %s: %s: %s\n", f.Account, f.Region, f.Table, f.Status, visible.String(f.Error))
-		}
-	})
 }
