@@ -38,12 +38,9 @@ func newAlertCmd(a *app) *cobra.Command {
 	threshold := fl.Int("threshold", alert.DefaultSummaryThreshold, "more findings than this get one summary message")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, env := cmd.Context(), a.env
-		v := map[string]string{}
-		for flag, key := range map[string]string{"timezone": "timezone", "region": "region", "workgroup": "athena.workgroup", "database": "athena.database"} {
-			var err error
-			if v[flag], err = a.value(cmd, flag, key); err != nil {
-				return err
-			}
+		v, err := a.values(cmd, map[string]string{"timezone": "timezone", "region": "region", "workgroup": "athena.workgroup", "database": "athena.database"})
+		if err != nil {
+			return err
 		}
 		loc, err := time.LoadLocation(v["timezone"])
 		if err != nil {

@@ -58,15 +58,11 @@ func newDetectCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var o detect.Overrides
-		for _, v := range []struct {
-			flag, key string
-			dst       *string
-		}{{"timezone", "timezone", &o.Timezone}, {"business-hours", "business_hours", &o.BusinessHours}, {"holidays", "holidays", &o.Holidays}} {
-			if *v.dst, err = a.value(cmd, v.flag, v.key); err != nil {
-				return err
-			}
+		v, err := a.values(cmd, map[string]string{"timezone": "timezone", "business-hours": "business_hours", "holidays": "holidays"})
+		if err != nil {
+			return err
 		}
+		o := detect.Overrides{Timezone: v["timezone"], BusinessHours: v["business-hours"], Holidays: v["holidays"]}
 		if err := cfg.Apply(o, os.ReadFile); err != nil {
 			return err
 		}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/spf13/cobra"
 
+	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/queries"
@@ -59,19 +59,13 @@ func (e *engine) open(ctx context.Context, a *app, cmd *cobra.Command) (runner, 
 		}
 		return db, func() { db.Close() }, nil
 	}
-	v := map[string]string{}
-	for flag, key := range map[string]string{"workgroup": "athena.workgroup", "database": "athena.database", "region": "region"} {
-		if v[flag], err = a.value(cmd, flag, key); err != nil {
-			return nil, nil, err
-		}
-	}
-	var opts []func(*config.LoadOptions) error
-	if v["region"] != "" {
-		opts = append(opts, config.WithRegion(v["region"]))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	v, err := a.values(cmd, map[string]string{"workgroup": "athena.workgroup", "database": "athena.database", "region": "region"})
 	if err != nil {
-		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, nil, err
+	}
+	cfg, err := awsconf.Load(ctx, awsconf.WithRegion(a.env.getenv, v["region"]))
+	if err != nil {
+		return nil, nil, err
 	}
 	return &athena.Runner{Client: awsathena.NewFromConfig(cfg), WorkGroup: v["workgroup"], Database: v["database"], OutputLocation: e.outS3}, func() {}, nil
 }
