@@ -30,6 +30,7 @@ import (
 
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/internal/settings"
+	buildversion "github.com/keytrail/keytrail/internal/version"
 
 	_ "time/tzdata" // time zones on any runtime image
 )
@@ -79,35 +80,6 @@ func (a *app) value(cmd *cobra.Command, flag, key string) (string, error) {
 // version is set by the Makefile's build: -ldflags "-X main.version=$(git describe)".
 var version string
 
-// versionText is the module version and commit the binary was built from.
-func versionText(ldflags string, bi *debug.BuildInfo, ok bool) string {
-	v, rev, dirty := ldflags, "", false
-	if ok {
-		if v == "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	if rev != "" {
-		v += " (commit " + rev
-		if dirty {
-			v += ", modified"
-		}
-		v += ")"
-	}
-	return v
-}
-
 // exitCode ends a command with a status it has already explained.
 type exitCode int
 
@@ -128,7 +100,7 @@ func newRoot(a *app) *cobra.Command {
 		Long: "keytrail: who touched which secret and which key, from AWS CloudTrail.\n\n" +
 			"Team defaults (lake, time zone, calendar, Athena database and workgroup, region) come from\n" +
 			"flags, then KEYTRAIL_* environment variables, then the config file; see keytrail config.",
-		Version:       versionText(version, bi, ok),
+		Version:       buildversion.Text(version, bi, ok),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
