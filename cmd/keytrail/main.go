@@ -176,24 +176,9 @@ func addOutput(cmd *cobra.Command, def string, allowed ...output.Format) *string
 // format resolves --output, and a deprecated alias of it (--format,
 // --json) with a one-line notice on stderr.
 func (a *app) format(cmd *cobra.Command, out *string, allowed ...output.Format) (output.Format, error) {
-	for _, old := range []string{"format", "json"} {
-		if f := cmd.Flags().Lookup(old); f != nil && f.Changed {
-			fmt.Fprintf(a.env.stderr, "%s: --%s is deprecated; use --output\n", cmd.CommandPath(), old)
-			if !cmd.Flags().Changed("output") {
-				*out = f.Value.String()
-				if old == "json" {
-					*out = map[bool]string{true: "json", false: ""}[f.Value.String() == "true"]
-				}
-			}
-		}
-	}
-	if *out == "" {
-		*out = string(output.JSON)
-		if a.env.isTerminal {
-			*out = string(output.Table)
-		}
-	}
-	f, err := output.Parse(*out, allowed...)
+	f, err := output.Choose(cmd.Flags(), *out, a.env.isTerminal, func(alias string) {
+		fmt.Fprintf(a.env.stderr, "%s: --%s is deprecated; use --output\n", cmd.CommandPath(), alias)
+	}, allowed...)
 	if err != nil {
 		return "", usage(err)
 	}
