@@ -188,3 +188,19 @@ func Size(ctx context.Context, srcs []Source) (int64, error) {
 	}
 	return total, nil
 }
+
+// Backfill sets the options of a run that reads S3: concurrency objects
+// at once (0 means 8, S3 being far from the CPU), each object read in full
+// marked in store, and unless redo the objects an earlier run marked
+// passed over, reading only the markers of the delivery days from since
+// to until when both are set.
+func (o *RunOptions) Backfill(store markerStore, redo bool, since, until time.Time) {
+	if o.Concurrency == 0 {
+		o.Concurrency = 8
+	}
+	o.Markers = &Markers{Store: store}
+	o.Resume = !redo
+	if !since.IsZero() && !until.IsZero() {
+		o.ResumeDays = lake.Days(since, until)
+	}
+}

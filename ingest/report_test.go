@@ -112,3 +112,30 @@ func writeFile(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 }
+
+func TestBackfill(t *testing.T) {
+	d := newLake(t)
+	day := func(s string) time.Time { v, _ := time.Parse(time.DateOnly, s); return v }
+	tests := []struct {
+		name         string
+		concurrency  int
+		redo         bool
+		since, until time.Time
+		want         RunOptions
+	}{
+		{"defaults", 0, false, time.Time{}, time.Time{}, RunOptions{Concurrency: 8, Resume: true}},
+		{"redo", 3, true, day("2026-06-01"), time.Time{}, RunOptions{Concurrency: 3}},
+		{"days", 0, false, day("2026-05-31"), day("2026-06-02"), RunOptions{Concurrency: 8, Resume: true, ResumeDays: []string{"2026-05-31", "2026-06-01", "2026-06-02"}}},
+	}
+	for _, tt := range tests {
+		o := RunOptions{Concurrency: tt.concurrency}
+		o.Backfill(d, tt.redo, tt.since, tt.until)
+		if o.Markers == nil || o.Markers.Store != d {
+			t.Errorf("%s: markers %+v, want the lake's", tt.name, o.Markers)
+		}
+		o.Markers = nil
+		if fmt.Sprintf("%+v", o) != fmt.Sprintf("%+v", tt.want) {
+			t.Errorf("%s: options %+v, want %+v", tt.name, o, tt.want)
+		}
+	}
+}

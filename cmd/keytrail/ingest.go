@@ -12,7 +12,6 @@ import (
 
 	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/bench"
-	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/internal/progress"
@@ -109,15 +108,7 @@ func newIngestCmd(a *app) *cobra.Command {
 		}
 		opt := ingest.RunOptions{Concurrency: *workers}
 		if client != nil {
-			if opt.Concurrency == 0 {
-				opt.Concurrency = 8
-			}
-			opt.Markers = &ingest.Markers{Store: store}
-			opt.Resume = !*redo
-			if !sinceT.IsZero() && !untilT.IsZero() {
-				// Only the markers of the backfilled date folders matter.
-				opt.ResumeDays = lake.Days(sinceT, untilT)
-			}
+			opt.Backfill(store, *redo, sinceT, untilT)
 		}
 		var bar *progress.Bar
 		if env.stderrTerminal && !*verbose {
