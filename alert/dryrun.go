@@ -49,6 +49,12 @@ func (a *Alerter) DryRun(ctx context.Context, w io.Writer, fs []finding.Finding)
 	return nil
 }
 
+// String says in one line what the run did.
+func (r Report) String() string {
+	return fmt.Sprintf("posted %d, already posted %d, recovered %d, suppressed %d, held by another run %d, pending %d",
+		len(r.Posted), r.AlreadyPosted, len(r.Recovered), len(r.Suppressed), r.Held, len(r.Failed))
+}
+
 // ReadFile reads JSON-lines findings (ReadJSONLines) from the file name,
 // or from stdin for "-".
 func ReadFile(name string, stdin io.Reader) ([]finding.Finding, error) {

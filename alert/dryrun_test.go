@@ -87,3 +87,10 @@ func TestReadFile(t *testing.T) {
 		}
 	}
 }
+
+func TestReportString(t *testing.T) {
+	r := alert.Report{Posted: []string{"a", "b"}, AlreadyPosted: 3, Recovered: []string{"c"}, Suppressed: []string{"d", "e", "f"}, Held: 4, Failed: []string{"g"}}
+	if got, want := r.String(), "posted 2, already posted 3, recovered 1, suppressed 3, held by another run 4, pending 1"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}

@@ -107,8 +107,7 @@ func newAlertCmd(a *app) *cobra.Command {
 			return errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)")
 		}
 		rep, err := al.Run(ctx, fs)
-		fmt.Fprintf(env.stdout, "posted %d, already posted %d, recovered %d, suppressed %d, held by another run %d, pending %d\n",
-			len(rep.Posted), rep.AlreadyPosted, len(rep.Recovered), len(rep.Suppressed), rep.Held, len(rep.Failed))
+		fmt.Fprintln(env.stdout, rep)
 		return err
 	}
 	return cmd
