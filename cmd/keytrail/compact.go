@@ -24,11 +24,7 @@ func newCompactCmd(a *app) *cobra.Command {
 			}
 			list = append(list, d)
 		}
-		uri, err := a.lakeURI(cmd)
-		if err != nil {
-			return err
-		}
-		store, all, err := a.readLake(ctx, uri, *kmsKey)
+		store, all, err := a.readLake(ctx, cmd, *kmsKey)
 		if err != nil {
 			return err
 		}

@@ -66,11 +66,7 @@ func newDetectCmd(a *app) *cobra.Command {
 		if err := cfg.Apply(o, os.ReadFile); err != nil {
 			return err
 		}
-		uri, err := a.lakeURI(cmd)
-		if err != nil {
-			return err
-		}
-		store, _, err := a.readLake(ctx, uri, *kmsKey)
+		store, _, err := a.readLake(ctx, cmd, *kmsKey)
 		if err != nil {
 			return err
 		}

@@ -76,11 +76,7 @@ func newIngestCmd(a *app) *cobra.Command {
 		}
 		// Ingest streams; the collector is tuned for that (see memlimit).
 		memlimit.Apply(env.getenv, memlimit.Ingest)
-		lakeURI, err := a.lakeURI(cmd)
-		if err != nil {
-			return err
-		}
-		store, err := a.openLake(ctx, lakeURI, *kmsKey)
+		store, lakeURI, err := a.writeLake(ctx, cmd, *kmsKey)
 		if err != nil {
 			return err
 		}

@@ -41,11 +41,7 @@ func newInventoryCmd(a *app) *cobra.Command {
 		if len(splitList(*regions)) == 0 {
 			return usagef("--regions must list the regions to read")
 		}
-		lakeURI, err := a.lakeURI(cmd)
-		if err != nil {
-			return err
-		}
-		store, err := a.openLake(ctx, lakeURI, *kmsKey)
+		store, _, err := a.writeLake(ctx, cmd, *kmsKey)
 		if err != nil {
 			return err
 		}

@@ -35,11 +35,26 @@ func (a *app) openLake(ctx context.Context, uri, kmsKey string) (lake.Store, err
 	return lake.Open(ctx, uri, client, lake.S3Options{KMSKeyID: kmsKey})
 }
 
-// readLake opens a lake that must already hold events, and lists their
-// days: a missing folder, or a prefix with nothing under it, is an error,
-// never an empty answer, and nothing is created (a typo must not leave an
-// empty lake behind).
-func (a *app) readLake(ctx context.Context, uri, kmsKey string) (lake.Store, []string, error) {
+// writeLake opens --lake (or the lake setting) for a command that writes
+// it, and says which lake that is.
+func (a *app) writeLake(ctx context.Context, cmd *cobra.Command, kmsKey string) (lake.Store, string, error) {
+	uri, err := a.lakeURI(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := a.openLake(ctx, uri, kmsKey)
+	return st, uri, err
+}
+
+// readLake opens --lake (or the lake setting), which must already hold
+// events, and lists their days: a missing folder, or a prefix with nothing
+// under it, is an error, never an empty answer, and nothing is created (a
+// typo must not leave an empty lake behind).
+func (a *app) readLake(ctx context.Context, cmd *cobra.Command, kmsKey string) (lake.Store, []string, error) {
+	uri, err := a.lakeURI(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
 	if !strings.HasPrefix(uri, "s3://") {
 		if err := lake.CheckDir(uri); err != nil {
 			return nil, nil, err

@@ -63,7 +63,7 @@ func newSQLCmd(a *app) *cobra.Command {
 		defer done()
 		var res queries.Result
 		if db, ok := r.(*duck.DB); ok {
-			if _, _, err := a.readLake(ctx, eng.lake, ""); err != nil {
+			if _, _, err := a.readLake(ctx, cmd, ""); err != nil {
 				return err
 			}
 			for _, t := range inventory.Tables {
