@@ -80,9 +80,18 @@ func (r *Runner) Run(ctx context.Context, from, to time.Time) ([]finding.Finding
 
 // run is Run, calling seen with the accounts inferred from the events.
 func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string)) ([]finding.Finding, error) {
+	s := r.stream(ctx, from, to)
+	s.Seen = seen
+	return r.Detector.DetectStream(s)
+}
+
+// stream is what Run evaluates for [from, to): the aggregates of the
+// HistoryDays before from's UTC day, and the events of the lake's day
+// partitions from that day on that happened before to.
+func (r *Runner) stream(ctx context.Context, from, to time.Time) Stream {
 	first := DayStart(from)
-	return r.Detector.DetectStream(Stream{
-		From: from, To: to, Seen: seen,
+	return Stream{
+		From: from, To: to,
 		History: r.history(ctx, first),
 		Events: func(add func([]event.Event) error) error {
 			for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
@@ -106,7 +115,7 @@ func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string
 			}
 			return nil
 		},
-	})
+	}
 }
 
 // readEvents reads the Parquet objects among objs, one at a time, and calls
