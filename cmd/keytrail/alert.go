@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/alert"
@@ -92,19 +91,19 @@ func newAlertCmd(a *app) *cobra.Command {
 		if store == nil {
 			return errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)")
 		}
-		if u := env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"); u != "" {
-			al.Webhook = &alert.Webhook{URL: u}
-		} else if tok := env.getenv("SLACK_BOT_TOKEN"); tok != "" {
-			if *channel == "" {
-				return errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)")
-			}
-			opts := []slack.Option{}
-			if api := env.getenv("SLACK_API_URL"); api != "" {
-				opts = append(opts, slack.OptionAPIURL(api))
-			}
-			al.Slack, al.Channel = slack.New(tok, opts...), *channel
-		} else {
+		cred, mode := alert.Credential{WebhookURL: env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"), Token: env.getenv("SLACK_BOT_TOKEN")}, alert.ModeToken
+		switch {
+		case cred.WebhookURL != "":
+			mode = alert.ModeWebhook
+		case cred.Token == "":
 			return errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)")
+		case *channel == "":
+			return errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)")
+		default:
+			al.Channel = *channel
+		}
+		if err := al.Connect(cred, mode, env.getenv("SLACK_API_URL"), nil); err != nil {
+			return err
 		}
 		rep, err := al.Run(ctx, fs)
 		fmt.Fprintln(env.stdout, rep)
