@@ -6,22 +6,18 @@ import (
 	"fmt"
 	"strings"
 
-	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/spf13/cobra"
 
-	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/queries"
 	"github.com/keytrail/keytrail/queries/athena"
-	"github.com/keytrail/keytrail/queries/duck"
+	queryengine "github.com/keytrail/keytrail/queries/engine"
 	"github.com/keytrail/keytrail/review"
 )
 
 // runner runs a library query: DuckDB over a local lake, or Athena.
-type runner interface {
-	Run(ctx context.Context, q queries.Query, args map[string]string) (queries.Result, error)
-}
+type runner = queryengine.Runner
 
 // engine chooses where queries run: --athena, or DuckDB on the local lake.
 type engine struct {
@@ -42,32 +38,18 @@ func addEngine(cmd *cobra.Command) *engine {
 	return e
 }
 
-// open returns the runner and a function to release it. A local lake must
-// exist; DuckDB would take a missing folder for an empty lake.
+// open returns the runner and a function to release it.
 func (e *engine) open(ctx context.Context, a *app, cmd *cobra.Command) (runner, func(), error) {
 	var err error
 	if e.lake, err = a.lakeURI(cmd); err != nil {
 		return nil, nil, err
 	}
-	if !e.athena {
-		if err := lake.CheckDir(e.lake); err != nil {
-			return nil, nil, err
-		}
-		db, err := duck.Open(ctx, e.lake)
-		if err != nil {
-			return nil, nil, err
-		}
-		return db, func() { db.Close() }, nil
-	}
 	v, err := a.values(cmd, map[string]string{"workgroup": "athena.workgroup", "database": "athena.database", "region": "region"})
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := awsconf.Load(ctx, awsconf.WithRegion(a.env.getenv, v["region"]))
-	if err != nil {
-		return nil, nil, err
-	}
-	return &athena.Runner{Client: awsathena.NewFromConfig(cfg), WorkGroup: v["workgroup"], Database: v["database"], OutputLocation: e.outS3}, func() {}, nil
+	return queryengine.Open(ctx, queryengine.Config{Athena: e.athena, Lake: e.lake, Workgroup: v["workgroup"], Database: v["database"],
+		Region: v["region"], OutputLocation: e.outS3, Getenv: a.env.getenv})
 }
 
 // objects returns the lake's objects, for what no table holds (the
