@@ -7,7 +7,6 @@ import (
 
 	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/output"
-	"github.com/keytrail/keytrail/inventory"
 	"github.com/keytrail/keytrail/inventory/clients"
 )
 
@@ -54,11 +53,8 @@ func newInventoryCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		c := &inventory.Collector{Self: self, Partition: partition, Regions: splitList(*regions), Accounts: splitList(*accounts),
-			MemberRole: *role, STS: clients.STS(cfg, clients.Options{}), Connect: clients.Connect(cfg, clients.Options{}), Now: time.Now}
-		if !*noOrg {
-			c.Org = clients.Organizations(cfg, clients.Options{})
-		}
+		c := clients.Collector(cfg, clients.Options{}, self, partition, !*noOrg)
+		c.Regions, c.Accounts, c.MemberRole, c.Now = splitList(*regions), splitList(*accounts), *role, time.Now
 		snap, err := c.Collect(ctx)
 		if err != nil {
 			return err

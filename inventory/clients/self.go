@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/keytrail/keytrail/inventory"
 )
 
 // Whoami returns the account and the partition of cfg's credentials
@@ -25,4 +27,15 @@ func arnPartition(arn string) string {
 		return parts[1]
 	}
 	return ""
+}
+
+// Collector is an inventory of account self (in partition) over cfg: its
+// clients, the STS client that assumes the member roles and, with org,
+// Organizations to list the member accounts. The caller sets what to read.
+func Collector(cfg aws.Config, o Options, self, partition string, org bool) *inventory.Collector {
+	c := &inventory.Collector{Self: self, Partition: partition, STS: STS(cfg, o), Connect: Connect(cfg, o)}
+	if org {
+		c.Org = Organizations(cfg, o)
+	}
+	return c
 }

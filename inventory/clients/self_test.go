@@ -59,3 +59,16 @@ func TestWhoami(t *testing.T) {
 		t.Errorf("denied: %v", err)
 	}
 }
+
+func TestCollector(t *testing.T) {
+	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")}
+	for _, org := range []bool{true, false} {
+		c := Collector(cfg, Options{}, "111122223333", "aws-cn", org)
+		if c.Self != "111122223333" || c.Partition != "aws-cn" || c.STS == nil || c.Connect == nil || (c.Org != nil) != org {
+			t.Errorf("Collector(org %v) = %+v", org, c)
+		}
+		if cl := c.Connect("us-east-1", nil); cl.Secrets == nil || cl.KMS == nil || cl.IAM == nil {
+			t.Errorf("Connect gives %+v", cl)
+		}
+	}
+}
