@@ -9,22 +9,8 @@ import (
 	"github.com/keytrail/keytrail/internal/bench"
 )
 
-const benchLong = `Measures ingest on a reproducible synthetic CloudTrail corpus (about 20 %
-Secrets Manager and KMS records) and prints, from the same run on the same
-files and the same thread counts:
-
-  floor    gzip decompression alone (the most any reader of these files can do)
-  ingest   keytrail ingest, uncompressed JSON MB/s, as a separate process
-  duckdb   the peer: DuckDB read_json → filter → COPY TO parquet (zstd)
-
-and the peak memory (RSS) of ingest and DuckDB on one large file. The floor
-and ingest are measured --runs times each, alternating, and the fastest of
-each is kept (a busy machine only ever slows a run down); --profile also
-writes a CPU profile of each ingest run. Generated corpora are kept in --out
-and reused by later runs.`
-
 func newBenchCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "bench [flags]", Short: "measure ingest throughput and memory against gzip and DuckDB", Long: benchLong}
+	cmd := &cobra.Command{Use: "bench [flags]", Short: "measure ingest throughput and memory against gzip and DuckDB", Long: help("bench")}
 	fs := cmd.Flags()
 	out := fs.String("out", "bench-output", "`folder` for corpora and results")
 	total := fs.Int64("bytes", 1_000_000_000, "uncompressed `bytes` of each many-file corpus")

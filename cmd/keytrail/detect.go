@@ -14,24 +14,9 @@ import (
 	"github.com/keytrail/keytrail/queries"
 )
 
-const detectLong = `Runs the detection rules over the lake's events in a window and prints the
-findings whose evidence falls in it: JSON lines when stdout is not a terminal,
-a table on a terminal (--output overrides). The lake before --from is the
-history for baselines (per-day aggregates kept under state/detect/).
-
-Default window: the last 24 hours of the latest event day in the lake
-(--to = the end of that UTC day, --from = 24h earlier), which on a local lake
-is more useful than "now". Times are RFC 3339 or YYYY-MM-DD (midnight UTC).
-The rules, suppressions and self_principals come from the config file
-(--config), next to the team's defaults.
-
-Replaying a past period gives the findings the scheduled Lambda gave (same
-ids), so a threshold can be backtested: change it in the config (or run the
-rule with shadow: true) and compare with --shadow-report.`
-
 func newDetectCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "detect [flags]", Short: "run the detection rules over the lake and print (or store) the findings",
-		Long: detectLong, Args: args(cobra.NoArgs)}
+		Long: help("detect"), Args: args(cobra.NoArgs)}
 	f := cmd.Flags()
 	lakeFlag(cmd, "lake `folder` (or s3://bucket/prefix)")
 	kmsKey := f.String("lake-kms-key", "", "KMS `key` for writes to an S3 lake")

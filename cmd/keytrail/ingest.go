@@ -17,25 +17,9 @@ import (
 	"github.com/keytrail/keytrail/internal/progress"
 )
 
-const ingestLong = `Reads CloudTrail log files (gzip or plain JSON, as CloudTrail writes them to S3),
-keeps the Secrets Manager and KMS events and writes them to the lake as Parquet,
-partitioned by event day. SRC is a file, a folder (walked recursively for
-*.json and *.json.gz files) or s3://bucket/prefix (a backfill of a trail's
-bucket; --since and --until limit it to CloudTrail's date folders). Digest and
-Insights files are skipped. The lake is a folder or s3://bucket/prefix; S3 is
-reached through the AWS SDK's standard configuration (AWS_PROFILE, AWS_REGION,
-AWS_ENDPOINT_URL_S3 …).
-
-Ingesting the same files again replaces their rows; it never duplicates them.
-A backfill from S3 records each finished object in the lake, so an interrupted
-run resumes where it stopped (--redo ingests everything again).
-The exit status is 1 when any file could not be read in full; the summary
-still lists everything that was written, files not fully ingested counted per
-reason with a few examples each (--verbose names them all).`
-
 func newIngestCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "ingest [flags] SRC...", Short: "read CloudTrail log files and write Secrets Manager and KMS events to the lake",
-		Long: ingestLong, Args: args(cobra.MinimumNArgs(1))}
+		Long: help("ingest"), Args: args(cobra.MinimumNArgs(1))}
 	f := cmd.Flags()
 	lakeFlag(cmd, "lake `folder` or s3://bucket/prefix to write to")
 	kmsKey := f.String("kms-key", "", "KMS key `ARN` for SSE-KMS writes to an S3 lake")

@@ -10,18 +10,8 @@ import (
 	"github.com/keytrail/keytrail/inventory/clients"
 )
 
-const inventoryLong = `Takes the inventory of the secrets, keys and IAM principals of the
-account the AWS credentials belong to and, through a read-only role
-(infra/member-role.yaml), of member accounts, works out who may read each
-secret and use each key, and writes the day's snapshot to the lake's
-inventory/ tables (a rerun the same day replaces it). Member accounts
-come from Organizations when the credentials may list them, else from
---accounts. Only List, Describe and Get calls are made. It prints a
-summary, with every account and region that could not be read, and
-exits 1 when some could not.`
-
 func newInventoryCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "inventory --regions R[,R…] [flags]", Args: args(cobra.NoArgs), Long: inventoryLong,
+	cmd := &cobra.Command{Use: "inventory --regions R[,R…] [flags]", Args: args(cobra.NoArgs), Long: help("inventory"),
 		Short: "take the inventory of secrets, keys and principals, and who may use each, into the lake"}
 	fs := cmd.Flags()
 	lakeFlag(cmd, "lake `folder` or s3://bucket/prefix")

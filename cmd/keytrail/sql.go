@@ -15,16 +15,9 @@ import (
 	"github.com/keytrail/keytrail/queries/duck"
 )
 
-const sqlLong = `Runs one SQL statement over the lake: on DuckDB over the local lake, with
-the tables events, events_unique, findings and findings_unique (and the
-inventory_* tables where the lake has an inventory), or with --athena on
-Athena, in the stack's database. The statement is the argument, or read from
--f FILE (- for stdin). The SQL is yours: keytrail neither checks nor rewrites
-it, and binds no parameters.`
-
 func newSQLCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "sql 'SELECT …' | -f FILE [flags]", Short: "run your own SQL over the lake's tables on DuckDB or Athena",
-		Long: sqlLong, Args: args(cobra.MaximumNArgs(1))}
+		Long: help("sql"), Args: args(cobra.MaximumNArgs(1))}
 	file := cmd.Flags().StringP("file", "f", "", "read the statement from `file` (- for stdin)")
 	out := addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
 	eng := addEngine(cmd)
