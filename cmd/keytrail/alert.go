@@ -62,13 +62,10 @@ func newAlertCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := lake.CheckDir(dir); err != nil {
+			if store, err = lake.OpenDir(dir); err != nil {
 				if *findingsFile == "" && !fl.Changed("lake") {
 					return fmt.Errorf("give --findings FILE or --lake DIR: %w", err)
 				}
-				return err
-			}
-			if store, err = lake.NewDir(dir); err != nil { // it exists: nothing is created
 				return err
 			}
 		}

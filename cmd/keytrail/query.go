@@ -57,10 +57,11 @@ func (e *engine) open(ctx context.Context, a *app, cmd *cobra.Command) (runner, 
 // if one was set; nil, nil when there is none to read. After open.
 func (e *engine) objects(ctx context.Context, a *app, lakeSet bool) (review.Objects, error) {
 	if !e.athena {
-		if err := lake.CheckDir(e.lake); err != nil {
+		d, err := lake.OpenDir(e.lake)
+		if err != nil {
 			return nil, err
 		}
-		return lake.NewDir(e.lake) // it exists: nothing is created
+		return d, nil
 	}
 	if !lakeSet {
 		return nil, nil

@@ -11,8 +11,7 @@ import (
 
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/inventory"
-	"github.com/keytrail/keytrail/queries"
-	"github.com/keytrail/keytrail/queries/duck"
+	queryengine "github.com/keytrail/keytrail/queries/engine"
 )
 
 func newSQLCmd(a *app) *cobra.Command {
@@ -54,20 +53,16 @@ func newSQLCmd(a *app) *cobra.Command {
 			return err
 		}
 		defer done()
-		var res queries.Result
-		if db, ok := r.(*duck.DB); ok {
+		var tables []queryengine.Table
+		if !eng.athena {
 			if _, _, err := a.readLake(ctx, cmd, ""); err != nil {
 				return err
 			}
 			for _, t := range inventory.Tables {
-				if _, err := db.AddLakeTable(ctx, "inventory_"+t.Name, eng.lake, t.Prefix); err != nil {
-					return err
-				}
+				tables = append(tables, queryengine.Table{Name: "inventory_" + t.Name, Prefix: t.Prefix})
 			}
-			res, err = db.Exec(ctx, text)
-		} else {
-			res, err = r.Run(ctx, queries.Query{Name: "sql", SQL: text}, nil)
 		}
+		res, err := queryengine.Exec(ctx, r, eng.lake, text, tables...)
 		if err != nil {
 			return err
 		}

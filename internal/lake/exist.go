@@ -43,3 +43,12 @@ func EventDays(ctx context.Context, store Lister, uri string) ([]string, error) 
 	}
 	return days, nil
 }
+
+// OpenDir opens the existing lake folder dir (see CheckDir) for a command
+// that reads it: nothing is created.
+func OpenDir(dir string) (*Dir, error) {
+	if err := CheckDir(dir); err != nil {
+		return nil, err
+	}
+	return NewDir(dir)
+}

@@ -56,3 +56,17 @@ func TestEventDays(t *testing.T) {
 		t.Errorf("EventDays = %v, %v", days, err)
 	}
 }
+
+func TestOpenDir(t *testing.T) {
+	dir := t.TempDir()
+	if d, err := lake.OpenDir(dir); err != nil || d.Root() != dir {
+		t.Errorf("OpenDir(%s) = %v, %v", dir, d, err)
+	}
+	missing := filepath.Join(dir, "missing")
+	if _, err := lake.OpenDir(missing); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("OpenDir(missing) = %v", err)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("OpenDir created the missing folder: %v", err)
+	}
+}

@@ -56,3 +56,23 @@ func Open(ctx context.Context, c Config) (Runner, func(), error) {
 	}
 	return &athena.Runner{Client: awsathena.NewFromConfig(cfg), WorkGroup: c.Workgroup, Database: c.Database, OutputLocation: c.OutputLocation}, func() {}, nil
 }
+
+// Table is a table of the lake DuckDB adds for Exec: a view Name over the
+// Parquet files under Prefix (when the lake has any).
+type Table struct{ Name, Prefix string }
+
+// Exec runs a statement of the caller's, neither checked nor rewritten and
+// with no parameters bound: on DuckDB over the lake folder with the views
+// of tables added, on Athena in the stack's database as it is.
+func Exec(ctx context.Context, r Runner, lakeDir, sql string, tables ...Table) (queries.Result, error) {
+	db, ok := r.(*duck.DB)
+	if !ok {
+		return r.Run(ctx, queries.Query{Name: "sql", SQL: sql}, nil)
+	}
+	for _, t := range tables {
+		if _, err := db.AddLakeTable(ctx, t.Name, lakeDir, t.Prefix); err != nil {
+			return queries.Result{}, err
+		}
+	}
+	return db.Exec(ctx, sql)
+}

@@ -7,6 +7,7 @@ import (
 
 	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
 
+	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/queries"
 	"github.com/keytrail/keytrail/queries/athena"
 	"github.com/keytrail/keytrail/queries/duck/testlake"
@@ -63,4 +64,38 @@ func TestOpenAthena(t *testing.T) {
 			t.Errorf("client %T, want Athena's in %s", ar.Client, tc.want)
 		}
 	}
+}
+
+// Exec runs the caller's SQL as it is, on DuckDB with the extra views.
+func TestExec(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lake")
+	if err := testlake.ScenarioSource(dir); err != nil {
+		t.Fatal(err)
+	}
+	r, done, err := engine.Open(context.Background(), engine.Config{Lake: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	res, err := engine.Exec(context.Background(), r, dir, "SELECT (SELECT count(*) FROM again) - (SELECT count(*) FROM findings) AS d, (SELECT count(*) FROM findings) AS n",
+		engine.Table{Name: "again", Prefix: lake.FindingsPrefix})
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "0" || res.Rows[0][1] == "0" {
+		t.Fatalf("Exec = %+v, %v; want the view to hold the findings", res, err)
+	}
+	rec := &recorder{}
+	if _, err := engine.Exec(context.Background(), rec, dir, "SELECT 1", engine.Table{Name: "ignored", Prefix: "x/"}); err != nil || rec.q.SQL != "SELECT 1" || rec.args != nil {
+		t.Errorf("Exec on another engine ran %+v with %v (%v)", rec.q, rec.args, err)
+	}
+}
+
+// recorder stands in for Athena, which cannot run here: it records what
+// it was asked to run.
+type recorder struct {
+	q    queries.Query
+	args map[string]string
+}
+
+func (r *recorder) Run(_ context.Context, q queries.Query, args map[string]string) (queries.Result, error) {
+	r.q, r.args = q, args
+	return queries.Result{}, nil
 }
