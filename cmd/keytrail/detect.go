@@ -25,13 +25,13 @@ func newDetectCmd(a *app) *cobra.Command {
 	f.String("timezone", "", "the team's IANA time `zone` (default: $KEYTRAIL_TIMEZONE or the config's)")
 	f.String("business-hours", "", "business `hours`, e.g. 'Mon-Fri 09:00-18:00' or 'Mon-Thu 09:00-18:00,Fri 09:00-15:00'")
 	f.String("holidays", "", "holiday `dates` YYYY-MM-DD,... or @file with one per line")
-	out := addOutput(cmd, "", output.Table, output.JSON, output.CSV)
+	outFormat := a.addOutput(cmd, "", output.Table, output.JSON, output.CSV)
 	deprecated(cmd, "format", "", "output format (deprecated: --output)")
 	write := f.Bool("write-findings", false, "write the findings to the lake's findings table")
 	shadow := f.Bool("shadow-report", false, "print per rule the findings per day instead of the findings")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, env := cmd.Context(), a.env
-		format, err := a.format(cmd, out, output.Table, output.JSON, output.CSV)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}

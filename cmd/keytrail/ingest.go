@@ -28,13 +28,13 @@ func newIngestCmd(a *app) *cobra.Command {
 	redo := f.Bool("redo", false, "ingest S3 objects again even if an earlier run finished them")
 	sources := f.String("sources", strings.Join(ingest.DefaultSources, ","), "comma-separated event `sources` to keep")
 	workers := f.Int("concurrency", 0, "files ingested at once (default 2, 8 for S3)")
-	out := addOutput(cmd, "table", output.Table, output.JSON)
+	outFormat := a.addOutput(cmd, "table", output.Table, output.JSON)
 	deprecated(cmd, "json", "bool", "print the summary as JSON (deprecated: --output json)")
 	verbose := f.BoolP("verbose", "v", false, "log every file and list every file not fully ingested")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile to `file` (for performance work; see keytrail bench --profile)")
 	cmd.RunE = func(cmd *cobra.Command, paths []string) error {
 		ctx, env := cmd.Context(), a.env
-		format, err := a.format(cmd, out, output.Table, output.JSON)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}

@@ -20,10 +20,10 @@ func newInventoryCmd(a *app) *cobra.Command {
 	accounts := fs.String("accounts", "", "member `accounts` to read when Organizations cannot list them")
 	role := fs.String("member-role", "keytrail/keytrail-inventory-reader", "role `name` (path/name) assumed in member accounts")
 	noOrg := fs.Bool("no-organizations", false, "do not ask Organizations for the accounts; read --accounts only")
-	out := addOutput(cmd, "", output.Table, output.JSON)
+	outFormat := a.addOutput(cmd, "", output.Table, output.JSON)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, env := cmd.Context(), a.env
-		format, err := a.format(cmd, out, output.Table, output.JSON)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}

@@ -157,9 +157,11 @@ func run(ctx context.Context, env *environ, args []string) int {
 	return 1
 }
 
-// addOutput adds -o/--output; the default is def, or with def "" a table
-// on a terminal and JSON lines otherwise.
-func addOutput(cmd *cobra.Command, def string, allowed ...output.Format) *string {
+// addOutput adds -o/--output, whose default is def, or with def "" a
+// table on a terminal and JSON lines otherwise. The command calls what it
+// returns to resolve the format, which takes a deprecated alias of the flag
+// (--format, --json) with a one-line notice on stderr.
+func (a *app) addOutput(cmd *cobra.Command, def string, allowed ...output.Format) func() (output.Format, error) {
 	names := []string{}
 	for _, f := range allowed {
 		names = append(names, string(f))
@@ -168,21 +170,17 @@ func addOutput(cmd *cobra.Command, def string, allowed ...output.Format) *string
 	if def == "" {
 		help += " (default: table on a terminal, json otherwise)"
 	}
-	p := cmd.Flags().StringP("output", "o", def, help)
+	out := cmd.Flags().StringP("output", "o", def, help)
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
-	return p
-}
-
-// format resolves --output, and a deprecated alias of it (--format,
-// --json) with a one-line notice on stderr.
-func (a *app) format(cmd *cobra.Command, out *string, allowed ...output.Format) (output.Format, error) {
-	f, err := output.Choose(cmd.Flags(), *out, a.env.isTerminal, func(alias string) {
-		fmt.Fprintf(a.env.stderr, "%s: --%s is deprecated; use --output\n", cmd.CommandPath(), alias)
-	}, allowed...)
-	if err != nil {
-		return "", usage(err)
+	return func() (output.Format, error) {
+		f, err := output.Choose(cmd.Flags(), *out, a.env.isTerminal, func(alias string) {
+			fmt.Fprintf(a.env.stderr, "%s: --%s is deprecated; use --output\n", cmd.CommandPath(), alias)
+		}, allowed...)
+		if err != nil {
+			return "", usage(err)
+		}
+		return f, nil
 	}
-	return f, nil
 }
 
 // deprecated adds a hidden alias flag that format reads.

@@ -86,14 +86,14 @@ func newQueryCmd(a *app) *cobra.Command {
 	f := cmd.Flags()
 	list := f.Bool("list", false, "list the query library")
 	show := f.Bool("sql", false, "print the query with its parameters filled in instead of running it")
-	out := addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
+	outFormat := a.addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
 	deprecated(cmd, "format", "", "output format (deprecated: --output)")
 	params := queries.Params{}
 	f.Var(params, "param", "query parameter `name=value` (repeatable)")
 	eng := addEngine(cmd)
 	cmd.RunE = func(cmd *cobra.Command, names []string) error {
 		ctx, env := cmd.Context(), a.env
-		format, err := a.format(cmd, out, output.Table, output.JSON, output.CSV)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}

@@ -18,11 +18,11 @@ func newSQLCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "sql 'SELECT …' | -f FILE [flags]", Short: "run your own SQL over the lake's tables on DuckDB or Athena",
 		Long: help("sql"), Args: args(cobra.MaximumNArgs(1))}
 	file := cmd.Flags().StringP("file", "f", "", "read the statement from `file` (- for stdin)")
-	out := addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
+	outFormat := a.addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
 	eng := addEngine(cmd)
 	cmd.RunE = func(cmd *cobra.Command, argv []string) error {
 		ctx := cmd.Context()
-		format, err := a.format(cmd, out, output.Table, output.JSON, output.CSV)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}
