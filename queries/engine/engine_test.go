@@ -23,14 +23,7 @@ func TestOpenLocal(t *testing.T) {
 			t.Errorf("Open(%s) opened a lake that is not a local folder", missing)
 		}
 	}
-	if err := testlake.ScenarioSource(dir); err != nil {
-		t.Fatal(err)
-	}
-	r, done, err := engine.Open(context.Background(), engine.Config{Lake: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer done()
+	r := openScenario(t, dir)
 	q, err := queries.Get("top_talkers")
 	if err != nil {
 		t.Fatal(err)
@@ -69,14 +62,7 @@ func TestOpenAthena(t *testing.T) {
 // Exec runs the caller's SQL as it is, on DuckDB with the extra views.
 func TestExec(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "lake")
-	if err := testlake.ScenarioSource(dir); err != nil {
-		t.Fatal(err)
-	}
-	r, done, err := engine.Open(context.Background(), engine.Config{Lake: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer done()
+	r := openScenario(t, dir)
 	res, err := engine.Exec(context.Background(), r, dir, "SELECT (SELECT count(*) FROM again) - (SELECT count(*) FROM findings) AS d, (SELECT count(*) FROM findings) AS n",
 		engine.Table{Name: "again", Prefix: lake.FindingsPrefix})
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "0" || res.Rows[0][1] == "0" {
@@ -98,4 +84,19 @@ type recorder struct {
 func (r *recorder) Run(_ context.Context, q queries.Query, args map[string]string) (queries.Result, error) {
 	r.q, r.args = q, args
 	return queries.Result{}, nil
+}
+
+// openScenario writes the scenario lake into dir and opens DuckDB on it
+// for the test.
+func openScenario(t *testing.T, dir string) engine.Runner {
+	t.Helper()
+	if err := testlake.ScenarioSource(dir); err != nil {
+		t.Fatal(err)
+	}
+	r, done, err := engine.Open(context.Background(), engine.Config{Lake: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(done)
+	return r
 }
