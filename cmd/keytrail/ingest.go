@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/ingest/report"
 	"github.com/keytrail/keytrail/internal/bench"
 	"github.com/keytrail/keytrail/internal/memlimit"
 	"github.com/keytrail/keytrail/internal/output"
@@ -79,7 +80,7 @@ func newIngestCmd(a *app) *cobra.Command {
 				return err
 			}
 		}
-		rep := &ingest.Report{Lake: lakeURI}
+		rep := &report.Report{Lake: lakeURI}
 		// Run walks the sources one after another in its own goroutine,
 		// so collecting the ignored files needs no lock.
 		srcs, err := ingest.Sources(paths, client, sinceT, untilT, func(p string) { rep.Ignored = append(rep.Ignored, p) })

@@ -1,7 +1,10 @@
-package ingest
+// Package report is how the CLI tells a person what an ingest run did:
+// the summary with the files not fully ingested grouped by reason, the
+// quarantined records and the files passed over. It is apart from ingest,
+// which the Lambda function runs, so that the function links no printing.
+package report
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -9,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/internal/visible"
@@ -18,7 +22,7 @@ import (
 // passed over (not .json or .json.gz) and the lake written to. Its JSON is
 // the summary's fields plus ignored and lake.
 type Report struct {
-	Summary
+	ingest.Summary
 	Ignored []string `json:"ignored,omitempty"`
 	Lake    string   `json:"lake"`
 }
@@ -70,14 +74,14 @@ func (r *Report) WriteText(w io.Writer, verbose bool) {
 }
 
 // problems groups the files not fully ingested by status and reason.
-func problems(w io.Writer, ps []Result, verbose bool) {
+func problems(w io.Writer, ps []ingest.Result, verbose bool) {
 	if len(ps) == 0 {
 		return
 	}
 	type group struct {
-		status Status
+		status ingest.Status
 		reason string
-		files  []*Result
+		files  []*ingest.Result
 	}
 	var groups []*group
 	at := map[[2]string]*group{}
@@ -125,11 +129,11 @@ func problems(w io.Writer, ps []Result, verbose bool) {
 	}
 }
 
-func rank(s Status) int {
+func rank(s ingest.Status) int {
 	switch s {
-	case StatusFailed:
+	case ingest.StatusFailed:
 		return 0
-	case StatusPartial:
+	case ingest.StatusPartial:
 		return 1
 	}
 	return 2
@@ -150,57 +154,4 @@ func OneLine(s string) string {
 		s = s[:300] + "…"
 	}
 	return s
-}
-
-// Sources are the sources the CLI names: files and folders (reporting to
-// ignored the files a folder passes over), and s3://bucket/prefix
-// backfills through client, limited to CloudTrail's date folders from
-// since to until (zero for unbounded). client may be nil when no path is
-// in S3.
-func Sources(paths []string, client S3API, since, until time.Time, ignored func(path string)) ([]Source, error) {
-	var srcs []Source
-	for _, p := range paths {
-		if !strings.HasPrefix(p, "s3://") {
-			srcs = append(srcs, LocalSource{Path: p, Ignored: ignored})
-			continue
-		}
-		bucket, prefix, err := lake.ParseS3URI(p)
-		if err != nil {
-			return nil, err
-		}
-		srcs = append(srcs, S3Source{Client: client, Bucket: bucket, Prefix: prefix, Since: since, Until: until})
-	}
-	return srcs, nil
-}
-
-// Size lists the sources once and adds up their objects' sizes, for a
-// progress bar; folders report nothing to their Ignored while listed.
-func Size(ctx context.Context, srcs []Source) (int64, error) {
-	var total int64
-	for _, src := range srcs {
-		if l, ok := src.(LocalSource); ok {
-			l.Ignored = nil
-			src = l
-		}
-		if err := src.Walk(ctx, func(o Object) error { total += o.Size; return nil }); err != nil {
-			return 0, fmt.Errorf("list %s: %w", src, err)
-		}
-	}
-	return total, nil
-}
-
-// Backfill sets the options of a run that reads S3: concurrency objects
-// at once (0 means 8, S3 being far from the CPU), each object read in full
-// marked in store, and unless redo the objects an earlier run marked
-// passed over, reading only the markers of the delivery days from since
-// to until when both are set.
-func (o *RunOptions) Backfill(store markerStore, redo bool, since, until time.Time) {
-	if o.Concurrency == 0 {
-		o.Concurrency = 8
-	}
-	o.Markers = &Markers{Store: store}
-	o.Resume = !redo
-	if !since.IsZero() && !until.IsZero() {
-		o.ResumeDays = lake.Days(since, until)
-	}
 }
