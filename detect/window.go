@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,25 +10,22 @@ import (
 )
 
 // Window resolves a run's window from the CLI's --from and --to (RFC 3339
-// or YYYY-MM-DD, either may be empty). The default end is the end of the
-// latest event day in the lake, which on a local lake is more useful than
-// now; the default start is 24 hours before the end.
+// or YYYY-MM-DD, either may be empty) and the lake's event days (sorted,
+// as lake.ListDays gives them). The default end is the end of the latest
+// event day, which on a local lake is more useful than now; the default
+// start is 24 hours before the end.
 //
 // Days after now's tomorrow are not taken for the latest (ingest
 // quarantines such event times, but a lake written before it did, or by
 // something else, may hold them): one row dated 9999 must not move the
 // window past every real event. Those days are returned, sorted, so the
 // caller can say so.
-func Window(ctx context.Context, store lake.Lister, fromS, toS string, now time.Time) (from, to time.Time, future []string, err error) {
+func Window(days []string, fromS, toS string, now time.Time) (from, to time.Time, future []string, err error) {
 	if toS != "" {
 		if to, err = parseWhen(toS); err != nil {
 			return from, to, nil, fmt.Errorf("--to: %w", err)
 		}
 	} else {
-		days, err := lake.ListDays(ctx, store, lake.EventsPrefix)
-		if err != nil {
-			return from, to, nil, err
-		}
 		// days is sorted: the future ones are at its end.
 		tomorrow := lake.Day(now.Add(24 * time.Hour))
 		n := sort.Search(len(days), func(i int) bool { return days[i] > tomorrow })

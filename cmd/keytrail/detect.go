@@ -51,11 +51,11 @@ func newDetectCmd(a *app) *cobra.Command {
 		if err := cfg.Apply(o, os.ReadFile); err != nil {
 			return err
 		}
-		store, _, err := a.readLake(ctx, cmd, *kmsKey)
+		store, days, err := a.readLake(ctx, cmd, *kmsKey)
 		if err != nil {
 			return err
 		}
-		from, to, future, err := detect.Window(ctx, store, *fromS, *toS, time.Now())
+		from, to, future, err := detect.Window(days, *fromS, *toS, time.Now())
 		if err != nil {
 			return err
 		}
