@@ -3,8 +3,12 @@ package alert
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/slack-go/slack"
 )
 
 // Credential is how the alerter reaches Slack: a bot token (bot-token
@@ -56,4 +60,33 @@ func ParseCredential(v string) (Credential, error) {
 		}
 	}
 	return c, nil
+}
+
+// Connect sets how the alerter reaches Slack with cred in mode: ModeToken
+// ("" too), a bot token posting to Channel through the Web API at apiURL
+// ("" for Slack's), or ModeWebhook, the incoming webhook. hc carries the
+// calls (nil means http.DefaultClient).
+func (a *Alerter) Connect(cred Credential, mode, apiURL string, hc *http.Client) error {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	switch mode {
+	case ModeToken, "":
+		if cred.Token == "" {
+			return errors.New("bot-token mode needs a token")
+		}
+		opts := []slack.Option{slack.OptionHTTPClient(hc)}
+		if apiURL != "" {
+			opts = append(opts, slack.OptionAPIURL(apiURL))
+		}
+		a.Slack = slack.New(cred.Token, opts...)
+	case ModeWebhook:
+		if cred.WebhookURL == "" {
+			return errors.New("webhook mode needs a webhook_url")
+		}
+		a.Webhook = &Webhook{URL: cred.WebhookURL, HTTPClient: hc}
+	default:
+		return fmt.Errorf("unknown slack mode %q", mode)
+	}
+	return nil
 }

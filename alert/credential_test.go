@@ -1,8 +1,12 @@
 package alert_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slacktest"
 
 	"github.com/keytrail/keytrail/alert"
 )
@@ -30,6 +34,48 @@ func TestParseCredential(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "secretvalue") {
 			t.Errorf("error carries the secret: %v", err)
+		}
+	}
+}
+
+// Connect reaches Slack the way the mode says: a bot token through the
+// Web API at the given URL (here slack-go's test server), or the webhook.
+func TestConnect(t *testing.T) {
+	srv := slacktest.NewTestServer()
+	srv.Start()
+	t.Cleanup(srv.Stop)
+	tests := []struct {
+		mode string
+		cred alert.Credential
+		want string // "slack", "webhook" or the error
+	}{
+		{alert.ModeToken, alert.Credential{Token: "xoxb-1"}, "slack"},
+		{"", alert.Credential{Token: "xoxb-1", WebhookURL: "https://hooks.slack.com/x"}, "slack"},
+		{alert.ModeWebhook, alert.Credential{Token: "xoxb-1", WebhookURL: "https://hooks.slack.com/x"}, "webhook"},
+		{alert.ModeToken, alert.Credential{WebhookURL: "https://hooks.slack.com/x"}, "bot-token mode needs a token"},
+		{alert.ModeWebhook, alert.Credential{Token: "xoxb-1"}, "webhook mode needs a webhook_url"},
+		{"carrier-pigeon", alert.Credential{Token: "xoxb-1"}, `unknown slack mode "carrier-pigeon"`},
+	}
+	for _, tt := range tests {
+		var a alert.Alerter
+		err := a.Connect(tt.cred, tt.mode, srv.GetAPIURL(), nil)
+		got := ""
+		switch {
+		case err != nil:
+			got = err.Error()
+		case a.Slack != nil && a.Webhook == nil:
+			got = "slack"
+			if _, err := a.Slack.(*slack.Client).AuthTestContext(context.Background()); err != nil {
+				t.Errorf("%s: the bot token does not reach the API URL: %v", tt.mode, err)
+			}
+		case a.Webhook != nil && a.Slack == nil:
+			got = "webhook"
+			if w := a.Webhook.(*alert.Webhook); w.URL != tt.cred.WebhookURL || w.HTTPClient == nil {
+				t.Errorf("%s: webhook %+v", tt.mode, w)
+			}
+		}
+		if got != tt.want {
+			t.Errorf("Connect(%q) = %s, want %s", tt.mode, got, tt.want)
 		}
 	}
 }

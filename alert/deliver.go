@@ -613,31 +613,15 @@ func (a *Alerter) release(ctx context.Context, j *job, cause error) error {
 // it looks for the message before trying again. maybe reports whether a
 // failed post may nevertheless have been delivered.
 func (a *Alerter) post(ctx context.Context, msg Message, threadTS string, rec *Record) (ch, ts string, maybe bool, err error) {
-	r := a.Retry
-	attempts := cmp.Or(r.MaxAttempts, 6)
-	base := cmp.Or(r.Base, time.Second)
-	maxWait := cmp.Or(r.Max, 30*time.Second)
-	deadline := a.now().Add(cmp.Or(r.Deadline, 2*time.Minute))
-	for n := 0; ; n++ {
+	b := a.backoff()
+	for {
 		ch, ts, err = a.send(ctx, msg, threadTS)
 		if err == nil {
 			return ch, ts, maybe, nil
 		}
 		c := classify(ctx, err)
 		maybe = maybe || c.ambiguous
-		if !c.retry || n+1 >= attempts {
-			return "", "", maybe, err
-		}
-		wait := c.after
-		if wait <= 0 {
-			d := min(base<<n, maxWait)
-			wait = d/2 + a.jitter(d/2)
-		}
-		if a.now().Add(wait).After(deadline) {
-			return "", "", maybe, fmt.Errorf("%w (retry deadline reached)", err)
-		}
-		a.log().WarnContext(ctx, "slack call failed, retrying", "finding_id", msg.FindingID, "err", err, "wait", wait, "attempt", n+1)
-		if err := a.sleep(ctx, wait); err != nil {
+		if err := b.wait(ctx, msg.FindingID, err, c); err != nil {
 			return "", "", maybe, err
 		}
 		if maybe && rec != nil && a.Slack != nil {
@@ -654,16 +638,49 @@ func (a *Alerter) post(ctx context.Context, msg Message, threadTS string, rec *R
 	}
 }
 
+// backoff paces the attempts of one Slack call under a.Retry.
+type backoff struct {
+	a         *Alerter
+	attempts  int
+	base, max time.Duration
+	deadline  time.Time
+	attempted int
+}
+
+func (a *Alerter) backoff() *backoff {
+	r := a.Retry
+	return &backoff{a: a, attempts: cmp.Or(r.MaxAttempts, 6), base: cmp.Or(r.Base, time.Second), max: cmp.Or(r.Max, 30*time.Second),
+		deadline: a.now().Add(cmp.Or(r.Deadline, 2*time.Minute))}
+}
+
+// wait follows a failed attempt (err, classified c): it returns err when
+// the call is not to be tried again (not retryable, out of attempts, or
+// the wait would pass the deadline), else sleeps as Slack asked or for a
+// jittered exponential backoff and returns nil (or the sleep's error).
+func (b *backoff) wait(ctx context.Context, findingID string, err error, c class) error {
+	n := b.attempted
+	b.attempted++
+	if !c.retry || n+1 >= b.attempts {
+		return err
+	}
+	wait := c.after
+	if wait <= 0 {
+		d := min(b.base<<n, b.max)
+		wait = d/2 + b.a.jitter(d/2)
+	}
+	if b.a.now().Add(wait).After(b.deadline) {
+		return fmt.Errorf("%w (retry deadline reached)", err)
+	}
+	b.a.log().WarnContext(ctx, "slack call failed, retrying", "finding_id", findingID, "err", err, "wait", wait, "attempt", n+1)
+	return b.a.sleep(ctx, wait)
+}
+
 // attach posts att as a file in the thread root of channel ch, with the
 // retries of a post. A retry after an ambiguous failure may attach the
 // file twice, which is better than not at all.
 func (a *Alerter) attach(ctx context.Context, ch, root, findingID string, att *Attachment) error {
-	r := a.Retry
-	attempts := cmp.Or(r.MaxAttempts, 6)
-	base := cmp.Or(r.Base, time.Second)
-	maxWait := cmp.Or(r.Max, 30*time.Second)
-	deadline := a.now().Add(cmp.Or(r.Deadline, 2*time.Minute))
-	for n := 0; ; n++ {
+	b := a.backoff()
+	for {
 		_, err := a.Slack.UploadFileContext(ctx, slack.UploadFileParameters{
 			Content: att.Content, FileSize: len(att.Content), Filename: att.Filename, Title: att.Title,
 			SnippetType: "sql", Channel: ch, ThreadTimestamp: root,
@@ -673,20 +690,7 @@ func (a *Alerter) attach(ctx context.Context, ch, root, findingID string, att *A
 			return nil
 		}
 		err = fmt.Errorf("attach follow-up query: %w", err)
-		c := classify(ctx, err)
-		if !c.retry || n+1 >= attempts {
-			return err
-		}
-		wait := c.after
-		if wait <= 0 {
-			d := min(base<<n, maxWait)
-			wait = d/2 + a.jitter(d/2)
-		}
-		if a.now().Add(wait).After(deadline) {
-			return fmt.Errorf("%w (retry deadline reached)", err)
-		}
-		a.log().WarnContext(ctx, "slack call failed, retrying", "finding_id", findingID, "err", err, "wait", wait, "attempt", n+1)
-		if err := a.sleep(ctx, wait); err != nil {
+		if err := b.wait(ctx, findingID, err, classify(ctx, err)); err != nil {
 			return err
 		}
 	}

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/keytrail/keytrail/internal/emf"
 	"github.com/keytrail/keytrail/internal/finding"
 )
@@ -128,27 +126,8 @@ func (h *Handler) alerter(ctx context.Context) (Alerter, error) {
 	if err != nil {
 		return a, err
 	}
-	hc := h.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	switch h.Mode {
-	case ModeToken, "":
-		if cred.Token == "" {
-			return a, fmt.Errorf("slack secret %s: bot-token mode needs a token", h.SecretARN)
-		}
-		opts := []slack.Option{slack.OptionHTTPClient(hc)}
-		if h.SlackAPIURL != "" {
-			opts = append(opts, slack.OptionAPIURL(h.SlackAPIURL))
-		}
-		a.Slack = slack.New(cred.Token, opts...)
-	case ModeWebhook:
-		if cred.WebhookURL == "" {
-			return a, fmt.Errorf("slack secret %s: webhook mode needs a webhook_url", h.SecretARN)
-		}
-		a.Webhook = &Webhook{URL: cred.WebhookURL, HTTPClient: hc}
-	default:
-		return a, fmt.Errorf("unknown slack mode %q", h.Mode)
+	if err := a.Connect(cred, h.Mode, h.SlackAPIURL, h.HTTPClient); err != nil {
+		return a, fmt.Errorf("slack secret %s: %w", h.SecretARN, err)
 	}
 	return a, nil
 }

@@ -81,9 +81,19 @@ func (r *Runner) Run(ctx context.Context, from, to time.Time) ([]finding.Finding
 // run is Run, calling seen with the accounts inferred from the events and
 // adding the number of events evaluated to read (when not nil).
 func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string), read *int) ([]finding.Finding, error) {
+	s := r.stream(ctx, from, to, read)
+	s.Seen = seen
+	return r.Detector.DetectStream(s)
+}
+
+// stream is what Run evaluates for [from, to): the aggregates of the
+// HistoryDays before from's UTC day, and the events of the lake's day
+// partitions from that day on that happened before to, counted into read
+// (when not nil).
+func (r *Runner) stream(ctx context.Context, from, to time.Time, read *int) Stream {
 	first := DayStart(from)
-	return r.Detector.DetectStream(Stream{
-		From: from, To: to, Seen: seen,
+	return Stream{
+		From: from, To: to,
 		History: r.history(ctx, first),
 		Events: func(add func([]event.Event) error) error {
 			for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
@@ -110,7 +120,7 @@ func (r *Runner) run(ctx context.Context, from, to time.Time, seen func([]string
 			}
 			return nil
 		},
-	})
+	}
 }
 
 // readEvents reads the Parquet objects among objs, one at a time, and calls
@@ -418,35 +428,4 @@ func or(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// VolumeRow is one rule's findings on one UTC day (the shadow report).
-type VolumeRow struct {
-	Kind     string `json:"kind"`
-	Day      string `json:"day"`
-	Findings int    `json:"findings"`
-	Shadow   int    `json:"shadow"`
-}
-
-// Volume counts findings per rule and UTC day of their start, sorted.
-func Volume(fs []finding.Finding) []VolumeRow {
-	idx := map[string]int{}
-	var rows []VolumeRow
-	for _, f := range fs {
-		k := f.Kind + "\x00" + lake.Day(f.Start)
-		i, ok := idx[k]
-		if !ok {
-			i = len(rows)
-			idx[k] = i
-			rows = append(rows, VolumeRow{Kind: f.Kind, Day: lake.Day(f.Start)})
-		}
-		rows[i].Findings++
-		if f.Shadow {
-			rows[i].Shadow++
-		}
-	}
-	slices.SortFunc(rows, func(a, b VolumeRow) int {
-		return strings.Compare(a.Kind+a.Day, b.Kind+b.Day)
-	})
-	return rows
 }

@@ -114,39 +114,24 @@ func TestStreamScenarios(t *testing.T) {
 	}
 }
 
-// runnerInput reads what Runner.Run would for [from, to) into an Input.
+// runnerInput is the input Runner.Run evaluates for [from, to), read from
+// the lake by the Runner's own stream and held in memory.
 func runnerInput(t *testing.T, r *Runner, from, to time.Time) Input {
 	t.Helper()
-	ctx := context.Background()
-	in := Input{From: from, To: to, History: map[string]*Aggregate{}}
-	first := DayStart(from)
-	for k := r.config().HistoryDays; k >= 1; k-- {
-		day := lake.Day(first.AddDate(0, 0, -k))
-		ag, err := r.Aggregate(ctx, day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ag != nil {
-			in.History[day] = ag
-		}
+	s := r.stream(context.Background(), from, to, nil)
+	in := Input{From: s.From, To: s.To, History: map[string]*Aggregate{}}
+	if err := s.History(func(day string, ag *Aggregate) error { in.History[day] = ag; return nil }); err != nil {
+		t.Fatal(err)
 	}
-	for _, day := range lake.Days(first, to.Add(-time.Millisecond)) {
-		objs, err := r.Store.List(ctx, lake.PartitionPrefix(lake.EventsPrefix, day))
-		if err != nil {
-			t.Fatal(err)
+	err := s.Events(func(batch []event.Event) error {
+		for _, e := range batch { // the batch is reused: keep copies
+			e.ResourceARNs = slices.Clone(e.ResourceARNs)
+			in.Events = append(in.Events, e)
 		}
-		err = r.readEvents(ctx, objs, func(rows []event.Event) error {
-			for _, e := range rows {
-				if e.EventTime.Before(to) {
-					e.ResourceARNs = slices.Clone(e.ResourceARNs)
-					in.Events = append(in.Events, e)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return in
 }
@@ -182,7 +167,28 @@ func TestStreamLake(t *testing.T) {
 	}
 	end := start.AddDate(0, 0, days)
 	r := &Runner{Store: st, Detector: &Detector{Config: testConfig(t), Now: func() time.Time { return end }}}
-	if fs := checkRunEqualsDetect(t, r, end.AddDate(0, 0, -3), end.Add(-90*time.Minute)); len(fs) == 0 {
+	from, to := end.AddDate(0, 0, -3), end.Add(-90*time.Minute)
+	if fs := checkRunEqualsDetect(t, r, from, to); len(fs) == 0 {
 		t.Fatal("no findings")
+	}
+	// The stream Run reads is every event delivered of the window's days
+	// up to to, each at least once, and nothing else.
+	var want, got []string
+	for _, e := range evs {
+		if !e.EventTime.Before(DayStart(from)) && e.EventTime.Before(to) && e.delivered.Before(end) {
+			want = append(want, e.EventID)
+		}
+	}
+	in := runnerInput(t, r, from, to)
+	for _, e := range in.Events {
+		got = append(got, e.EventID)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if want, got = slices.Compact(want), slices.Compact(got); !slices.Equal(got, want) || len(in.Events) < len(want) {
+		t.Errorf("the run's stream holds %d distinct events (%d in all), want the %d delivered of the window", len(got), len(in.Events), len(want))
+	}
+	if len(in.History) == 0 {
+		t.Error("the run's stream has no history")
 	}
 }

@@ -214,21 +214,28 @@ func (c *Compactor) read(ctx context.Context, key string) ([]event.Event, error)
 }
 
 // CompactRecent compacts the days from now-lookback to now (UTC), after
-// removing the temporary files killed writers left (RemoveStaleTemps).
+// removing the temporary files killed writers left (RemoveStaleTemps), and
+// reports the days that had files to merge.
 func (c *Compactor) CompactRecent(ctx context.Context, now time.Time, lookback time.Duration) ([]CompactResult, error) {
+	res, err := c.CompactDays(ctx, now, lake.Days(now.Add(-lookback), now))
+	return slices.DeleteFunc(res, func(r CompactResult) bool { return r.InputFiles == 0 }), err
+}
+
+// CompactDays compacts the given days (YYYY-MM-DD) in order, after
+// removing the temporary files killed writers left (RemoveStaleTemps, at
+// now), and reports each day compacted, the first failure ending the run.
+func (c *Compactor) CompactDays(ctx context.Context, now time.Time, days []string) ([]CompactResult, error) {
 	_, _, _, log := c.defaults()
 	if err := RemoveStaleTemps(ctx, c.Store, now, log); err != nil {
 		return nil, fmt.Errorf("compact: %w", err)
 	}
 	var out []CompactResult
-	for _, d := range lake.Days(now.Add(-lookback), now) {
+	for _, d := range days {
 		r, err := c.CompactDay(ctx, d)
 		if err != nil {
 			return out, err
 		}
-		if r.InputFiles > 0 {
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	return out, nil
 }

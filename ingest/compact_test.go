@@ -241,3 +241,26 @@ func TestCompactClusters(t *testing.T) {
 		}
 	}
 }
+
+// CompactDays reports every day it was given, in order, those without
+// files to merge too (CompactRecent leaves them out).
+func TestCompactDays(t *testing.T) {
+	d := newLake(t)
+	want := ingestObjects(t, d, 3)
+	now := time.Date(2026, 6, 2, 12, 0, 0, 0, time.UTC)
+	res, err := (&Compactor{Store: d}).CompactDays(context.Background(), now, []string{"2026-05-31", "2026-06-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].Day != "2026-05-31" || res[0].InputFiles != 0 || res[1].InputFiles != 4 ||
+		res[1].Duplicates != 1 || res[1].OutputRows != len(want) {
+		t.Fatalf("results %+v, want nothing on 05-31 and the four files of 06-01 merged", res)
+	}
+	if got := uniqueIDs(eventIDs(readLake(t, d))); !slices.Equal(got, want) {
+		t.Errorf("events after compaction %v, want %v", got, want)
+	}
+	recent, err := (&Compactor{Store: d}).CompactRecent(context.Background(), now, 48*time.Hour)
+	if err != nil || len(recent) != 0 {
+		t.Errorf("CompactRecent after compaction: %+v, %v; want no day reported", recent, err)
+	}
+}

@@ -92,8 +92,8 @@ func newCollector(getenv func(string) string, cfg aws.Config, o clients.Options,
 	if len(regions) == 0 {
 		return nil, errors.New("KEYTRAIL_REGIONS must list the regions to read")
 	}
-	c := &inventory.Collector{Self: self, Partition: partition, Regions: regions, Accounts: list(getenv("KEYTRAIL_ACCOUNTS")),
-		MemberRole: getenv("KEYTRAIL_MEMBER_ROLE_NAME"), Org: clients.Organizations(cfg, o), STS: clients.STS(cfg, o), Connect: clients.Connect(cfg, o)}
+	c := clients.Collector(cfg, o, self, partition, true)
+	c.Regions, c.Accounts, c.MemberRole = regions, list(getenv("KEYTRAIL_ACCOUNTS")), getenv("KEYTRAIL_MEMBER_ROLE_NAME")
 	return c, nil
 }
 

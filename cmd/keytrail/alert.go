@@ -1,16 +1,11 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/alert"
@@ -42,12 +37,9 @@ func newAlertCmd(a *app) *cobra.Command {
 	threshold := fl.Int("threshold", alert.DefaultSummaryThreshold, "more findings than this get one summary message")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, env := cmd.Context(), a.env
-		v := map[string]string{}
-		for flag, key := range map[string]string{"timezone": "timezone", "region": "region", "workgroup": "athena.workgroup", "database": "athena.database"} {
-			var err error
-			if v[flag], err = a.value(cmd, flag, key); err != nil {
-				return err
-			}
+		v, err := a.values(cmd, map[string]string{"timezone": "timezone", "region": "region", "workgroup": "athena.workgroup", "database": "athena.database"})
+		if err != nil {
+			return err
 		}
 		loc, err := time.LoadLocation(v["timezone"])
 		if err != nil {
@@ -70,104 +62,49 @@ func newAlertCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := localLake(dir); err != nil {
+			if store, err = lake.OpenDir(dir); err != nil {
 				if *findingsFile == "" && !fl.Changed("lake") {
 					return fmt.Errorf("give --findings FILE or --lake DIR: %w", err)
 				}
 				return err
 			}
-			if store, err = lake.NewDir(dir); err != nil { // it exists: nothing is created
-				return err
-			}
 		}
 		var fs []finding.Finding
 		if *findingsFile != "" {
-			fs, err = readFindingsFile(*findingsFile, cmd.InOrStdin())
+			fs, err = alert.ReadFile(*findingsFile, cmd.InOrStdin())
 		} else {
 			fs, err = alert.LoadLake(ctx, store, time.Now(), *lookback)
 		}
 		if err != nil {
 			return err
 		}
-		render := alert.Renderer{Location: loc, Region: region, Workgroup: v["workgroup"], Database: v["database"]}
-		follow := &alert.FollowUp{Region: region, Workgroup: v["workgroup"], Database: v["database"]}
-		logger := slog.New(slog.NewTextHandler(env.stderr, nil))
+		al := &alert.Alerter{Store: store, Query: queries.Evidence, MinSeverity: *minSev, SummaryThreshold: *threshold,
+			Render:   alert.Renderer{Location: loc, Region: region, Workgroup: v["workgroup"], Database: v["database"]},
+			FollowUp: &alert.FollowUp{Region: region, Workgroup: v["workgroup"], Database: v["database"]},
+			Logger:   slog.New(slog.NewTextHandler(env.stderr, nil))}
 		if *dryRun {
-			return dryRunAlert(ctx, env, logger, render, follow, alert.Filter(fs, *minSev), *threshold)
+			return al.DryRun(ctx, env.stdout, fs)
 		}
 		if store == nil {
 			return errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)")
 		}
-		al := &alert.Alerter{Store: store, Render: render, FollowUp: follow, Query: queries.Evidence, MinSeverity: *minSev,
-			SummaryThreshold: *threshold, Logger: logger}
-		if u := env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"); u != "" {
-			al.Webhook = &alert.Webhook{URL: u}
-		} else if tok := env.getenv("SLACK_BOT_TOKEN"); tok != "" {
-			if *channel == "" {
-				return errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)")
-			}
-			opts := []slack.Option{}
-			if api := env.getenv("SLACK_API_URL"); api != "" {
-				opts = append(opts, slack.OptionAPIURL(api))
-			}
-			al.Slack, al.Channel = slack.New(tok, opts...), *channel
-		} else {
+		cred, mode := alert.Credential{WebhookURL: env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"), Token: env.getenv("SLACK_BOT_TOKEN")}, alert.ModeToken
+		switch {
+		case cred.WebhookURL != "":
+			mode = alert.ModeWebhook
+		case cred.Token == "":
 			return errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)")
+		case *channel == "":
+			return errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)")
+		default:
+			al.Channel = *channel
+		}
+		if err := al.Connect(cred, mode, env.getenv("SLACK_API_URL"), nil); err != nil {
+			return err
 		}
 		rep, err := al.Run(ctx, fs)
-		fmt.Fprintf(env.stdout, "posted %d, already posted %d, recovered %d, suppressed %d, held by another run %d, pending %d\n",
-			len(rep.Posted), rep.AlreadyPosted, len(rep.Recovered), len(rep.Suppressed), rep.Held, len(rep.Failed))
+		fmt.Fprintln(env.stdout, rep)
 		return err
 	}
 	return cmd
-}
-
-func readFindingsFile(name string, stdin io.Reader) ([]finding.Finding, error) {
-	if name == "-" {
-		return alert.ReadJSONLines(stdin)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fs, err := alert.ReadJSONLines(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return fs, nil
-}
-
-// dryRunAlert prints every message a run would post in bot-token mode: its
-// chat.postMessage JSON, a plain-text preview and the file posted in its
-// thread (a follow-up query too long for the message). As in a real run,
-// each finding's follow-up query is rebuilt from its fields, not taken
-// from the input.
-func dryRunAlert(ctx context.Context, env *environ, logger *slog.Logger, r alert.Renderer, fu *alert.FollowUp, fs []finding.Finding, threshold int) error {
-	var msgs []alert.Message
-	if len(fs) > threshold {
-		msgs = append(msgs, r.Summary(fs, 0, true))
-	}
-	for _, f := range fs {
-		f = alert.RebuildQuery(ctx, logger, queries.Evidence, f)
-		u, note := fu.Link(ctx, f)
-		msgs = append(msgs, r.Finding(f, alert.Extras{QueryURL: u, QueryNote: note, AttachQuery: true}))
-	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	for i, m := range msgs {
-		fmt.Fprintf(env.stdout, "# message %d of %d: Block Kit JSON\n", i+1, len(msgs))
-		if err := enc.Encode(m); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "# message %d of %d: preview\n%s\n", i+1, len(msgs), m.Preview())
-		if a := m.Attachment; a != nil {
-			fmt.Fprintf(env.stdout, "# message %d of %d: attached in its thread as %s (%d bytes)\n%s\n", i+1, len(msgs), a.Filename, len(a.Content), a.Content)
-		}
-	}
-	if len(msgs) == 0 {
-		fmt.Fprintln(env.stdout, "no findings to post")
-	}
-	return nil
 }

@@ -1,32 +1,16 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/bench"
 )
 
-const benchLong = `Measures ingest on a reproducible synthetic CloudTrail corpus (about 20 %
-Secrets Manager and KMS records) and prints, from the same run on the same
-files and the same thread counts:
-
-  floor    gzip decompression alone (the most any reader of these files can do)
-  ingest   keytrail ingest, uncompressed JSON MB/s, as a separate process
-  duckdb   the peer: DuckDB read_json → filter → COPY TO parquet (zstd)
-
-and the peak memory (RSS) of ingest and DuckDB on one large file. The floor
-and ingest are measured --runs times each, alternating, and the fastest of
-each is kept (a busy machine only ever slows a run down); --profile also
-writes a CPU profile of each ingest run. Generated corpora are kept in --out
-and reused by later runs.`
-
 func newBenchCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "bench [flags]", Short: "measure ingest throughput and memory against gzip and DuckDB", Long: benchLong}
+	cmd := &cobra.Command{Use: "bench [flags]", Short: "measure ingest throughput and memory against gzip and DuckDB", Long: help("bench")}
 	fs := cmd.Flags()
 	out := fs.String("out", "bench-output", "`folder` for corpora and results")
 	total := fs.Int64("bytes", 1_000_000_000, "uncompressed `bytes` of each many-file corpus")
@@ -58,11 +42,11 @@ func newBenchCmd(a *app) *cobra.Command {
 		if len(files) > 0 {
 			return usagef("unexpected arguments %q", files)
 		}
-		fileCounts, err := positiveInts(*filesFlag)
+		fileCounts, err := bench.Counts(*filesFlag)
 		if err != nil {
 			return usagef("--files %q: %v", *filesFlag, err)
 		}
-		counts, err := positiveInts(*threads)
+		counts, err := bench.Counts(*threads)
 		if err != nil {
 			return usagef("--threads %q: %v", *threads, err)
 		}
@@ -77,20 +61,4 @@ func newBenchCmd(a *app) *cobra.Command {
 			Files: fileCounts, Big: *big, Threads: counts, Runs: *runs, DuckDB: !*noDuck, DuckDBPerObject: !*noDuck && *perObject, Profile: *profile})
 	}
 	return cmd
-}
-
-// positiveInts parses a comma-separated list of whole numbers ≥ 1.
-func positiveInts(list string) ([]int, error) {
-	var ns []int
-	for _, f := range splitList(list) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, errors.New("want whole numbers ≥ 1, separated by commas")
-		}
-		ns = append(ns, n)
-	}
-	if len(ns) == 0 {
-		return nil, errors.New("want at least one number")
-	}
-	return ns, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -89,24 +88,5 @@ func TestCLI(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {
 		t.Errorf("a reading command created the missing lake: %v", err)
-	}
-}
-
-func TestVersionText(t *testing.T) {
-	bi := &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"},
-		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}}
-	for _, tc := range []struct {
-		ldflags string
-		bi      *debug.BuildInfo
-		want    string
-	}{
-		{"", bi, "v1.2.3 (commit abc123, modified)"},
-		{"v1.2.3-4-gabc123", bi, "v1.2.3-4-gabc123 (commit abc123, modified)"},
-		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "(devel)"},
-		{"", nil, "(devel)"},
-	} {
-		if got := versionText(tc.ldflags, tc.bi, tc.bi != nil); got != tc.want {
-			t.Errorf("versionText(%q) = %q, want %q", tc.ldflags, got, tc.want)
-		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/ingest"
-	"github.com/keytrail/keytrail/internal/lake"
 )
 
 func newCompactCmd(a *app) *cobra.Command {
@@ -25,29 +24,19 @@ func newCompactCmd(a *app) *cobra.Command {
 			}
 			list = append(list, d)
 		}
-		uri, err := a.lakeURI(cmd)
-		if err != nil {
-			return err
-		}
-		store, err := a.readLake(ctx, uri, *kmsKey)
+		store, all, err := a.readLake(ctx, cmd, *kmsKey)
 		if err != nil {
 			return err
 		}
 		if len(list) == 0 {
-			if list, err = lake.ListDays(ctx, store, lake.EventsPrefix); err != nil {
-				return err
-			}
+			list = all
 		}
-		if err := ingest.RemoveStaleTemps(ctx, store, time.Now(), nil); err != nil {
+		res, err := (&ingest.Compactor{Store: store}).CompactDays(ctx, time.Now(), list)
+		if err != nil {
 			return err
 		}
-		c := &ingest.Compactor{Store: store}
 		var files, rows, dups int
-		for _, d := range list {
-			r, err := c.CompactDay(ctx, d)
-			if err != nil {
-				return err
-			}
+		for _, r := range res {
 			files, rows, dups = files+r.InputFiles, rows+r.OutputRows, dups+r.Duplicates
 		}
 		fmt.Fprintf(a.env.stdout, "Compacted %d days: %d small files merged, %d events kept, %d duplicates dropped\n", len(list), files, rows, dups)

@@ -26,3 +26,16 @@ func newConfigCmd(a *app) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{Use: "show", Short: "print the team defaults in effect and where each came from", Args: args(cobra.NoArgs), RunE: show})
 	return cmd
 }
+
+// values is value for each flag, keyed by flag name: keys maps each flag
+// to its setting key.
+func (a *app) values(cmd *cobra.Command, keys map[string]string) (map[string]string, error) {
+	v := map[string]string{}
+	for flag, key := range keys {
+		var err error
+		if v[flag], err = a.value(cmd, flag, key); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}

@@ -11,21 +11,9 @@ import (
 	"github.com/keytrail/keytrail/internal/demo"
 )
 
-const demoLong = `Runs the whole pipeline on a laptop, with no AWS account: generates three
-weeks of CloudTrail for a fictional organization (applications, nightly jobs,
-secret rotation, people in office hours, and a handful of incidents), ingests
-it into a local lake, compacts it, runs the detector, shows the Slack messages
-it would post, runs two follow-up investigation queries and the quarterly
-access review on DuckDB, and says where everything was written.
-
-Every step is an ordinary keytrail command, printed as it runs so you can run
-it yourself, exactly as printed. Running the demo again replaces its own
-output folder. With KEYTRAIL_SLACK_WEBHOOK_URL (or SLACK_BOT_TOKEN and
-KEYTRAIL_SLACK_CHANNEL) set, the messages are posted for real.`
-
 func newDemoCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "demo [flags]", Short: "run the whole pipeline on a generated organization, no AWS account needed",
-		Long: demoLong, Args: args(cobra.NoArgs)}
+		Long: help("demo"), Args: args(cobra.NoArgs)}
 	f := cmd.Flags()
 	out := f.String("out", "demo-output", "output `folder` (replaced on every run)")
 	days := f.Int("days", 21, "days of CloudTrail to generate (the last week is evaluated)")

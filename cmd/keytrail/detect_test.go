@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,50 +73,6 @@ func TestDetectCommand(t *testing.T) {
 	out.Reset()
 	if code := run(context.Background(), env, []string{"detect", "--lake", dir, "--timezone", "Asia/Tokyo", "--output", "table"}); code != 0 || strings.Contains(out.String(), "\x1b") || !strings.Contains(out.String(), "off_hours") {
 		t.Errorf("table: exit %d: %q", code, out.String())
-	}
-}
-
-// The default window follows the latest event day up to tomorrow, never
-// past it: a day partition dated 9999 (a lake written before ingest
-// quarantined such times) does not move it, and is reported.
-func TestDetectWindowIgnoresFutureDays(t *testing.T) {
-	now := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		days   []string
-		to     string // the window's end, "" for an error
-		future []string
-		err    string
-	}{
-		{"past days", []string{"2026-06-01", "2026-06-02"}, "2026-06-03", nil, ""},
-		{"a far future day", []string{"2026-06-01", "9999-12-31", "2026-06-02", "9999-12-31"}, "2026-06-03", []string{"9999-12-31"}, ""},
-		{"tomorrow counts", []string{"2026-12-03", "2026-12-04", "2027-01-01"}, "2026-12-04", []string{"2026-12-04", "2027-01-01"}, ""},
-		{"only future days", []string{"9999-12-31"}, "", []string{"9999-12-31"}, "only after tomorrow"},
-		{"no events", nil, "", nil, "holds no events"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st, err := lake.NewDir(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, d := range tt.days {
-				if err := st.Put(context.Background(), lake.EventKey(d, fmt.Sprintf("part-%d", i)), strings.NewReader("x")); err != nil {
-					t.Fatal(err)
-				}
-			}
-			from, to, future, err := detectWindow(context.Background(), st, "", "", now)
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("err %v, want one mentioning %q", err, tt.err)
-				}
-			} else if err != nil || lake.Day(to) != tt.to || !to.Equal(from.Add(24*time.Hour)) {
-				t.Fatalf("window %v – %v (%v), want the day before %s", from, to, err, tt.to)
-			}
-			if !slices.Equal(future, tt.future) {
-				t.Errorf("future days %v, want %v", future, tt.future)
-			}
-		})
 	}
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,8 +45,7 @@ func newGenCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "Wrote a benchmark corpus to %s: %d files, %d records (%d Secrets Manager/KMS), %d bytes uncompressed.\n",
-				*out, s.Files, s.Records, s.Kept, s.Bytes)
+			fmt.Fprintln(w, s.Text(*out))
 			return nil
 		}
 		var err error
@@ -63,15 +60,7 @@ func newGenCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var kinds []string
-		for k, n := range s.ByKind() {
-			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
-		}
-		sort.Strings(kinds)
-		fmt.Fprintf(w, "Wrote %d days of CloudTrail for accounts %s (partner %s) to %s: %d log files, %d records "+
-			"(%d Secrets Manager/KMS, %d repeated), %d digest and %d insight files. Labels in %s: %s.\n",
-			cfg.Days, strings.Join(s.Accounts, ", "), s.Partner, *out, s.Files, s.Records, s.Kept, s.Duplicates, s.Digests, s.Insights,
-			gen.LabelsKey, strings.Join(kinds, ", "))
+		fmt.Fprintln(w, s.Text(cfg.Days, *out))
 		return nil
 	}
 	return cmd

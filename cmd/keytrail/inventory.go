@@ -1,34 +1,17 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/awsconf"
 	"github.com/keytrail/keytrail/internal/output"
-	"github.com/keytrail/keytrail/internal/visible"
-	"github.com/keytrail/keytrail/inventory"
 	"github.com/keytrail/keytrail/inventory/clients"
 )
 
-const inventoryLong = `Takes the inventory of the secrets, keys and IAM principals of the
-account the AWS credentials belong to and, through a read-only role
-(infra/member-role.yaml), of member accounts, works out who may read each
-secret and use each key, and writes the day's snapshot to the lake's
-inventory/ tables (a rerun the same day replaces it). Member accounts
-come from Organizations when the credentials may list them, else from
---accounts. Only List, Describe and Get calls are made. It prints a
-summary, with every account and region that could not be read, and
-exits 1 when some could not.`
-
 func newInventoryCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: "inventory --regions R[,R…] [flags]", Args: args(cobra.NoArgs), Long: inventoryLong,
+	cmd := &cobra.Command{Use: "inventory --regions R[,R…] [flags]", Args: args(cobra.NoArgs), Long: help("inventory"),
 		Short: "take the inventory of secrets, keys and principals, and who may use each, into the lake"}
 	fs := cmd.Flags()
 	lakeFlag(cmd, "lake `folder` or s3://bucket/prefix")
@@ -37,21 +20,17 @@ func newInventoryCmd(a *app) *cobra.Command {
 	accounts := fs.String("accounts", "", "member `accounts` to read when Organizations cannot list them")
 	role := fs.String("member-role", "keytrail/keytrail-inventory-reader", "role `name` (path/name) assumed in member accounts")
 	noOrg := fs.Bool("no-organizations", false, "do not ask Organizations for the accounts; read --accounts only")
-	out := addOutput(cmd, "", output.Table, output.JSON)
+	outFormat := a.addOutput(cmd, "", output.Table, output.JSON)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, env := cmd.Context(), a.env
-		format, err := a.format(cmd, out, output.Table, output.JSON)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}
 		if len(splitList(*regions)) == 0 {
 			return usagef("--regions must list the regions to read")
 		}
-		lakeURI, err := a.lakeURI(cmd)
-		if err != nil {
-			return err
-		}
-		store, err := a.openLake(ctx, lakeURI, *kmsKey)
+		store, _, err := a.writeLake(ctx, cmd, *kmsKey)
 		if err != nil {
 			return err
 		}
@@ -60,17 +39,12 @@ func newInventoryCmd(a *app) *cobra.Command {
 			return err
 		}
 		// The credentials' own account is the one read directly.
-		stsClient := clients.STS(cfg, clients.Options{})
-		id, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		self, partition, err := clients.Whoami(ctx, cfg, clients.Options{})
 		if err != nil {
-			return (fmt.Errorf("who am I (sts GetCallerIdentity): %w", err))
+			return err
 		}
-		c := &inventory.Collector{Self: aws.ToString(id.Account), Regions: splitList(*regions), Accounts: splitList(*accounts),
-			MemberRole: *role, STS: stsClient, Connect: clients.Connect(cfg, clients.Options{}), Now: time.Now}
-		c.Partition = arnPartition(aws.ToString(id.Arn))
-		if !*noOrg {
-			c.Org = clients.Organizations(cfg, clients.Options{})
-		}
+		c := clients.Collector(cfg, clients.Options{}, self, partition, !*noOrg)
+		c.Regions, c.Accounts, c.MemberRole, c.Now = splitList(*regions), splitList(*accounts), *role, time.Now
 		snap, err := c.Collect(ctx)
 		if err != nil {
 			return err
@@ -79,7 +53,8 @@ func newInventoryCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if err := printInventory(env, format, snap, len(keys)); err != nil {
+		rep := snap.Report(len(keys))
+		if err := output.Object(env.stdout, format, rep, rep.WriteText); err != nil {
 			return err
 		}
 		if len(snap.Failures()) > 0 {
@@ -88,29 +63,4 @@ func newInventoryCmd(a *app) *cobra.Command {
 		return nil
 	}
 	return cmd
-}
-
-func arnPartition(arn string) string {
-	if parts := strings.Split(arn, ":"); len(parts) > 2 && parts[0] == "arn" {
-		return parts[1]
-	}
-	return ""
-}
-
-// printInventory prints the run's summary: JSON, or lines for people with
-// AWS's error text escaped.
-func printInventory(env *environ, format output.Format, s *inventory.Snapshot, objects int) error {
-	body := map[string]any{"day": s.Day, "accounts": s.Accounts, "accounts_by": s.AccountsBy,
-		"secrets": len(s.Secrets), "keys": len(s.Keys), "principals": len(s.Principals), "permissions": len(s.Permissions),
-		"objects": objects, "not_read": s.Failures()}
-	return output.Object(env.stdout, format, body, func(w io.Writer) {
-		fmt.Fprintf(w, "inventory %s: %d accounts (%s), %d secrets, %d keys, %d principals, %d permissions; %d objects written\n",
-			s.Day, len(s.Accounts), s.AccountsBy, len(s.Secrets), len(s.Keys), len(s.Principals), len(s.Permissions), objects)
-		if s.OrgError != "" {
-			fmt.Fprintf(w, "  organizations: %s\n", visible.String(s.OrgError))
-		}
-		for _, f := range s.Failures() {
-			fmt.Fprintf(w, "  not read: %s %s %s: %s: %s\n", f.Account, f.Region, f.Table, f.Status, visible.String(f.Error))
-		}
-	})
 }

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,57 +36,40 @@ func (a *app) openLake(ctx context.Context, uri, kmsKey string) (lake.Store, err
 	return lake.Open(ctx, uri, client, lake.S3Options{KMSKeyID: kmsKey})
 }
 
-// readLake opens a lake that must already hold events: a missing folder,
-// or a prefix with nothing under it, is an error, never an empty answer,
-// and nothing is created (a typo must not leave an empty lake behind).
-func (a *app) readLake(ctx context.Context, uri, kmsKey string) (lake.Store, error) {
+// writeLake opens --lake (or the lake setting) for a command that writes
+// it, and says which lake that is.
+func (a *app) writeLake(ctx context.Context, cmd *cobra.Command, kmsKey string) (lake.Store, string, error) {
+	uri, err := a.lakeURI(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := a.openLake(ctx, uri, kmsKey)
+	return st, uri, err
+}
+
+// readLake opens --lake (or the lake setting), which must already hold
+// events, and lists their days: a missing folder, or a prefix with nothing
+// under it, is an error, never an empty answer, and nothing is created (a
+// typo must not leave an empty lake behind).
+func (a *app) readLake(ctx context.Context, cmd *cobra.Command, kmsKey string) (lake.Store, []string, error) {
+	uri, err := a.lakeURI(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
 	if !strings.HasPrefix(uri, "s3://") {
-		if err := localLake(uri); err != nil {
-			return nil, err
+		if err := lake.CheckDir(uri); err != nil {
+			return nil, nil, err
 		}
 	}
 	st, err := a.openLake(ctx, uri, kmsKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := lake.CheckSchema(ctx, st); err != nil {
-		return nil, fmt.Errorf("lake %s: %w", uri, err)
+		return nil, nil, fmt.Errorf("lake %s: %w", uri, err)
 	}
-	days, err := lake.ListDays(ctx, st, lake.EventsPrefix)
-	if err != nil {
-		return nil, err
-	}
-	if len(days) == 0 {
-		return nil, fmt.Errorf("lake %s holds no events (check --lake or KEYTRAIL_LAKE, or ingest first)", uri)
-	}
-	return st, nil
-}
-
-// localLake checks that dir is an existing lake folder. DuckDB takes a
-// folder that does not exist, or an s3:// location, for a lake with no
-// files, and every query would answer "nothing" as if nothing happened.
-func localLake(dir string) error {
-	if strings.Contains(dir, "://") {
-		return fmt.Errorf("lake %s: DuckDB reads a local folder; for a lake in S3 use --athena", dir)
-	}
-	st, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("lake folder %s does not exist (give --lake or set KEYTRAIL_LAKE, or ingest first)", dir)
-	}
-	if err != nil {
-		return fmt.Errorf("lake %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("lake %s is not a folder", dir)
-	}
-	d, err := lake.NewDir(dir)
-	if err != nil {
-		return err
-	}
-	if err := lake.CheckSchema(context.Background(), d); err != nil {
-		return fmt.Errorf("lake %s: %w", dir, err)
-	}
-	return nil
+	days, err := lake.EventDays(ctx, st, uri)
+	return st, days, err
 }
 
 func (a *app) s3Client(ctx context.Context) (*s3.Client, error) {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/internal/settings"
+	buildversion "github.com/keytrail/keytrail/internal/version"
 
 	_ "time/tzdata" // time zones on any runtime image
 )
@@ -79,35 +80,6 @@ func (a *app) value(cmd *cobra.Command, flag, key string) (string, error) {
 // version is set by the Makefile's build: -ldflags "-X main.version=$(git describe)".
 var version string
 
-// versionText is the module version and commit the binary was built from.
-func versionText(ldflags string, bi *debug.BuildInfo, ok bool) string {
-	v, rev, dirty := ldflags, "", false
-	if ok {
-		if v == "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if v == "" {
-		v = "(devel)"
-	}
-	if rev != "" {
-		v += " (commit " + rev
-		if dirty {
-			v += ", modified"
-		}
-		v += ")"
-	}
-	return v
-}
-
 // exitCode ends a command with a status it has already explained.
 type exitCode int
 
@@ -128,7 +100,7 @@ func newRoot(a *app) *cobra.Command {
 		Long: "keytrail: who touched which secret and which key, from AWS CloudTrail.\n\n" +
 			"Team defaults (lake, time zone, calendar, Athena database and workgroup, region) come from\n" +
 			"flags, then KEYTRAIL_* environment variables, then the config file; see keytrail config.",
-		Version:       versionText(version, bi, ok),
+		Version:       buildversion.Text(version, bi, ok),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -185,9 +157,11 @@ func run(ctx context.Context, env *environ, args []string) int {
 	return 1
 }
 
-// addOutput adds -o/--output; the default is def, or with def "" a table
-// on a terminal and JSON lines otherwise.
-func addOutput(cmd *cobra.Command, def string, allowed ...output.Format) *string {
+// addOutput adds -o/--output, whose default is def, or with def "" a
+// table on a terminal and JSON lines otherwise. The command calls what it
+// returns to resolve the format, which takes a deprecated alias of the flag
+// (--format, --json) with a one-line notice on stderr.
+func (a *app) addOutput(cmd *cobra.Command, def string, allowed ...output.Format) func() (output.Format, error) {
 	names := []string{}
 	for _, f := range allowed {
 		names = append(names, string(f))
@@ -196,36 +170,17 @@ func addOutput(cmd *cobra.Command, def string, allowed ...output.Format) *string
 	if def == "" {
 		help += " (default: table on a terminal, json otherwise)"
 	}
-	p := cmd.Flags().StringP("output", "o", def, help)
+	out := cmd.Flags().StringP("output", "o", def, help)
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
-	return p
-}
-
-// format resolves --output, and a deprecated alias of it (--format,
-// --json) with a one-line notice on stderr.
-func (a *app) format(cmd *cobra.Command, out *string, allowed ...output.Format) (output.Format, error) {
-	for _, old := range []string{"format", "json"} {
-		if f := cmd.Flags().Lookup(old); f != nil && f.Changed {
-			fmt.Fprintf(a.env.stderr, "%s: --%s is deprecated; use --output\n", cmd.CommandPath(), old)
-			if !cmd.Flags().Changed("output") {
-				*out = f.Value.String()
-				if old == "json" {
-					*out = map[bool]string{true: "json", false: ""}[f.Value.String() == "true"]
-				}
-			}
+	return func() (output.Format, error) {
+		f, err := output.Choose(cmd.Flags(), *out, a.env.isTerminal, func(alias string) {
+			fmt.Fprintf(a.env.stderr, "%s: --%s is deprecated; use --output\n", cmd.CommandPath(), alias)
+		}, allowed...)
+		if err != nil {
+			return "", usage(err)
 		}
+		return f, nil
 	}
-	if *out == "" {
-		*out = string(output.JSON)
-		if a.env.isTerminal {
-			*out = string(output.Table)
-		}
-	}
-	f, err := output.Parse(*out, allowed...)
-	if err != nil {
-		return "", usage(err)
-	}
-	return f, nil
 }
 
 // deprecated adds a hidden alias flag that format reads.

@@ -4,26 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	awsathena "github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/queries"
 	"github.com/keytrail/keytrail/queries/athena"
-	"github.com/keytrail/keytrail/queries/duck"
+	queryengine "github.com/keytrail/keytrail/queries/engine"
 	"github.com/keytrail/keytrail/review"
 )
 
 // runner runs a library query: DuckDB over a local lake, or Athena.
-type runner interface {
-	Run(ctx context.Context, q queries.Query, args map[string]string) (queries.Result, error)
-}
+type runner = queryengine.Runner
 
 // engine chooses where queries run: --athena, or DuckDB on the local lake.
 type engine struct {
@@ -44,38 +38,18 @@ func addEngine(cmd *cobra.Command) *engine {
 	return e
 }
 
-// open returns the runner and a function to release it. A local lake must
-// exist; DuckDB would take a missing folder for an empty lake.
+// open returns the runner and a function to release it.
 func (e *engine) open(ctx context.Context, a *app, cmd *cobra.Command) (runner, func(), error) {
 	var err error
 	if e.lake, err = a.lakeURI(cmd); err != nil {
 		return nil, nil, err
 	}
-	if !e.athena {
-		if err := localLake(e.lake); err != nil {
-			return nil, nil, err
-		}
-		db, err := duck.Open(ctx, e.lake)
-		if err != nil {
-			return nil, nil, err
-		}
-		return db, func() { db.Close() }, nil
-	}
-	v := map[string]string{}
-	for flag, key := range map[string]string{"workgroup": "athena.workgroup", "database": "athena.database", "region": "region"} {
-		if v[flag], err = a.value(cmd, flag, key); err != nil {
-			return nil, nil, err
-		}
-	}
-	var opts []func(*config.LoadOptions) error
-	if v["region"] != "" {
-		opts = append(opts, config.WithRegion(v["region"]))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	v, err := a.values(cmd, map[string]string{"workgroup": "athena.workgroup", "database": "athena.database", "region": "region"})
 	if err != nil {
-		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, nil, err
 	}
-	return &athena.Runner{Client: awsathena.NewFromConfig(cfg), WorkGroup: v["workgroup"], Database: v["database"], OutputLocation: e.outS3}, func() {}, nil
+	return queryengine.Open(ctx, queryengine.Config{Athena: e.athena, Lake: e.lake, Workgroup: v["workgroup"], Database: v["database"],
+		Region: v["region"], OutputLocation: e.outS3, Getenv: a.env.getenv})
 }
 
 // objects returns the lake's objects, for what no table holds (the
@@ -83,10 +57,11 @@ func (e *engine) open(ctx context.Context, a *app, cmd *cobra.Command) (runner, 
 // if one was set; nil, nil when there is none to read. After open.
 func (e *engine) objects(ctx context.Context, a *app, lakeSet bool) (review.Objects, error) {
 	if !e.athena {
-		if err := localLake(e.lake); err != nil {
+		d, err := lake.OpenDir(e.lake)
+		if err != nil {
 			return nil, err
 		}
-		return lake.NewDir(e.lake) // it exists: nothing is created
+		return d, nil
 	}
 	if !lakeSet {
 		return nil, nil
@@ -95,24 +70,6 @@ func (e *engine) objects(ctx context.Context, a *app, lakeSet bool) (review.Obje
 		return nil, fmt.Errorf("with --athena, --lake is the lake's s3://bucket/prefix, not %q", e.lake)
 	}
 	return a.openLake(ctx, e.lake, "")
-}
-
-// paramFlags collects repeated --param name=value flags.
-type paramFlags map[string]string
-
-func (p paramFlags) String() string { return "" }
-func (p paramFlags) Type() string   { return "name=value" }
-
-func (p paramFlags) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("want name=value, got %q", s)
-	}
-	if _, dup := p[k]; dup {
-		return fmt.Errorf("parameter %s given twice", k)
-	}
-	p[k] = v
-	return nil
 }
 
 func newQueryCmd(a *app) *cobra.Command {
@@ -129,19 +86,19 @@ func newQueryCmd(a *app) *cobra.Command {
 	f := cmd.Flags()
 	list := f.Bool("list", false, "list the query library")
 	show := f.Bool("sql", false, "print the query with its parameters filled in instead of running it")
-	out := addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
+	outFormat := a.addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
 	deprecated(cmd, "format", "", "output format (deprecated: --output)")
-	params := paramFlags{}
+	params := queries.Params{}
 	f.Var(params, "param", "query parameter `name=value` (repeatable)")
 	eng := addEngine(cmd)
 	cmd.RunE = func(cmd *cobra.Command, names []string) error {
 		ctx, env := cmd.Context(), a.env
-		format, err := a.format(cmd, out, output.Table, output.JSON, output.CSV)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}
 		if *list {
-			printList(env.stdout)
+			queries.WriteLibrary(env.stdout)
 			return nil
 		}
 		if len(names) == 0 {
@@ -167,7 +124,7 @@ func newQueryCmd(a *app) *cobra.Command {
 			return err
 		}
 		defer done()
-		if from, to, ok := window(q, params); ok {
+		if from, to, ok := q.Window(params); ok {
 			// An empty answer from a window the lake holds nothing for would
 			// read as "nobody did anything": say what the answer rests on,
 			// and refuse when it rests on nothing.
@@ -193,57 +150,11 @@ func newQueryCmd(a *app) *cobra.Command {
 // printResult prints an engine's result, typed for JSON by the column
 // types it reported; on Athena it says on stderr what the scan cost.
 func printResult(env *environ, format output.Format, res queries.Result, onAthena bool) error {
-	rs := output.Rows{Rows: res.Rows}
-	for i, c := range res.Columns {
-		col := output.Column{Name: c}
-		if i < len(res.Types) {
-			col.Type = res.Types[i]
-		}
-		rs.Columns = append(rs.Columns, col)
-	}
-	if err := output.Write(env.stdout, format, rs); err != nil {
+	if err := output.Write(env.stdout, format, output.EngineRows(res.Columns, res.Types, res.Rows)); err != nil {
 		return err
 	}
 	if onAthena {
 		fmt.Fprintf(env.stderr, "%d rows; scanned %s, about $%.4f\n", len(res.Rows), output.Bytes(res.BytesScanned), athena.Cost(res.BytesScanned))
 	}
 	return nil
-}
-
-// window returns the query's from and to timestamp parameters, already
-// checked by q.Args, when it has both.
-func window(q queries.Query, params map[string]string) (from, to time.Time, ok bool) {
-	n := 0
-	for _, p := range q.Params {
-		if (p.Name == "from" || p.Name == "to") && p.Type == queries.Timestamp {
-			n++
-		}
-	}
-	if n != 2 {
-		return from, to, false
-	}
-	parse := func(v string) (time.Time, bool) {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			return t, true
-		}
-		t, err := time.Parse(time.DateOnly, v)
-		return t, err == nil
-	}
-	from, okf := parse(params["from"])
-	to, okt := parse(params["to"])
-	return from, to, okf && okt
-}
-
-func printList(w io.Writer) {
-	for _, q := range queries.All() {
-		fmt.Fprintf(w, "%s\n    %s\n", q.Name, q.Description)
-		for _, p := range q.Params {
-			opt := ""
-			if p.Optional {
-				opt = fmt.Sprintf(" (default %q)", p.Default)
-			}
-			fmt.Fprintf(w, "    --param %s=%s%s  %s\n", p.Name, p.Type, opt, p.Description)
-		}
-		fmt.Fprintln(w)
-	}
 }

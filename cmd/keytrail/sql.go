@@ -11,26 +11,18 @@ import (
 
 	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/inventory"
-	"github.com/keytrail/keytrail/queries"
-	"github.com/keytrail/keytrail/queries/duck"
+	queryengine "github.com/keytrail/keytrail/queries/engine"
 )
-
-const sqlLong = `Runs one SQL statement over the lake: on DuckDB over the local lake, with
-the tables events, events_unique, findings and findings_unique (and the
-inventory_* tables where the lake has an inventory), or with --athena on
-Athena, in the stack's database. The statement is the argument, or read from
--f FILE (- for stdin). The SQL is yours: keytrail neither checks nor rewrites
-it, and binds no parameters.`
 
 func newSQLCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "sql 'SELECT …' | -f FILE [flags]", Short: "run your own SQL over the lake's tables on DuckDB or Athena",
-		Long: sqlLong, Args: args(cobra.MaximumNArgs(1))}
+		Long: help("sql"), Args: args(cobra.MaximumNArgs(1))}
 	file := cmd.Flags().StringP("file", "f", "", "read the statement from `file` (- for stdin)")
-	out := addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
+	outFormat := a.addOutput(cmd, "table", output.Table, output.JSON, output.CSV)
 	eng := addEngine(cmd)
 	cmd.RunE = func(cmd *cobra.Command, argv []string) error {
 		ctx := cmd.Context()
-		format, err := a.format(cmd, out, output.Table, output.JSON, output.CSV)
+		format, err := outFormat()
 		if err != nil {
 			return err
 		}
@@ -61,20 +53,16 @@ func newSQLCmd(a *app) *cobra.Command {
 			return err
 		}
 		defer done()
-		var res queries.Result
-		if db, ok := r.(*duck.DB); ok {
-			if _, err := a.readLake(ctx, eng.lake, ""); err != nil {
+		var tables []queryengine.Table
+		if !eng.athena {
+			if _, _, err := a.readLake(ctx, cmd, ""); err != nil {
 				return err
 			}
 			for _, t := range inventory.Tables {
-				if _, err := db.AddLakeTable(ctx, "inventory_"+t.Name, eng.lake, t.Prefix); err != nil {
-					return err
-				}
+				tables = append(tables, queryengine.Table{Name: "inventory_" + t.Name, Prefix: t.Prefix})
 			}
-			res, err = db.Exec(ctx, text)
-		} else {
-			res, err = r.Run(ctx, queries.Query{Name: "sql", SQL: text}, nil)
 		}
+		res, err := queryengine.Exec(ctx, r, eng.lake, text, tables...)
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,7 @@ package awsconf
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -92,4 +93,21 @@ func first(getenv func(string) string, keys ...string) string {
 		}
 	}
 	return ""
+}
+
+// WithRegion is getenv with AWS_REGION answered by region, for Load when a
+// command's --region (or the team's setting) names one; "" keeps getenv.
+func WithRegion(getenv func(string) string, region string) func(string) string {
+	if region == "" {
+		return getenv
+	}
+	return func(k string) string {
+		if k == "AWS_REGION" {
+			return region
+		}
+		if getenv == nil {
+			return os.Getenv(k)
+		}
+		return getenv(k)
+	}
 }

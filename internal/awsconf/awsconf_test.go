@@ -73,6 +73,21 @@ func TestLoadFromGetenv(t *testing.T) {
 	}
 }
 
+// A --region wins over the environment's region and leaves the rest of it.
+func TestWithRegion(t *testing.T) {
+	base := env(map[string]string{"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"})
+	for _, tc := range []struct{ region, want string }{{"ap-south-1", "ap-south-1"}, {"", "eu-west-3"}} {
+		cfg, err := awsconf.Load(t.Context(), awsconf.WithRegion(base, tc.region))
+		if err != nil {
+			t.Fatal(err)
+		}
+		creds, err := cfg.Credentials.Retrieve(t.Context())
+		if cfg.Region != tc.want || err != nil || creds.AccessKeyID != "AKIDEXAMPLE" {
+			t.Errorf("WithRegion(%q): region %q, credentials %s (%v); want %s and the environment's key", tc.region, cfg.Region, creds.AccessKeyID, err, tc.want)
+		}
+	}
+}
+
 // TestAgainstS3Server loads the configuration the way the Lambda functions
 // and the CLI do, from nothing but standard variables, and uses it against a
 // real S3-compatible server: it works only with the endpoint, the

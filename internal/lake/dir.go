@@ -308,7 +308,29 @@ func statETag(st fs.FileInfo) string {
 // never listed, nor are symbolic links or what they point to.
 func (d *Dir) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	var out []ObjectInfo
-	err := fs.WalkDir(d.r.FS(), ".", func(key string, e fs.DirEntry, err error) error {
+	err := d.walk(ctx,
+		func(dir string) bool { return strings.HasPrefix(dir+"/", prefix) || strings.HasPrefix(prefix, dir+"/") },
+		func(key, name string) bool {
+			return strings.HasPrefix(key, prefix) && !strings.HasPrefix(name, tmpPrefix)
+		},
+		func(key string, st fs.FileInfo) error {
+			out = append(out, ObjectInfo{Key: key, Size: st.Size(), ETag: statETag(st), Modified: st.ModTime()})
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	slices.SortFunc(out, func(a, b ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// walk calls fn with the info of each regular file under the root whose
+// key and base name match wants, in lexical order. It enters the folders
+// enter wants, never Dir's own .keytrail folder, and follows no link;
+// what vanishes while it walks (deleted, published, removed since its
+// folder was read) is passed over, and ctx's cancellation stops it.
+func (d *Dir) walk(ctx context.Context, enter func(dir string) bool, wants func(key, name string) bool, fn func(key string, st fs.FileInfo) error) error {
+	return fs.WalkDir(d.r.FS(), ".", func(key string, e fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -319,32 +341,23 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 			return err
 		}
 		if e.IsDir() {
-			if key == "." {
-				return nil
-			}
-			if key == metaDir || (!strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/")) {
+			if key != "." && (key == metaDir || !enter(key)) {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !e.Type().IsRegular() || !strings.HasPrefix(key, prefix) || strings.HasPrefix(e.Name(), tmpPrefix) {
+		if !e.Type().IsRegular() || !wants(key, e.Name()) {
 			return nil
 		}
 		st, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil // deleted since the folder was read
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		out = append(out, ObjectInfo{Key: key, Size: st.Size(), ETag: statETag(st), Modified: st.ModTime()})
-		return nil
+		return fn(key, st)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", prefix, err)
-	}
-	slices.SortFunc(out, func(a, b ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
-	return out, nil
 }
 
 // Delete removes the object at key; a missing object is not an error.
@@ -436,41 +449,17 @@ func (d *Dir) fileETag(p string) (string, error) {
 func (d *Dir) RemoveStaleTemps(ctx context.Context, now time.Time) (int, error) {
 	cutoff := now.Add(-StaleTempAge)
 	removed := 0
-	err := fs.WalkDir(d.r.FS(), ".", func(name string, e fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+	err := d.walk(ctx, func(string) bool { return true }, func(_, name string) bool { return strings.HasPrefix(name, tmpPrefix) },
+		func(name string, st fs.FileInfo) error {
+			if st.ModTime().After(cutoff) {
 				return nil
 			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if e.IsDir() {
-			if name == metaDir {
-				return filepath.SkipDir
+			if err := d.r.Remove(filepath.FromSlash(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
 			}
+			removed++
 			return nil
-		}
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tmpPrefix) {
-			return nil
-		}
-		st, err := e.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // published or removed since the folder was read
-		}
-		if err != nil {
-			return err
-		}
-		if st.ModTime().After(cutoff) {
-			return nil
-		}
-		if err := d.r.Remove(filepath.FromSlash(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		removed++
-		return nil
-	})
+		})
 	if err != nil {
 		return removed, fmt.Errorf("remove stale temporary files: %w", err)
 	}

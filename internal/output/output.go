@@ -79,6 +79,16 @@ func Columns(names ...string) []Column {
 	return cs
 }
 
+// EngineRows are an engine's result as rows, each column typed as the
+// engine reported it (text where it reported fewer types than columns).
+func EngineRows(columns, types []string, rows [][]string) Rows {
+	rs := Rows{Columns: Columns(columns...), Rows: rows}
+	for i := range min(len(types), len(columns)) {
+		rs.Columns[i].Type = types[i]
+	}
+	return rs
+}
+
 // Write prints rs in format f.
 func Write(w io.Writer, f Format, rs Rows) error {
 	switch f {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/keytrail/keytrail/ingest"
 )
 
 // JSON is typed by the engine's column types: numbers, booleans, RFC 3339
@@ -65,38 +63,31 @@ func TestErrorLines(t *testing.T) {
 	}
 }
 
-// The summary counts skipped and failed files per reason and names a few
-// of each, not thousands of digest files; verbose names them all.
-func TestIngestSummaryGroups(t *testing.T) {
-	s := &ingest.Summary{Objects: 1002, Bytes: 50e6, Elapsed: 2 * time.Second, BySource: map[string]int{}, CappedRows: 3}
-	for i := range 1000 {
-		s.Problems = append(s.Problems, ingest.Result{Object: fmt.Sprintf("digest-%d.json.gz", i), Status: ingest.StatusSkipped, Reason: "CloudTrail digest file"})
-	}
-	s.Problems = append(s.Problems, ingest.Result{Object: "bad\nname.json.gz", Status: ingest.StatusFailed, Reason: "not gzip"})
-	var b bytes.Buffer
-	IngestSummary(&b, s, nil, "lake", false)
-	out := b.String()
-	for _, want := range []string{"(50 MB of JSON, 25 MB/s)", "Not fully ingested: 1001 files", "  1 failed: not gzip\n    bad name.json.gz\n",
-		"  1000 skipped: CloudTrail digest file\n", "… and 997 more (--verbose lists them all)", "3 rows name more secrets and keys than a row keeps"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("summary lacks %q:\n%s", want, out)
+func TestRate(t *testing.T) {
+	for _, tc := range []struct {
+		bytes   int64
+		elapsed time.Duration
+		want    float64
+	}{{50e6, 2 * time.Second, 25}, {1e6, 0, 0}, {0, time.Second, 0}} {
+		if got := Rate(tc.bytes, tc.elapsed); got != tc.want {
+			t.Errorf("Rate(%d, %v) = %v, want %v", tc.bytes, tc.elapsed, got, tc.want)
 		}
-	}
-	if n := strings.Count(out, "\n"); n > 15 {
-		t.Errorf("summary has %d lines for 1000 digest files", n)
-	}
-	b.Reset()
-	IngestSummary(&b, s, nil, "lake", true)
-	if !strings.Contains(b.String(), "digest-999.json.gz") {
-		t.Error("verbose summary does not list every file")
-	}
-	if Rate(50e6, 2*time.Second) != 25 {
-		t.Error("Rate")
 	}
 }
 
-func TestOneLine(t *testing.T) {
-	if got := OneLine("a\nb\x1b[31m\u202ec\u200bd\U000e0041"); got != "a b [31m c d " {
-		t.Errorf("OneLine = %q", got)
+func TestEngineRows(t *testing.T) {
+	for _, tc := range []struct {
+		cols, types []string
+		want        []Column
+	}{
+		{[]string{"a", "n"}, []string{"VARCHAR", "BIGINT"}, []Column{{"a", "VARCHAR"}, {"n", "BIGINT"}}},
+		{[]string{"a", "n"}, []string{"VARCHAR"}, []Column{{"a", "VARCHAR"}, {"n", ""}}},
+		{[]string{"a"}, []string{"VARCHAR", "BIGINT"}, []Column{{"a", "VARCHAR"}}},
+		{[]string{"a"}, nil, []Column{{"a", ""}}},
+	} {
+		rs := EngineRows(tc.cols, tc.types, [][]string{{"x"}})
+		if fmt.Sprint(rs.Columns) != fmt.Sprint(tc.want) || len(rs.Rows) != 1 {
+			t.Errorf("EngineRows(%v, %v) = %v, want %v", tc.cols, tc.types, rs.Columns, tc.want)
+		}
 	}
 }

@@ -1,4 +1,8 @@
-package output
+// Package report is how the CLI tells a person what an ingest run did:
+// the summary with the files not fully ingested grouped by reason, the
+// quarantined records and the files passed over. It is apart from ingest,
+// which the Lambda function runs, so that the function links no printing.
+package report
 
 import (
 	"fmt"
@@ -10,20 +14,31 @@ import (
 
 	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/lake"
+	"github.com/keytrail/keytrail/internal/output"
 	"github.com/keytrail/keytrail/internal/visible"
 )
+
+// Report is what the CLI prints after a run: the summary, the local files
+// passed over (not .json or .json.gz) and the lake written to. Its JSON is
+// the summary's fields plus ignored and lake.
+type Report struct {
+	ingest.Summary
+	Ignored []string `json:"ignored,omitempty"`
+	Lake    string   `json:"lake"`
+}
 
 // Examples is how many files of each reason an ingest summary names
 // unless asked for all: a year of backfill skips thousands of digest files,
 // and a list of every one would bury the one file that failed.
 const Examples = 3
 
-// IngestSummary writes ingest's summary for a terminal. Files not fully
-// ingested are counted per status and reason, with the first Examples of
-// each (all with verbose).
-func IngestSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeURI string, verbose bool) {
+// WriteText writes the report for a terminal. Files not fully ingested are
+// counted per status and reason, with the first Examples of each (all with
+// verbose).
+func (r *Report) WriteText(w io.Writer, verbose bool) {
+	s := &r.Summary
 	fmt.Fprintf(w, "Ingested %d files into %s in %s (%.0f MB of JSON, %.0f MB/s)\n",
-		s.Objects, Cell(lakeURI), s.Elapsed.Round(time.Millisecond), float64(s.Bytes)/1e6, Rate(s.Bytes, s.Elapsed))
+		s.Objects, output.Cell(r.Lake), s.Elapsed.Round(time.Millisecond), float64(s.Bytes)/1e6, output.Rate(s.Bytes, s.Elapsed))
 	fmt.Fprintf(w, "  files:   %d ok, %d partial, %d failed, %d skipped\n", s.OK, s.Partial, s.Failed, s.Skipped)
 	if s.Warnings > 0 {
 		fmt.Fprintf(w, "           %d kept records had a field of an unexpected type (the rest of each was kept)\n", s.Warnings)
@@ -33,7 +48,7 @@ func IngestSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeURI str
 	}
 	fmt.Fprintf(w, "  records: %d read, %d kept, %d other services, %d unreadable, %d quarantined\n", s.Records, s.Kept, s.Dropped, s.Errors, s.Quarantined)
 	for _, src := range s.SortedSources() {
-		fmt.Fprintf(w, "    %-32s %d\n", Cell(src), s.BySource[src])
+		fmt.Fprintf(w, "    %-32s %d\n", output.Cell(src), s.BySource[src])
 	}
 	if s.CappedRows > 0 {
 		fmt.Fprintf(w, "  %d rows name more secrets and keys than a row keeps: resource_arns holds the first 1000\n", s.CappedRows)
@@ -53,8 +68,8 @@ func IngestSummary(w io.Writer, s *ingest.Summary, ignored []string, lakeURI str
 		}
 		tw.Flush()
 	}
-	if len(ignored) > 0 {
-		fmt.Fprintf(w, "Passed over %d files that are not .json or .json.gz (first: %s)\n", len(ignored), OneLine(ignored[0]))
+	if len(r.Ignored) > 0 {
+		fmt.Fprintf(w, "Passed over %d files that are not .json or .json.gz (first: %s)\n", len(r.Ignored), OneLine(r.Ignored[0]))
 	}
 }
 
