@@ -132,16 +132,7 @@ func expandUnique(sql string) (string, error) {
 // directiveAt returns the offset of the first line of sql that is a
 // @unique directive, or -1. Like the header lines, a directive is a whole
 // line, whatever its indentation.
-func directiveAt(sql string) int {
-	for off := 0; off < len(sql); {
-		line, _, _ := strings.Cut(sql[off:], "\n")
-		if t := strings.TrimSpace(line); t == uniqueDirective || strings.HasPrefix(t, uniqueDirective+" ") {
-			return off
-		}
-		off += len(line) + 1
-	}
-	return -1
-}
+func directiveAt(sql string) int { return lineWith(sql, uniqueDirective) }
 
 // enclosingEnd returns the offset of the ) that closes the parenthesis
 // open at offset from, skipping literals, quoted identifiers and comments.
