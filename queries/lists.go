@@ -39,10 +39,11 @@ var valueLists = map[string][]string{
 
 const listDirective = "-- @list"
 
-// expandLists replaces each "-- @list NAME" line of sql, and what follows
+// ExpandLists replaces each "-- @list NAME" line of sql, and what follows
 // it up to the parenthesis that encloses it, by NAME's values as string
-// literals, five to a line.
-func expandLists(sql string) (string, error) {
+// literals, five to a line. Parse does it; tests that rewrite a library
+// file's text start from its expansion.
+func ExpandLists(sql string) (string, error) {
 	var out strings.Builder
 	rest := sql
 	for {

@@ -45,11 +45,11 @@ func TestListErrors(t *testing.T) {
 		{"SELECT 1 WHERE x IN (\n  -- @list nope\n  'a'\n)", "unknown list"},
 		{"SELECT 1 WHERE x IN (\n  -- @list use_events\n  'a'\n", "parenthes"},
 	} {
-		if _, err := expandLists(tc.sql); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("expandLists(%q) = %v, want %q", tc.sql, err, tc.want)
+		if _, err := ExpandLists(tc.sql); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ExpandLists(%q) = %v, want %q", tc.sql, err, tc.want)
 		}
 	}
-	got, err := expandLists("SELECT 1 WHERE x IN (\n  -- @list use_events\n  'stand-in'\n) AND y")
+	got, err := ExpandLists("SELECT 1 WHERE x IN (\n  -- @list use_events\n  'stand-in'\n) AND y")
 	if err != nil {
 		t.Fatal(err)
 	}

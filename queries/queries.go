@@ -229,7 +229,7 @@ func Parse(name, text string) (Query, error) {
 	if len(q.Params) > 0 && !haveBind {
 		return q, fmt.Errorf("missing @bind")
 	}
-	sql, err := expandLists(text)
+	sql, err := ExpandLists(text)
 	if err != nil {
 		return q, err
 	}

@@ -111,9 +111,13 @@ func dedupFirst(t *testing.T, q queries.Query) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql, ok := all["library/"+q.Name+".sql"]
+	raw, ok := all["library/"+q.Name+".sql"]
 	if !ok {
 		t.Fatalf("no library file for %s", q.Name)
+	}
+	sql, err := queries.ExpandLists(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
 	reads := strings.Count(sql, "FROM events e\n") + strings.Count(sql, "FROM findings f\n")
 	for _, table := range []string{"events e", "findings f"} {
