@@ -69,7 +69,7 @@ func TestReviewQueries(t *testing.T) {
 			"legacy|etl|workload|secretsmanager:GetSecretValue|identity-policy||0",
 		}},
 		// keytrail's own roles may also be named exactly.
-		{"review_permissions", []string{"self_principals", AppRole + "," + Ingest}, []string{"principal_name", "principal_class"}, []string{
+		{"review_permissions", []string{"self_principals", AppRole + " " + Ingest}, []string{"principal_name", "principal_class"}, []string{
 			"alice|person", "app|keytrail", "app|keytrail", "app|keytrail", "cloudtrail.amazonaws.com|service", "etl|workload", "keytrail-ingest|keytrail",
 			"app|keytrail", "AWSReservedSSO_Admin_0123456789abcdef|person", "app|keytrail", "alice|person", "app|keytrail", "bob|person",
 			"root|account", "x' OR '1'='1|person", "*|public", "etl|workload",
