@@ -92,7 +92,7 @@ func detail(e string) string {
 // none.
 func (inv Inventory) Summary() string {
 	if inv.Day == "" {
-		return "no inventory in the period: who may use each secret and key was not checked, nor the sections built on it"
+		return "No inventory in the period: who may use each secret and key was not checked, nor the sections built on it; who used each one, and what nobody used, come from the events alone"
 	}
 	s := fmt.Sprintf("inventory of %s: %s %s, %s %s", inv.Day,
 		plural(len(inv.Accounts), "account"), strings.Join(inv.Accounts, ", "),

@@ -155,9 +155,9 @@ func TestReviewHostileText(t *testing.T) {
 			}
 		}
 	}
-	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "review_changes.csv")))).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "changes.csv")))).ReadAll()
 	if err != nil || len(recs) != 2 {
-		t.Fatalf("review_changes.csv: %v, %v", recs, err)
+		t.Fatalf("changes.csv: %v, %v", recs, err)
 	}
 	for col, want := range map[string]string{
 		"user_agent":    `'=cmd|' /C calc'!A0\u001b[2J\u0007\u0000\r`,
@@ -166,7 +166,7 @@ func TestReviewHostileText(t *testing.T) {
 	} {
 		i := slices.Index(recs[0], col)
 		if i < 0 || recs[1][i] != want {
-			t.Errorf("review_changes.csv %s = %q, want %q", col, recs[1][min(max(i, 0), len(recs[1])-1)], want)
+			t.Errorf("changes.csv %s = %q, want %q", col, recs[1][min(max(i, 0), len(recs[1])-1)], want)
 		}
 	}
 }
@@ -217,13 +217,13 @@ func TestReviewQuarantine(t *testing.T) {
 	if strings.Contains(sec, "past.json.gz") || strings.Contains(sec, "None.") {
 		t.Errorf("quarantine section lists a row delivered outside the period, or says none:\n%s", sec)
 	}
-	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "review_quarantine.csv")))).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "quarantine.csv")))).ReadAll()
 	if err != nil || len(recs) != 2 {
-		t.Fatalf("review_quarantine.csv: %q, %v", recs, err)
+		t.Fatalf("quarantine.csv: %q, %v", recs, err)
 	}
 	// Quarantined rows are no use: the access section is unchanged.
-	if !strings.Contains(readFile(t, filepath.Join(out, "review_access.csv")), testlake.Mallory) {
-		t.Error("review_access.csv lost mallory")
+	if !strings.Contains(readFile(t, filepath.Join(out, "access.csv")), testlake.Mallory) {
+		t.Error("access.csv lost mallory")
 	}
 }
 
@@ -262,8 +262,12 @@ func TestReviewQuarantineFromS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := rep.Sections[len(rep.Sections)-1]
-	if q.ID != "quarantine" || len(q.Rows) != 1 || q.Rows[0][q.Col("source_object")] != far.SourceObject {
+	i := slices.IndexFunc(rep.Sections, func(s review.Section) bool { return s.ID == "quarantine" })
+	if i < 0 {
+		t.Fatal("no quarantine section")
+	}
+	q := rep.Sections[i]
+	if len(q.Rows) != 1 || q.Rows[0][q.Col("source_object")] != far.SourceObject {
 		t.Fatalf("quarantine section %+v", q)
 	}
 }

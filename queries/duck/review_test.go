@@ -96,13 +96,13 @@ func TestReviewQueries(t *testing.T) {
 			"legacy|*|true|secretsmanager:GetSecretValue||0",
 			"db|" + PartnerRoot + "|false|secretsmanager:GetSecretValue|2026-07-06 15:00:00.000|1",
 		}},
-		// 179 days since S3's last rotation; K4 (AWS managed) and K5
+		// 178 days from S3's last rotation to the inventory's day; K4 (AWS managed) and K5
 		// (asymmetric) are not listed; K2 is used before its deletion.
 		{"review_rotation", nil, []string{"resource_type", "resource_name", "issue", "last_rotated", "days_since_rotation", "deletion_date", "calls"}, []string{
 			"key|alias/reports|key rotation off||||0",
 			"key|alias/old|pending deletion|||2026-07-13 09:00:00.000|1",
-			"secret|api|rotation off||18||0",
-			"secret|legacy|rotation overdue|2026-01-10 00:00:00.000|179||0",
+			"secret|api|rotation off||17||0",
+			"secret|legacy|rotation overdue|2026-01-10 00:00:00.000|178||0",
 		}},
 		{"review_rotation", []string{"max_rotation_days", "200"}, []string{"resource_name", "issue"}, []string{
 			"alias/reports|key rotation off", "alias/old|pending deletion", "api|rotation off",

@@ -1,14 +1,16 @@
 -- @name review_rotation
 -- @description Quarterly review: secrets whose rotation is off or overdue
 -- @description (last rotated, or created if never, more than
--- @description max_rotation_days before the period's end), customer managed
+-- @description max_rotation_days before the inventory's day), customer managed
 -- @description symmetric keys without automatic rotation, and keys pending
 -- @description deletion with their date; with each one's use in the
 -- @description period. Latest inventory of the period.
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param max_rotation_days integer=90 Longest acceptable time between two rotations of a secret, in days.
--- @bind from:day to:day from to from:day to:day to max_rotation_days to from:day to:day from:day to:day from:day to:day
+-- @bind from:day to:day from to from:day to:day max_rotation_days from:day to:day from:day to:day from:day to:day
+-- Ages are counted to the inventory's day: what it knows of the last
+-- rotation is as of then.
 -- KMS rotates a key itself once rotation is on, so a key is only checked
 -- for rotation being on; AWS managed keys rotate yearly and are not listed,
 -- nor keys KMS cannot rotate (asymmetric, HMAC, imported, external stores).
@@ -41,11 +43,11 @@ checked AS (
     s.tags,
     CASE
       WHEN NOT s.rotation_enabled THEN 'rotation off'
-      WHEN date_diff('day', coalesce(s.last_rotated, s.created), CAST(? AS TIMESTAMP)) > CAST(? AS BIGINT) THEN 'rotation overdue'
+      WHEN date_diff('day', coalesce(s.last_rotated, s.created), CAST(CAST(s.day AS DATE) AS TIMESTAMP)) > CAST(? AS BIGINT) THEN 'rotation overdue'
     END AS issue,
     s.rotation_every_days AS rotation_days,
     s.last_rotated,
-    date_diff('day', coalesce(s.last_rotated, s.created), CAST(? AS TIMESTAMP)) AS days_since_rotation,
+    date_diff('day', coalesce(s.last_rotated, s.created), CAST(CAST(s.day AS DATE) AS TIMESTAMP)) AS days_since_rotation,
     CAST(NULL AS TIMESTAMP) AS deletion_date
   FROM inventory_secrets s
   WHERE s.day >= ? AND s.day < ?
