@@ -41,25 +41,20 @@ const listDirective = "-- @list"
 
 // ExpandLists replaces each "-- @list NAME" line of sql, and what follows
 // it up to the parenthesis that encloses it, by NAME's values as string
-// literals, five to a line. Parse does it; tests that rewrite a library
-// file's text start from its expansion.
-func ExpandLists(sql string) (string, error) {
+// literals, five to a line.
+func expandLists(sql string) (string, error) {
 	var out strings.Builder
 	rest := sql
 	for {
-		at := lineWith(rest, listDirective)
-		if at < 0 {
+		d, found := findDirective(rest, listDirective)
+		if !found {
 			out.WriteString(rest)
 			return out.String(), nil
 		}
-		lineEnd := strings.IndexByte(rest[at:], '\n')
-		if lineEnd < 0 {
+		if d.end == len(rest) {
 			return "", fmt.Errorf("%s: no closing parenthesis after it", listDirective)
 		}
-		lineEnd += at
-		line := rest[at:lineEnd]
-		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-		name := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), listDirective))
+		at, lineEnd, indent, name := d.at, d.end, d.indent, d.arg
 		vals, ok := valueLists[name]
 		if !ok {
 			return "", fmt.Errorf("%s %q: unknown list", listDirective, name)

@@ -2,7 +2,6 @@ package duck
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -128,17 +127,7 @@ func TestReviewQueries(t *testing.T) {
 			if tt.want != nil && !slices.Equal(got, tt.want) {
 				t.Errorf("%s %v:\n got %q\nwant %q", tt.query, args, got, tt.want)
 			}
-			sql, err := q.Render(args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rendered, err := db.Exec(context.Background(), sql)
-			if err != nil {
-				t.Fatalf("rendered SQL: %v\n%s", err, sql)
-			}
-			if fmt.Sprint(rendered.Rows) != fmt.Sprint(res.Rows) {
-				t.Errorf("rendered SQL gives %v, bound query %v", rendered.Rows, res.Rows)
-			}
+			checkRendered(t, db, q, args, res)
 		})
 	}
 	for _, q := range queries.All() {

@@ -123,7 +123,7 @@ func dedupFirst(t *testing.T, q queries.Query) string {
 	if !ok {
 		t.Fatalf("no library file for %s", q.Name)
 	}
-	sql, err := queries.ExpandLists(raw)
+	sql, err := queries.Expand(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

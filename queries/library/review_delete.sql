@@ -24,12 +24,7 @@ WITH ev AS (
     )
     AND NOT e.failed
 ),
-inv AS (
-  SELECT max(c.day) AS day
-  FROM inventory_coverage c
-  WHERE c.day >= ? AND c.day < ?
-    AND c.status IN ('ok', 'partial')
-),
+-- @with inv
 used AS (
   SELECT DISTINCT r.arn
   FROM ev

@@ -16,25 +16,7 @@ WITH ev AS (
   WHERE e.day BETWEEN ? AND ?
     AND e.event_time >= ? AND e.event_time < ?
 ),
-inv AS (
-  SELECT max(c.day) AS day
-  FROM inventory_coverage c
-  WHERE c.day >= ? AND c.day < ?
-    AND c.status IN ('ok', 'partial')
-),
-perm AS (
-  SELECT p.*
-  FROM inventory_permissions p
-  WHERE p.day >= ? AND p.day < ?
-    AND p.day = (SELECT day FROM inv)
-    AND (p.principal_kind = 'user' OR p.principal_arn LIKE 'arn:%:iam::%:role/aws-reserved/sso.amazonaws.com/%')
-),
-who AS (
-  SELECT pr.arn, pr.name, pr.created, pr.last_used
-  FROM inventory_principals pr
-  WHERE pr.day >= ? AND pr.day < ?
-    AND pr.day = (SELECT day FROM inv)
-),
+-- @with inv perm who
 callers AS (
   SELECT DISTINCT coalesce(nullif(ev.session_issuer_arn, ''), ev.principal_arn) AS identity_arn
   FROM ev
@@ -50,6 +32,7 @@ SELECT
   w.last_used AS iam_last_used
 FROM perm p
 LEFT JOIN who w ON w.arn = p.principal_arn
-WHERE NOT EXISTS (SELECT 1 FROM callers c WHERE c.identity_arn = p.principal_arn)
+WHERE (p.principal_kind = 'user' OR p.principal_arn LIKE 'arn:%:iam::%:role/aws-reserved/sso.amazonaws.com/%')
+  AND NOT EXISTS (SELECT 1 FROM callers c WHERE c.identity_arn = p.principal_arn)
 GROUP BY w.name, p.principal_arn, p.principal_kind, w.created, w.last_used
 ORDER BY principal_name, p.principal_arn

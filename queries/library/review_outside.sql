@@ -22,55 +22,14 @@ WITH ev AS (
     )
     AND NOT e.failed
 ),
-inv AS (
-  SELECT max(c.day) AS day
-  FROM inventory_coverage c
-  WHERE c.day >= ? AND c.day < ?
-    AND c.status IN ('ok', 'partial')
-),
-aliases AS (
-  SELECT
-    k.arn AS key_arn,
-    'arn:' || split_part(k.arn, ':', 2) || ':kms:' || k.region || ':' || k.account || ':' || a.alias AS alias_arn
-  FROM inventory_keys k
-  CROSS JOIN UNNEST(k.aliases) AS a (alias)
-  WHERE k.day >= ? AND k.day < ?
-    AND k.day = (SELECT day FROM inv)
-),
-names AS (
-  SELECT s.arn, s.name
-  FROM inventory_secrets s
-  WHERE s.day >= ? AND s.day < ?
-    AND s.day = (SELECT day FROM inv)
-  UNION ALL
-  SELECT k.arn, coalesce(nullif(array_join(k.aliases, ', '), ''), k.key_id) AS name
-  FROM inventory_keys k
-  WHERE k.day >= ? AND k.day < ?
-    AND k.day = (SELECT day FROM inv)
-),
-perm AS (
-  SELECT p.*
-  FROM inventory_permissions p
-  WHERE p.day >= ? AND p.day < ?
-    AND p.day = (SELECT day FROM inv)
-    AND (p.outside OR p.public)
-),
-used AS (
-  SELECT
-    coalesce(al.key_arn, r.arn) AS resource_arn,
-    coalesce(nullif(ev.session_issuer_arn, ''), ev.principal_arn) AS identity_arn,
-    ev.principal_account_id AS identity_account,
-    ev.event_time
-  FROM ev
-  CROSS JOIN UNNEST(ev.resource_arns) AS r (arn)
-  LEFT JOIN aliases al ON al.alias_arn = r.arn
-),
+-- @with inv aliases names perm used
 per AS (
   SELECT
     p.resource_arn, p.resource_type, p.account, p.principal_arn, p.principal_kind,
     p.granted_by, p.conditions, p.public,
     array_join(array_sort(array_agg(DISTINCT p.action)), ', ') AS actions
   FROM perm p
+  WHERE p.outside OR p.public
   GROUP BY p.resource_arn, p.resource_type, p.account, p.principal_arn, p.principal_kind, p.granted_by, p.conditions, p.public
 )
 SELECT

@@ -24,77 +24,41 @@ WITH ev AS (
     )
     AND NOT e.failed
 ),
-inv AS (
-  SELECT max(c.day) AS day
-  FROM inventory_coverage c
-  WHERE c.day >= ? AND c.day < ?
-    AND c.status IN ('ok', 'partial')
-),
-aliases AS (
+-- @with inv aliases names perm used
+unused AS (
   SELECT
-    k.arn AS key_arn,
-    'arn:' || split_part(k.arn, ':', 2) || ':kms:' || k.region || ':' || k.account || ':' || a.alias AS alias_arn
-  FROM inventory_keys k
-  CROSS JOIN UNNEST(k.aliases) AS a (alias)
-  WHERE k.day >= ? AND k.day < ?
-    AND k.day = (SELECT day FROM inv)
-),
-names AS (
-  SELECT s.arn, s.name
-  FROM inventory_secrets s
-  WHERE s.day >= ? AND s.day < ?
-    AND s.day = (SELECT day FROM inv)
-  UNION ALL
-  SELECT k.arn, coalesce(nullif(array_join(k.aliases, ', '), ''), k.key_id) AS name
-  FROM inventory_keys k
-  WHERE k.day >= ? AND k.day < ?
-    AND k.day = (SELECT day FROM inv)
-),
-perm AS (
-  SELECT p.*
-  FROM inventory_permissions p
-  WHERE p.day >= ? AND p.day < ?
-    AND p.day = (SELECT day FROM inv)
-),
-used AS (
-  SELECT DISTINCT
-    coalesce(al.key_arn, r.arn) AS resource_arn,
-    coalesce(nullif(ev.session_issuer_arn, ''), ev.principal_arn) AS identity_arn,
-    ev.principal_account_id AS identity_account
-  FROM ev
-  CROSS JOIN UNNEST(ev.resource_arns) AS r (arn)
-  LEFT JOIN aliases al ON al.alias_arn = r.arn
+    n.name AS resource_name,
+    p.resource_arn,
+    p.resource_type,
+    p.account,
+    regexp_extract(p.principal_arn, '[^/:]+$') AS principal_name,
+    p.principal_arn,
+    CASE
+      WHEN p.principal_kind = 'public' THEN 'public'
+      WHEN p.principal_kind = 'root' THEN 'account'
+      WHEN p.principal_kind = 'user' OR p.principal_arn LIKE 'arn:%:iam::%:role/aws-reserved/sso.amazonaws.com/%' THEN 'person'
+      ELSE 'workload'
+    END AS principal_class,
+    p.granted_by,
+    p.via,
+    p.conditions,
+    array_join(array_sort(array_agg(p.action)), ', ') AS actions,
+    bool_or(p.outside) AS outside
+  FROM perm p
+  LEFT JOIN names n ON n.arn = p.resource_arn
+  WHERE p.principal_kind <> 'service'
+    AND p.via <> 'root'
+    AND NOT (p.principal_kind = 'root' AND split_part(p.principal_arn, ':', 5) = p.account)
+    AND NOT (p.principal_arn LIKE 'arn:%:iam::%:role/keytrail/%'
+      OR (p.principal_arn <> '' AND strpos(' ' || ? || ' ', ' ' || p.principal_arn || ' ') > 0))
+    AND NOT EXISTS (
+      SELECT 1
+      FROM used u
+      WHERE u.resource_arn = p.resource_arn
+        AND (u.identity_arn = p.principal_arn OR (p.principal_kind = 'root' AND u.identity_account = split_part(p.principal_arn, ':', 5)))
+    )
+  GROUP BY n.name, p.resource_arn, p.resource_type, p.account, p.principal_arn, p.principal_kind, p.granted_by, p.via, p.conditions
 )
-SELECT
-  n.name AS resource_name,
-  p.resource_arn,
-  p.resource_type,
-  p.account,
-  regexp_extract(p.principal_arn, '[^/:]+$') AS principal_name,
-  p.principal_arn,
-  CASE
-    WHEN p.principal_kind = 'public' THEN 'public'
-    WHEN p.principal_kind = 'root' THEN 'account'
-    WHEN p.principal_kind = 'user' OR p.principal_arn LIKE 'arn:%:iam::%:role/aws-reserved/sso.amazonaws.com/%' THEN 'person'
-    ELSE 'workload'
-  END AS principal_class,
-  p.granted_by,
-  p.via,
-  p.conditions,
-  array_join(array_sort(array_agg(p.action)), ', ') AS actions,
-  bool_or(p.outside) AS outside
-FROM perm p
-LEFT JOIN names n ON n.arn = p.resource_arn
-WHERE p.principal_kind <> 'service'
-  AND p.via <> 'root'
-  AND NOT (p.principal_kind = 'root' AND split_part(p.principal_arn, ':', 5) = p.account)
-  AND NOT (p.principal_arn LIKE 'arn:%:iam::%:role/keytrail/%'
-    OR (p.principal_arn <> '' AND strpos(' ' || ? || ' ', ' ' || p.principal_arn || ' ') > 0))
-  AND NOT EXISTS (
-    SELECT 1
-    FROM used u
-    WHERE u.resource_arn = p.resource_arn
-      AND (u.identity_arn = p.principal_arn OR (p.principal_kind = 'root' AND u.identity_account = split_part(p.principal_arn, ':', 5)))
-  )
-GROUP BY n.name, p.resource_arn, p.resource_type, p.account, p.principal_arn, p.principal_kind, p.granted_by, p.via, p.conditions
-ORDER BY resource_name, p.resource_arn, principal_name, p.principal_arn, p.granted_by
+SELECT *
+FROM unused
+ORDER BY resource_name, resource_arn, principal_name, principal_arn, granted_by

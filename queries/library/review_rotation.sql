@@ -8,7 +8,7 @@
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param max_rotation_days integer=90 Longest acceptable time between two rotations of a secret, in days.
--- @bind from:day to:day from to from:day to:day max_rotation_days from:day to:day from:day to:day from:day to:day
+-- @bind from:day to:day from to from:day to:day from:day to:day max_rotation_days from:day to:day from:day to:day
 -- Ages are counted to the inventory's day: what it knows of the last
 -- rotation is as of then.
 -- KMS rotates a key itself once rotation is on, so a key is only checked
@@ -27,12 +27,7 @@ WITH ev AS (
     )
     AND NOT e.failed
 ),
-inv AS (
-  SELECT max(c.day) AS day
-  FROM inventory_coverage c
-  WHERE c.day >= ? AND c.day < ?
-    AND c.status IN ('ok', 'partial')
-),
+-- @with inv aliases used
 checked AS (
   SELECT
     'secret' AS resource_type,
@@ -74,21 +69,6 @@ checked AS (
     AND k.day = (SELECT day FROM inv)
     AND k.manager = 'CUSTOMER'
     AND (k.state = 'PendingDeletion' OR (k.spec = 'SYMMETRIC_DEFAULT' AND k.origin = 'AWS_KMS'))
-),
-aliases AS (
-  SELECT
-    k.arn AS key_arn,
-    'arn:' || split_part(k.arn, ':', 2) || ':kms:' || k.region || ':' || k.account || ':' || a.alias AS alias_arn
-  FROM inventory_keys k
-  CROSS JOIN UNNEST(k.aliases) AS a (alias)
-  WHERE k.day >= ? AND k.day < ?
-    AND k.day = (SELECT day FROM inv)
-),
-used AS (
-  SELECT coalesce(al.key_arn, r.arn) AS arn, ev.event_time
-  FROM ev
-  CROSS JOIN UNNEST(ev.resource_arns) AS r (arn)
-  LEFT JOIN aliases al ON al.alias_arn = r.arn
 )
 SELECT
   c.resource_type,
@@ -105,7 +85,7 @@ SELECT
   max(u.event_time) AS last_used,
   count(u.event_time) AS calls
 FROM checked c
-LEFT JOIN used u ON u.arn = c.resource_arn
+LEFT JOIN used u ON u.resource_arn = c.resource_arn
 WHERE c.issue IS NOT NULL
 GROUP BY c.resource_type, c.resource_name, c.resource_arn, c.account, c.region, c.tags, c.issue, c.rotation_days, c.last_rotated, c.days_since_rotation, c.deletion_date
 ORDER BY c.issue, c.resource_name, c.resource_arn
