@@ -271,3 +271,48 @@ func TestReviewQuarantineFromS3(t *testing.T) {
 		t.Fatalf("quarantine section %+v", q)
 	}
 }
+
+// TestReviewInventory: with the lake's inventory the review writes the
+// evidence files of who may and who did; the flags tune the idle and
+// rotation windows, and the config's self_principals are keytrail's own.
+func TestReviewInventory(t *testing.T) {
+	lakeDir := filepath.Join(t.TempDir(), "lake")
+	if err := testlake.InventorySource(lakeDir); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(conf, []byte("self_principals: [\""+testlake.AppRole+"\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "q3")
+	env, _, stderr := testEnv()
+	if code := run(context.Background(), env, []string{"review", "--quarter", "2026-Q3", "--lake", lakeDir, "--out", out, "--config", conf,
+		"--idle-days", "365", "--max-rotation-days", "200"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "inventory of "+testlake.InventoryDay) {
+		t.Errorf("stderr does not name the inventory day: %s", stderr)
+	}
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "permissions.csv")))).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("permissions.csv: %v, %v", recs, err)
+	}
+	arn, class := slices.Index(recs[0], "principal_arn"), slices.Index(recs[0], "principal_class")
+	for _, r := range recs[1:] {
+		if r[arn] == testlake.AppRole && r[class] != "keytrail" {
+			t.Errorf("app, named in self_principals, is %s", r[class])
+		}
+	}
+	// A year idle: nothing to delete (legacy was accessed in February).
+	// 200 days: legacy's rotation (178 days old) is not overdue.
+	if recs := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, "delete.csv"))), "\n"); len(recs) != 1 {
+		t.Errorf("delete.csv with --idle-days 365: %q", recs)
+	}
+	if rot := readFile(t, filepath.Join(out, "rotation.csv")); strings.Contains(rot, "legacy") || !strings.Contains(rot, "alias/old") {
+		t.Errorf("rotation.csv with --max-rotation-days 200:\n%s", rot)
+	}
+	env, _, stderr = testEnv()
+	if code := run(context.Background(), env, []string{"review", "--quarter", "2026-Q3", "--lake", lakeDir, "--out", t.TempDir(), "--idle-days", "0"}); code == 0 {
+		t.Errorf("--idle-days 0 accepted: %s", stderr)
+	}
+}
