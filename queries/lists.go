@@ -3,6 +3,8 @@ package queries
 import (
 	"fmt"
 	"strings"
+
+	"github.com/keytrail/keytrail/internal/source"
 )
 
 // Named lists of values
@@ -22,15 +24,12 @@ import (
 // stand-in, so that the file still parses on its own (sqlglot reads the
 // raw files); Query.SQL, Render and Evidence hold the full list.
 
-// UseEvents are the event names that are use of a secret or key: reading or
-// writing a secret value, a cryptographic operation with a key. Describe,
-// List and management calls are not use.
-var UseEvents = []string{
-	"GetSecretValue", "BatchGetSecretValue", "PutSecretValue",
-	"Decrypt", "Encrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
-	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-	"Sign", "Verify", "GenerateMac", "VerifyMac", "DeriveSharedSecret",
-}
+// UseEvents are the event names that are use of a secret or key: the
+// services' reads (internal/source: reading a secret value, a
+// cryptographic operation with a key; what the detector counts as access)
+// and PutSecretValue, which writes a secret's value. Describe, List and
+// management calls are not use.
+var UseEvents = append(source.Calls(func(s *source.Source) []string { return s.Reads }), "PutSecretValue")
 
 // valueLists are the lists a query may name with -- @list.
 var valueLists = map[string][]string{

@@ -65,6 +65,8 @@ unmatched AS (
     max(u.caller_kind) AS caller_kind
   FROM used u
   WHERE u.resource_arn IN (SELECT arn FROM names)
+    -- The actions the inventory evaluates (writing a value is not one).
+    AND (u.action = 'secretsmanager:GetSecretValue' OR u.action LIKE 'kms:%')
     AND NOT EXISTS (
       SELECT 1
       FROM perm p
@@ -73,7 +75,7 @@ unmatched AS (
     )
   GROUP BY u.resource_arn, u.identity_arn, u.action
 ),
-rows AS (
+all_rows AS (
   SELECT m.*, '' AS caller_kind FROM matched m
   UNION ALL
   SELECT * FROM unmatched
@@ -104,6 +106,6 @@ SELECT
   x.public,
   x.last_used,
   x.calls
-FROM rows x
+FROM all_rows x
 LEFT JOIN names n ON n.arn = x.resource_arn
 ORDER BY resource_name, x.resource_arn, principal_name, x.principal_arn, x.action, x.granted_by
