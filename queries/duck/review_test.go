@@ -48,6 +48,8 @@ func TestReviewQueries(t *testing.T) {
 		// the partner account's root; the hostile user's read has no
 		// permission the inventory knows; mallory's failed calls are no
 		// use; keytrail's role and CloudTrail are classed apart.
+		// etl's PutSecretValue on S1 (e19) is use, but of no action the
+		// inventory evaluates: no row.
 		{"review_permissions", nil, []string{"resource_name", "principal_name", "principal_class", "action", "via", "last_used", "calls"}, []string{
 			"alias/app|alice|person|kms:Decrypt|key-policy|2026-07-03 11:00:00.000|1",
 			"alias/app|app|workload|kms:Decrypt|key-policy|2026-07-07 12:00:00.000|3",

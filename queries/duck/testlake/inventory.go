@@ -212,13 +212,21 @@ func PartnerUse() event.Event {
 	return e
 }
 
-// InventorySource writes ScenarioSource's lake, the inventory, AliasUse
-// and PartnerUse (in a file of their own).
+// ValueWrite is etl writing S1's value, which it has no permission the
+// inventory evaluates for: a use, yet not one "who may" lists.
+func ValueWrite() event.Event {
+	e := ev("e19", "2026-07-06T16:00:00Z", "PutSecretValue", ETL, S1)
+	e.SourceIndex = 19
+	return e
+}
+
+// InventorySource writes ScenarioSource's lake, the inventory, AliasUse,
+// PartnerUse and ValueWrite (in a file of their own).
 func InventorySource(dir string) error {
 	if err := ScenarioSource(dir); err != nil {
 		return err
 	}
-	if err := WriteEvents(dir, "c", []event.Event{AliasUse(), PartnerUse()}); err != nil {
+	if err := WriteEvents(dir, "c", []event.Event{AliasUse(), PartnerUse(), ValueWrite()}); err != nil {
 		return fmt.Errorf("write alias use: %w", err)
 	}
 	return WriteInventory(dir)
