@@ -55,8 +55,8 @@ func TestReviewQueries(t *testing.T) {
 			"alias/app|app|workload|kms:Decrypt|key-policy|2026-07-07 12:00:00.000|3",
 			"alias/app|app|workload|kms:Encrypt|key-policy||0",
 			"alias/app|app|workload|kms:ReEncryptFrom|key-policy|2026-07-05 20:00:00.000|1",
-			"alias/app|cloudtrail.amazonaws.com|service|kms:GenerateDataKey|key-policy||0",
 			"alias/app|etl|workload|kms:Decrypt|grant|2026-07-07 02:00:00.000|1",
+			"alias/app|cloudtrail.amazonaws.com|service|kms:GenerateDataKey|key-policy||0",
 			"alias/app|keytrail-ingest|keytrail|kms:Decrypt|key-policy||0",
 			"alias/old|app|workload|kms:ReEncryptTo|key-policy|2026-07-05 20:00:00.000|1",
 			"api|AWSReservedSSO_Admin_0123456789abcdef|person|secretsmanager:GetSecretValue|identity-policy||0",
@@ -69,11 +69,12 @@ func TestReviewQueries(t *testing.T) {
 			"legacy|*|public|secretsmanager:GetSecretValue|resource-policy||0",
 			"legacy|etl|workload|secretsmanager:GetSecretValue|identity-policy||0",
 		}},
-		// keytrail's own roles may also be named exactly.
+		// keytrail's own roles may also be named exactly; they come last
+		// in each resource's rows.
 		{"review_permissions", []string{"self_principals", AppRole + " " + Ingest}, []string{"principal_name", "principal_class"}, []string{
-			"alice|person", "app|keytrail", "app|keytrail", "app|keytrail", "cloudtrail.amazonaws.com|service", "etl|workload", "keytrail-ingest|keytrail",
-			"app|keytrail", "AWSReservedSSO_Admin_0123456789abcdef|person", "app|keytrail", "alice|person", "app|keytrail", "bob|person",
-			"root|account", "x' OR '1'='1|person", "*|public", "etl|workload",
+			"alice|person", "etl|workload", "cloudtrail.amazonaws.com|service", "app|keytrail", "app|keytrail", "app|keytrail", "keytrail-ingest|keytrail",
+			"app|keytrail", "AWSReservedSSO_Admin_0123456789abcdef|person", "app|keytrail", "alice|person", "bob|person",
+			"root|account", "x' OR '1'='1|person", "app|keytrail", "*|public", "etl|workload",
 		}},
 		{"review_permissions", nil, []string{"principal_arn", "granted_by", "owner", "conditions", "outside", "public"}, nil}, // checked below
 		// Granted, unused: not keytrail's role, not CloudTrail, not app on

@@ -108,4 +108,7 @@ SELECT
   x.calls
 FROM all_rows x
 LEFT JOIN names n ON n.arn = x.resource_arn
-ORDER BY resource_name, x.resource_arn, principal_name, x.principal_arn, x.action, x.granted_by
+ORDER BY resource_name, x.resource_arn,
+  -- Services and keytrail's own roles apart, after the people and workloads.
+  CASE principal_class WHEN 'service' THEN 1 WHEN 'keytrail' THEN 2 ELSE 0 END,
+  principal_name, x.principal_arn, x.action, x.granted_by
