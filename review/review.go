@@ -131,6 +131,8 @@ type sectionSpec struct {
 	groupBy []string
 	// args adds the section's own parameters.
 	args func(args map[string]string, rep *Report, opt Options)
+	// aboutOf, if set, says what the section shows once it is filled.
+	aboutOf func(s Section, opt Options) string
 }
 
 const (
@@ -154,12 +156,16 @@ var sections = []sectionSpec{
 	{id: "delete", query: "review_delete", title: "Secrets nobody used: delete", needs: needInventory,
 		args: func(a map[string]string, rep *Report, opt Options) {
 			a["idle_from"] = rep.Period.To.AddDate(0, 0, -opt.idleDays()).Format(time.RFC3339)
-		}},
+		},
+		aboutOf: deleteAbout},
 	{id: "outside", query: "review_outside", title: "Reachable from outside the organization: fix", needs: needInventory,
 		about: "Permissions of principals outside the accounts the inventory covers, or of anyone (\"*\"), read from the policies as the detector reads them: remove them, or confirm each trust."},
 	{id: "rotation", query: "review_rotation", title: "Rotation off or overdue, keys pending deletion", needs: needInventory,
 		args: func(a map[string]string, _ *Report, opt Options) {
 			a["max_rotation_days"] = strconv.Itoa(opt.maxRotationDays())
+		},
+		aboutOf: func(_ Section, opt Options) string {
+			return fmt.Sprintf("Secrets with rotation off, or not rotated in the %d days before the inventory's day; customer managed symmetric keys without automatic rotation: turn rotation on or rotate. Keys pending deletion: confirm the date, or cancel the deletion.", opt.maxRotationDays())
 		}},
 	{id: "access", query: "review_access", title: "Who used each secret and key", needs: noInventory,
 		about: "Data calls (reading or writing a secret value, cryptographic operations with a key) per principal: confirm each one still needs its access."},
@@ -243,23 +249,19 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 			continue
 		case s.needs == needInventory && !have:
 			sec.NotChecked = noInventoryReason
-			rep.Sections = append(rep.Sections, sec)
-			continue
+		default:
+			args := p.args()
+			if s.args != nil {
+				s.args(args, rep, opt)
+			}
+			if sec.Result, err = run(ctx, r, s.query, args); err != nil {
+				return nil, err
+			}
 		}
-		args := p.args()
-		if s.args != nil {
-			s.args(args, rep, opt)
-		}
-		if sec.Result, err = run(ctx, r, s.query, args); err != nil {
-			return nil, err
+		if s.aboutOf != nil {
+			sec.About = s.aboutOf(sec, opt)
 		}
 		rep.Sections = append(rep.Sections, sec)
-	}
-	if i := slices.IndexFunc(rep.Sections, func(s Section) bool { return s.ID == "delete" }); i >= 0 {
-		rep.Sections[i].About = deleteAbout(rep.Sections[i], opt.idleDays())
-	}
-	if i := slices.IndexFunc(rep.Sections, func(s Section) bool { return s.ID == "rotation" }); i >= 0 {
-		rep.Sections[i].About = fmt.Sprintf("Secrets with rotation off, or not rotated in the %d days before the inventory's day; customer managed symmetric keys without automatic rotation: turn rotation on or rotate. Keys pending deletion: confirm the date, or cancel the deletion.", opt.maxRotationDays())
 	}
 	// The chart's busiest principals: from the access section where the
 	// report shows it, else from its query.
@@ -289,7 +291,8 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 
 // deleteAbout says what deleting the listed secrets saves, as AWS prices a
 // secret.
-func deleteAbout(s Section, idle int) string {
+func deleteAbout(s Section, opt Options) string {
+	idle := opt.idleDays()
 	about := fmt.Sprintf("Secrets with no use in the lake and none recorded by Secrets Manager in the %d days before the period's end (not those scheduled for deletion, nor younger ones): delete them, after checking with their owner.", idle)
 	if s.NotChecked != "" {
 		return about
