@@ -67,9 +67,16 @@ DEMO_OUT ?= $(CURDIR)/demo-output
 demo: build
 	$(BIN)/keytrail demo --out $(DEMO_OUT)
 
-## package: the Lambda zips (dist/lambda/*) that infra/template.yaml deploys
+## package: the Lambda zips (dist/lambda/*), for deployments that upload zips themselves
 package:
 	scripts/package-lambdas
+
+## build-<Function>: sam build's targets (infra/template.yaml, BuildMethod makefile):
+## the function's bootstrap into $(ARTIFACTS_DIR), built as package builds it
+SAM_FUNCTIONS := IngestFunction CompactFunction DetectFunction AlertFunction InventoryFunction
+.PHONY: $(addprefix build-,$(SAM_FUNCTIONS))
+$(addprefix build-,$(SAM_FUNCTIONS)): build-%Function:
+	scripts/package-lambdas -o "$(ARTIFACTS_DIR)" $(shell echo $* | tr A-Z a-z)
 
 clean:
 	rm -rf $(BIN) demo-output dist bench-output

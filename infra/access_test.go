@@ -269,7 +269,16 @@ const account = "111122223333"
 
 func deploy(t *testing.T, params map[string]any) *deployment {
 	t.Helper()
-	res := mapOf(render(t, loadTemplate(t), params)["Resources"])
+	d := deployFrom(t, mapOf(render(t, loadTemplate(t), params)["Resources"]))
+	for _, a := range stringsOf(params["KeyAdminArns"]) {
+		d.keyAdmins = append(d.keyAdmins, principal{Name: "key admin " + a, ARN: a, Account: account})
+	}
+	return d
+}
+
+// deployFrom reads the policies of a rendered keytrail stack.
+func deployFrom(t *testing.T, res map[string]any) *deployment {
+	t.Helper()
 	d := &deployment{t: t, functions: map[string]principal{}, queuePolicy: map[string][]statement{},
 		admin: principal{Name: "an administrator with * on *", ARN: "arn:aws:iam::" + account + ":role/admin", Account: account, Identity: allowAll},
 		root:  principal{Name: "the account root", ARN: "arn:aws:iam::" + account + ":root", Account: account, Identity: allowAll}}
@@ -307,9 +316,6 @@ func deploy(t *testing.T, params map[string]any) *deployment {
 	pols := identityPolicies(res)
 	for _, fn := range functions {
 		d.functions[fn.name] = principal{Name: fn.name, ARN: fn.role + ".Arn", Account: account, Identity: pols[fn.role]}
-	}
-	for _, a := range stringsOf(params["KeyAdminArns"]) {
-		d.keyAdmins = append(d.keyAdmins, principal{Name: "key admin " + a, ARN: a, Account: account})
 	}
 	return d
 }

@@ -1,6 +1,9 @@
 // Package infra holds keytrail's deployment: template.yaml, an AWS SAM
-// template with the four Lambda functions, their queue, the KMS-encrypted
-// lake bucket, the Glue tables and the Athena workgroup.
+// template with the Lambda functions, their queues, the KMS-encrypted lake
+// bucket, the Glue tables and views, the Athena workgroup and the alarms;
+// member-role.yaml for the inventory's member accounts; and log-archive.yaml,
+// the trail bucket and key of an organization trail in a log-archive
+// account, with the grants that let keytrail read it across accounts.
 //
 // The package's Go code exists to check that template against the rest of
 // the repository, because an IAM policy written by hand drifts from the code

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"regexp"
@@ -37,6 +38,10 @@ var pseudo = map[string]any{
 var resourceValues = map[string]any{
 	"LakeBucket":     "lake-bucket",
 	"LakeBucket.Arn": "arn:aws:s3:::lake-bucket",
+	// log-archive.yaml's bucket, named by its TrailBucketName parameter
+	// (logArchiveParams).
+	"TrailBucket":     "org-trail-logs",
+	"TrailBucket.Arn": "arn:aws:s3:::org-trail-logs",
 }
 
 type renderer struct {
@@ -45,8 +50,8 @@ type renderer struct {
 	conditions map[string]bool
 }
 
-// render returns tmpl with params (merged over the parameters' defaults)
-// applied. Unknown names are errors, so a typo cannot render as a string.
+// render returns tmpl's Resources and Outputs with params (merged over the
+// parameters' defaults) applied. Unknown names are errors, so a typo cannot render as a string.
 func render(t *testing.T, tmpl map[string]any, params map[string]any) map[string]any {
 	t.Helper()
 	r := &renderer{tmpl: tmpl, params: map[string]any{}, conditions: map[string]bool{}}
@@ -66,23 +71,25 @@ func render(t *testing.T, tmpl map[string]any, params map[string]any) map[string
 		}
 	}
 	out := map[string]any{}
-	resources := map[string]any{}
-	for name, res := range mapOf(tmpl["Resources"]) {
-		res := mapOf(res)
-		if c, ok := res["Condition"].(string); ok {
-			if on, err := r.cond(c); err != nil {
-				t.Fatalf("resource %s: %v", name, err)
-			} else if !on {
-				continue
+	for _, section := range []string{"Resources", "Outputs"} {
+		rendered := map[string]any{}
+		for name, res := range mapOf(tmpl[section]) {
+			res := mapOf(res)
+			if c, ok := res["Condition"].(string); ok {
+				if on, err := r.cond(c); err != nil {
+					t.Fatalf("%s %s: %v", section, name, err)
+				} else if !on {
+					continue
+				}
 			}
+			v, err := r.eval(res)
+			if err != nil {
+				t.Fatalf("%s %s: %v", section, name, err)
+			}
+			rendered[name] = v
 		}
-		v, err := r.eval(res)
-		if err != nil {
-			t.Fatalf("resource %s: %v", name, err)
-		}
-		resources[name] = v
+		out[section] = rendered
 	}
-	out["Resources"] = resources
 	return out
 }
 
@@ -250,6 +257,8 @@ func (r *renderer) intrinsic(fn string, arg any) (any, error) {
 	}
 	args, _ = ev.([]any)
 	switch fn {
+	case "Fn::Base64":
+		return base64.StdEncoding.EncodeToString([]byte(fmt.Sprint(ev))), nil
 	case "Fn::Equals":
 		if len(args) != 2 {
 			return nil, fmt.Errorf("Fn::Equals wants 2 arguments")

@@ -63,7 +63,18 @@ func TestParse(t *testing.T) {
 // Every Ref, GetAtt, Sub variable, Condition and DependsOn names something
 // that exists: a parameter, a resource, a pseudo parameter or a condition.
 func TestReferencesResolve(t *testing.T) {
-	tmpl := loadTemplate(t)
+	for _, path := range []string{templatePath, logArchivePath} {
+		t.Run(path, func(t *testing.T) {
+			tmpl, err := ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReferences(t, tmpl)
+		})
+	}
+}
+
+func checkReferences(t *testing.T, tmpl map[string]any) {
 	params, resources, conds := mapOf(tmpl["Parameters"]), mapOf(tmpl["Resources"]), mapOf(tmpl["Conditions"])
 	isName := func(n string) bool {
 		_, p := params[n]
@@ -219,8 +230,8 @@ func TestFunctions(t *testing.T) {
 				!slices.Equal(stringsOf(p["Architectures"]), []string{"arm64"}) {
 				t.Errorf("want a provided.al2023 arm64 bootstrap function, got %v %v %v %v", f["Type"], p["Runtime"], p["Handler"], p["Architectures"])
 			}
-			if want := "../dist/lambda/" + strings.ToLower(tc.fn) + "/"; p["CodeUri"] != want {
-				t.Errorf("CodeUri = %v, want %s (what scripts/package-lambdas writes)", p["CodeUri"], want)
+			if p["CodeUri"] != "../" || mapOf(f["Metadata"])["BuildMethod"] != "makefile" {
+				t.Errorf("CodeUri %v, Metadata %v: want the repository, built by its Makefile (TestSamBuild)", p["CodeUri"], f["Metadata"])
 			}
 			if p["Role"] != tc.fn+"Role.Arn" {
 				t.Errorf("Role = %v, want its own role", p["Role"])

@@ -3,9 +3,7 @@ package review
 import (
 	"bytes"
 	"cmp"
-	_ "embed"
 	"fmt"
-	"html/template"
 	"io"
 	"os"
 	"path/filepath"
@@ -115,14 +113,26 @@ func (rep *Report) Markdown(w io.Writer) error {
 			mdTable(&b, g.Result)
 		}
 	}
-	b.WriteString("\n## Sign-off\n\nReviewed by: ____________________  Date: __________  Decision: ____________________\n")
+	fmt.Fprintf(&b, "\n## Sign-off\n\nAccess review of secrets and keys, %s. %s\n\n| Section | Decision | Notes or ticket |\n|---|---|---|\n",
+		mdText(periodText(rep.Period)), signoffAbout)
+	for _, s := range rep.Sections {
+		fmt.Fprintf(&b, "| %s | [ ] accepted [ ] action required |  |\n", s.Title)
+	}
+	b.WriteString("\nReviewer (name): ____________________  Role: ____________________\n\nDate: __________  Signature: ____________________\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 func mdTable(b *strings.Builder, r queries.Result) {
 	b.WriteString("| " + strings.Join(r.Columns, " | ") + " |\n|")
-	b.WriteString(strings.Repeat("---|", len(r.Columns)) + "\n")
+	for i, c := range r.Columns {
+		if columnKind(c, r.Rows, i) == "num" {
+			b.WriteString("---:|") // quantities right-aligned, as on the page
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteString("\n")
 	for _, row := range r.Rows {
 		cells := make([]string, len(row))
 		for i, c := range row {
@@ -195,6 +205,20 @@ func (s Section) Groups() []Group {
 	return out
 }
 
+// periodText names the period for the sign-off, which may be printed on
+// a page of its own: its label, and its days where the label does not
+// spell them out.
+func periodText(p Period) string {
+	days := p.From.Format(time.DateOnly) + " to " + p.Last().Format(time.DateOnly)
+	if p.Label == days {
+		return days + " (UTC)"
+	}
+	return p.Label + " (" + days + ", UTC)"
+}
+
+// signoffAbout opens the sign-off block of both outputs.
+const signoffAbout = "The reviewer records a decision for each section: accepted as it stands, or action required (with the ticket that tracks it)."
+
 // partialAdvice follows the days a partly covered report is missing.
 const partialAdvice = "A day without events is a gap in ingestion or a day on which nobody touched a secret or key: find out which before signing off. Every section below covers only the days with events."
 
@@ -216,61 +240,4 @@ func mdText(s string) string {
 		}
 	}
 	return b.String()
-}
-
-//go:embed review.html.tmpl
-var htmlSource string
-
-// page is the HTML report. CloudTrail text goes through "visible" (hidden
-// runes spelled out) and then html/template's escaping.
-var page = template.Must(template.New("review").Funcs(template.FuncMap{
-	"date":    func(t time.Time) string { return t.Format(time.DateOnly) },
-	"visible": visible.String,
-	"join":    strings.Join,
-}).Parse(htmlSource))
-
-// chart is an SVG horizontal bar chart, laid out here so the template only
-// places numbers.
-type chart struct {
-	Title  string
-	Width  int
-	Height int
-	Bars   []chartBar
-}
-
-type chartBar struct {
-	Label       string
-	Value       int64
-	Y, W, TextY int
-}
-
-const (
-	barHeight = 18
-	barGap    = 6
-	labelW    = 420
-	plotW     = 300
-)
-
-func newChart(title string, bars []Bar) chart {
-	c := chart{Title: title, Width: labelW + plotW + 80, Height: len(bars)*(barHeight+barGap) + barGap}
-	var maxV int64 = 1
-	for _, b := range bars {
-		maxV = max(maxV, b.Value)
-	}
-	for i, b := range bars {
-		y := barGap + i*(barHeight+barGap)
-		c.Bars = append(c.Bars, chartBar{Label: b.Label, Value: b.Value, Y: y, W: int(int64(plotW) * b.Value / maxV), TextY: y + barHeight - 5})
-	}
-	return c
-}
-
-// HTML writes the report as one self-contained page: inline CSS and SVG,
-// no scripts, no external resources; html/template escapes every value.
-func (rep *Report) HTML(w io.Writer) error {
-	return page.Execute(w, struct {
-		*Report
-		Charts  []chart
-		LabelW  int
-		Partial string
-	}{rep, []chart{newChart("Data calls per week (weeks start Monday)", rep.Weekly), newChart("Busiest principals", rep.Top)}, labelW, partialAdvice})
 }

@@ -157,7 +157,7 @@ func TestReportQ3(t *testing.T) {
 	rep := buildQ3(t)
 	const (
 		S1, S2, K1, K2 = testlake.S1, testlake.S2, testlake.K1, testlake.K2
-		alice, app     = testlake.Alice, testlake.AppSession
+		alice, app     = testlake.Alice, testlake.AppRole
 		mallory, etl   = testlake.Mallory, testlake.ETL
 		hostile        = testlake.Hostile
 	)
@@ -218,20 +218,20 @@ func TestReportQ3(t *testing.T) {
 var csvContract = map[string][]string{
 	"permissions.csv": {"resource_name", "resource_arn", "resource_type", "account", "owner", "principal_name", "principal_arn",
 		"principal_class", "action", "granted_by", "via", "conditions", "outside", "public", "last_used", "calls"},
-	"revoke.csv": {"resource_name", "resource_arn", "resource_type", "account", "principal_name", "principal_arn",
-		"principal_class", "granted_by", "via", "conditions", "actions", "outside"},
+	"revoke.csv": {"resource_name", "resource_arn", "principal_name", "principal_arn", "principal_class", "granted_by",
+		"conditions", "actions", "outside"},
 	"leavers.csv": {"principal_name", "principal_arn", "principal_type", "principal_account", "resources", "resource_arns",
 		"created", "iam_last_used"},
 	"delete.csv": {"secret_name", "secret_arn", "account", "region", "owner", "created", "last_accessed", "last_changed",
 		"monthly_cost_usd"},
-	"outside.csv": {"resource_name", "resource_arn", "resource_type", "account", "principal_name", "principal_arn",
+	"outside.csv": {"resource_name", "resource_arn", "principal_name", "principal_arn",
 		"principal_kind", "public", "actions", "granted_by", "conditions", "last_used", "calls"},
-	"rotation.csv": {"resource_type", "resource_name", "resource_arn", "account", "region", "owner", "issue", "rotation_days",
+	"rotation.csv": {"resource_type", "resource_name", "resource_arn", "owner", "issue", "rotation_days",
 		"last_rotated", "days_since_rotation", "deletion_date", "last_used", "calls"},
 	"failed_only.csv": {"principal_name", "principal_arn", "principal_account_id", "calls", "resources", "error_codes", "first_call", "last_call"},
-	"cross_account.csv": {"principal_account_id", "principal_name", "principal_arn", "resource_account_id", "resource_name", "resource_arn", "calls", "failures",
+	"cross_account.csv": {"principal_account_id", "principal_name", "principal_arn", "resource_account_id", "resource_arn", "calls", "failures",
 		"first_call", "last_call", "event_names"},
-	"changes.csv": {"event_time", "category", "event_name", "resource_name", "resource_arn", "principal_name", "principal_arn", "session_name", "failed",
+	"changes.csv": {"event_time", "category", "event_name", "resource_arn", "principal_name", "principal_arn", "session_name", "failed",
 		"error_code", "source_ip", "user_agent", "event_id"},
 	"findings.csv":   {"id", "kind", "severity", "principal", "resource", "first_event", "last_event", "events", "title", "shadow"},
 	"quarantine.csv": {"delivered", "event_time", "event_name", "principal_arn", "resource_arn", "event_id", "source_object", "source_index"},
@@ -373,6 +373,16 @@ func TestHostileTextIsInert(t *testing.T) {
 	}
 	if strings.Contains(html.String(), "<script>") || !strings.Contains(html.String(), "&lt;script&gt;") {
 		t.Errorf("HTML not escaped")
+	}
+	// An ARN-shaped value goes through the page's own rendering (name
+	// first, <wbr> at separators): escaped all the same.
+	rep.Sections[0].Rows = [][]string{{"arn:aws:iam::111111111111:user/" + evil, "1"}}
+	html.Reset()
+	if err := rep.HTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html.String(), "<script>") || strings.Count(html.String(), "&lt;script&gt;") < 4 { // chart text and title, name, ARN
+		t.Errorf("HTML of an ARN cell not escaped")
 	}
 	line := strings.Split(md.String(), "\n")
 	row := ""

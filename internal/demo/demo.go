@@ -23,6 +23,7 @@ import (
 	"github.com/keytrail/keytrail/ingest"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/gen"
+	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/visible"
 )
 
@@ -242,6 +243,10 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 		}
 	}
 
+	if err := d.inventory(ctx, lakeDir, gen.Config{Seed: seed, Start: first, Days: days, Scale: scale, Location: loc}); err != nil {
+		return err
+	}
+
 	reviewDir := filepath.Join(out, "review")
 	if _, err = d.cmd(ctx, "Access review: who used which secret and key in the period", "review", "--lake", lakeDir,
 		"--from", day(first), "--to", day(end.AddDate(0, 0, -1)), "--out", reviewDir); err != nil {
@@ -258,6 +263,7 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 		{"cloudtrail/", "the generated CloudTrail files (and labels.jsonl, the incidents planted)"},
 		{"lake/events/", "the normalized events, Parquet by day (query them with DuckDB or Athena)"},
 		{"lake/findings/", "the findings, Parquet by day"},
+		{"lake/inventory/", "the organization's secrets, keys, principals and who may use them, on the last day"},
 		{"findings.jsonl", "the findings as JSON lines"},
 		{"slack-messages.json", "the Slack messages as Block Kit JSON"},
 		{"review/review.html", "the quarterly access review page (also .md and .csv)"},
@@ -267,6 +273,28 @@ func (d *demo) run(ctx context.Context, out string, first time.Time, days int, s
 	tw.Flush()
 	fmt.Fprintf(w, "Open the review: %s\nTry:\n$ %s query --list\n$ %s %s\n", html, d.program(), d.program(),
 		shellLine([]string{"query", "top_talkers", "--lake", lakeDir, "--param", "from=" + day(first), "--param", "to=" + day(end)}))
+	return nil
+}
+
+// inventory writes the generated organization's inventory of its last
+// day into the lake, as the daily inventory function would have: the
+// secrets, keys and principals the events name, the policies that let
+// them, and who may, evaluated by the inventory's own code. No AWS call
+// makes it, so it is written here rather than by a keytrail command.
+func (d *demo) inventory(ctx context.Context, lakeDir string, cfg gen.Config) error {
+	snap, err := gen.Inventory(cfg)
+	if err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	store, err := lake.NewDir(lakeDir)
+	if err != nil {
+		return err
+	}
+	if _, err := snap.Write(ctx, store); err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	fmt.Fprintf(d.Stdout, "\nInventory of %s (what the daily inventory would have read): %d secrets, %d keys, %d principals, %d who-may rows, in %s\n",
+		snap.Day, len(snap.Secrets), len(snap.Keys), len(snap.Principals), len(snap.Permissions), filepath.Join(lakeDir, "inventory"))
 	return nil
 }
 

@@ -153,13 +153,7 @@ func corpusTemplates(seed int64) (kept, other []template, acct, region string, e
 	if err != nil {
 		return nil, nil, "", "", err
 	}
-	g := &orgGen{cfg: cfg, home: cfg.Regions[0], global: cfg.Regions[0], buckets: map[bucketKey][]entry{},
-		dupRand: newRand(seed, "duplicates"), svcDecoys: map[string]*Label{}, inOrg: map[string]bool{},
-		times: map[string]time.Time{}}
-	g.pop = buildPopulation(&cfg)
-	for _, a := range g.pop.accounts {
-		g.inOrg[a.id] = true
-	}
+	g := newOrgGen(cfg, nil)
 	g.day(0)
 	timeKey, idKey := []byte(`"eventTime":"`), []byte(`"eventID":"`)
 	for _, k := range sortedBuckets(g.buckets) {

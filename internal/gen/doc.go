@@ -34,6 +34,11 @@
 // principal equals the decoy's principal and whose time range overlaps the
 // decoy's (with the same hour of slack) is a false positive.
 //
+// Inventory returns what the same organization holds on its last day —
+// secrets, keys, IAM principals and the policies that let them act — as
+// keytrail's inventory would collect it, consistent with Org's events and
+// with cases planted for the access review (see Inventory).
+//
 // Corpus writes a benchmark corpus instead: copies of rendered records with
 // fresh ids and times, streamed through gzip to a target size, with exact
 // counts for checking counts in against counts out.

@@ -223,19 +223,7 @@ func Org(cfg Config, out Output) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	g := &orgGen{cfg: cfg, out: out, home: cfg.Regions[0], buckets: map[bucketKey][]entry{},
-		dupRand: newRand(cfg.Seed, "duplicates"), svcDecoys: map[string]*Label{},
-		digests: map[[2]string][]digestLog{}, inOrg: map[string]bool{}, times: map[string]time.Time{}}
-	g.global = g.home
-	if slices.Contains(cfg.Regions, "us-east-1") {
-		g.global = "us-east-1"
-	}
-	g.pop = buildPopulation(&cfg)
-	for _, a := range g.pop.accounts {
-		g.inOrg[a.id] = true
-		g.sum.Accounts = append(g.sum.Accounts, a.id)
-	}
-	g.sum.Partner = g.pop.partner.id
+	g := newOrgGen(cfg, out)
 	g.planIncidents()
 	for d := 0; d < cfg.Days; d++ {
 		g.day(d)
@@ -276,6 +264,25 @@ func Org(cfg Config, out Output) (Summary, error) {
 		return g.sum, fmt.Errorf("write %s: %w", LabelsKey, err)
 	}
 	return g.sum, nil
+}
+
+// newOrgGen is the state of a run over cfg (with its defaults) writing
+// to out: the population, nothing generated yet.
+func newOrgGen(cfg Config, out Output) *orgGen {
+	g := &orgGen{cfg: cfg, out: out, home: cfg.Regions[0], buckets: map[bucketKey][]entry{},
+		dupRand: newRand(cfg.Seed, "duplicates"), svcDecoys: map[string]*Label{},
+		digests: map[[2]string][]digestLog{}, inOrg: map[string]bool{}, times: map[string]time.Time{}}
+	g.global = g.home
+	if slices.Contains(cfg.Regions, "us-east-1") {
+		g.global = "us-east-1"
+	}
+	g.pop = buildPopulation(&cfg)
+	for _, a := range g.pop.accounts {
+		g.inOrg[a.id] = true
+		g.sum.Accounts = append(g.sum.Accounts, a.id)
+	}
+	g.sum.Partner = g.pop.partner.id
+	return g
 }
 
 func (g *orgGen) dayStart(d int) time.Time { return g.cfg.Start.AddDate(0, 0, d) }

@@ -13,10 +13,10 @@ import (
 
 // The scenario's names, unqualified for readable expectations.
 const (
-	S1, S2, K1, K2                  = testlake.S1, testlake.S2, testlake.K1, testlake.K2
-	AppRole, AppSession, Alice, ETL = testlake.AppRole, testlake.AppSession, testlake.Alice, testlake.ETL
-	Mallory, Hostile, Other         = testlake.Mallory, testlake.Hostile, testlake.Other
-	S3Object                        = testlake.S3Object
+	S1, S2, K1, K2                            = testlake.S1, testlake.S2, testlake.K1, testlake.K2
+	AppRole, AppSession, AliceFed, Alice, ETL = testlake.AppRole, testlake.AppSession, testlake.AliceFed, testlake.Alice, testlake.ETL
+	Mallory, Hostile, Other                   = testlake.Mallory, testlake.Hostile, testlake.Other
+	S3Object                                  = testlake.S3Object
 )
 
 var ScenarioSource = testlake.ScenarioSource
@@ -73,8 +73,14 @@ func TestLibrary(t *testing.T) {
 	}{
 		{"principal_activity", week("principal", AppRole), []string{"event_id"},
 			[]string{"e01", "e02", "e04", "e05", "e10", "e13"}},
-		{"principal_activity", week("principal", AppSession), []string{"event_id", "failed"},
-			[]string{"e01|false", "e02|false", "e04|false", "e05|false", "e10|false", "e13|false"}},
+		// The lake names an assumed role's session by its role: the session
+		// ARN is only the caller.
+		{"principal_activity", week("principal", AppSession), []string{"event_id"}, nil},
+		// A user's federated session is found from the user, and on its own.
+		{"principal_activity", map[string]string{"principal": Alice, "from": "2026-06-22", "to": "2026-06-23"},
+			[]string{"event_id", "principal_arn", "session_name"}, []string{"e00c|" + AliceFed + "|bob"}},
+		{"principal_activity", map[string]string{"principal": AliceFed, "from": "2026-06-01", "to": "2026-07-01"},
+			[]string{"event_id"}, []string{"e00c"}},
 		{"principal_activity", week("principal", Hostile), []string{"event_id", "principal_arn"},
 			[]string{"e15|" + Hostile}},
 		{"principal_activity", week("principal", "x' OR '1'='1"), []string{"event_id"}, nil},
@@ -83,12 +89,12 @@ func TestLibrary(t *testing.T) {
 		{"resource_access", week("resource", S1), []string{"principal_arn", "calls", "failures", "event_names"},
 			[]string{
 				Alice + "|3|0|GetSecretValue, PutResourcePolicy",
-				AppSession + "|2|0|GetSecretValue",
+				AppRole + "|2|0|GetSecretValue",
 				Hostile + "|1|0|GetSecretValue",
 				Mallory + "|1|1|GetSecretValue",
 			}},
 		{"resource_access", week("resource", K2), []string{"principal_arn", "calls", "first_call"},
-			[]string{Alice + "|1|2026-07-06 09:00:00.000", AppSession + "|1|2026-07-05 20:00:00.000"}},
+			[]string{AppRole + "|1|2026-07-05 20:00:00.000", Alice + "|1|2026-07-06 09:00:00.000"}},
 		{"failures_by_principal", week(), []string{"principal_arn", "error_code", "failures", "resources", "event_names"},
 			[]string{Mallory + "|AccessDenied|2|2|Decrypt, GetSecretValue"}},
 		{"off_hours_access", week("tz", "Europe/Paris"), []string{"event_id", "local_time", "local_weekday"},
@@ -102,16 +108,16 @@ func TestLibrary(t *testing.T) {
 				"e10|2026-07-05 16:00", "e11|2026-07-06 04:30", "e12|2026-07-06 05:00", "e13|2026-07-06 05:30", "e15|2026-07-07 19:59"}},
 		{"decrypts_by_context", week(), []string{"context_kind", "context_target", "principal_arn", "calls", "failures"},
 			[]string{
-				"s3_object|" + S3Object + "|" + AppSession + "|2|0",
+				"s3_object|" + S3Object + "|" + AppRole + "|2|0",
 				"none||" + Mallory + "|1|1",
 				"secret|" + S1 + "|" + Alice + "|1|0",
 				"ebs_volume|vol-1|" + ETL + "|1|0",
 			}},
 		{"decrypts_by_context", week("key", K2), []string{"context_kind"}, nil},
 		{"top_talkers", week("top", "1"), []string{"resource_arn", "talker_rank", "principal_arn", "calls"},
-			[]string{K1 + "|1|" + AppSession + "|4", K2 + "|1|" + Alice + "|1", S1 + "|1|" + Alice + "|3"}},
+			[]string{K1 + "|1|" + AppRole + "|4", K2 + "|1|" + AppRole + "|1", S1 + "|1|" + Alice + "|3"}},
 		{"top_talkers", week("resource", K2), []string{"talker_rank", "principal_arn"},
-			[]string{"1|" + Alice, "2|" + AppSession}},
+			[]string{"1|" + AppRole, "2|" + Alice}},
 		{"first_seen", week("resource", S1, "baseline_from", "2026-06-01T00:00:00Z"), []string{"principal_arn", "first_seen", "calls_in_window"},
 			[]string{Alice + "|2026-07-02 03:00:00.000|3", Mallory + "|2026-07-03 12:00:00.000|1", Hostile + "|2026-07-07 23:59:59.999|1"}},
 		{"cross_account", week(), []string{"principal_account_id", "resource_arn", "calls", "failures"},

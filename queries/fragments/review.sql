@@ -31,13 +31,14 @@ aliases AS (
     AND k.day = (SELECT day FROM inv)
 ),
 names AS (
-  -- The name a reader knows a resource by: a secret's, a key's aliases.
+  -- The name a reader knows a resource by: a secret's, a key's aliases
+  -- (key/ID without one, as its ARN names it).
   SELECT s.arn, s.name, s.tags
   FROM inventory_secrets s
   WHERE s.day >= ? AND s.day < ?
     AND s.day = (SELECT day FROM inv)
   UNION ALL
-  SELECT k.arn, coalesce(nullif(array_join(k.aliases, ', '), ''), k.key_id) AS name, k.tags
+  SELECT k.arn, coalesce(nullif(array_join(k.aliases, ', '), ''), 'key/' || k.key_id) AS name, k.tags
   FROM inventory_keys k
   WHERE k.day >= ? AND k.day < ?
     AND k.day = (SELECT day FROM inv)

@@ -19,7 +19,6 @@ SELECT
   coalesce(nullif(max(principal_name), ''), regexp_extract(principal_arn, '[^/:]+$')) AS principal_name,
   principal_arn,
   resource_account_id,
-  coalesce(nullif(max(resource_name), ''), regexp_extract(resource_arn, '[^/:]+$')) AS resource_name,
   resource_arn,
   count(*) AS calls,
   sum(CASE WHEN failed THEN 1 ELSE 0 END) AS failures,

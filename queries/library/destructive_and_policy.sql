@@ -25,7 +25,7 @@ SELECT
     ELSE 'destructive'
   END AS category,
   event_name,
-  coalesce(nullif(resource_name, ''), regexp_extract(resource_arn, '[^/:]+$')) AS resource_name, resource_arn,
+  resource_arn,
   coalesce(nullif(principal_name, ''), regexp_extract(principal_arn, '[^/:]+$')) AS principal_name, principal_arn,
   session_name, failed, error_code,
   source_ip, user_agent, event_id

@@ -6,7 +6,7 @@
 -- @param resource string= ARN of the secret or key; empty means any resource.
 -- @param from timestamp Window start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Window end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
--- @bind from:day to:day from to principal resource resource resource from:day to:day from to principal principal resource resource resource
+-- @bind from:day to:day from to principal resource resource resource from:day to:day from to principal principal principal resource resource resource
 WITH ev AS (
   -- @unique events
   -- Two scans, each filtering one principal column, rather than an OR
@@ -19,11 +19,15 @@ WITH ev AS (
     AND e.principal_arn = ?
     AND (? = '' OR e.resource_arn = ? OR contains(e.resource_arns, ?))
   UNION ALL
-  -- Sessions whose principal is another ARN (a user's federated sessions).
+  -- Sessions whose principal is another ARN: a user's federated sessions.
+  -- Ingest writes an assumed role's sessions with the role as principal_arn,
+  -- so for a role this branch holds nothing: the guard on the parameter
+  -- lets the planner drop the branch, and its scan, before reading a byte.
   SELECT *
   FROM events e
   WHERE e.day BETWEEN ? AND ?
     AND e.event_time >= ? AND e.event_time < ?
+    AND strpos(?, ':role/') = 0
     AND e.session_issuer_arn = ? AND e.principal_arn <> ?
     AND (? = '' OR e.resource_arn = ? OR contains(e.resource_arns, ?))
 )

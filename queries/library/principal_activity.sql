@@ -4,7 +4,7 @@
 -- @param principal string Principal ARN; a role ARN also matches its sessions.
 -- @param from timestamp Window start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Window end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
--- @bind from:day to:day from to principal from:day to:day from to principal principal
+-- @bind from:day to:day from to principal from:day to:day from to principal principal principal
 WITH ev AS (
   -- @unique events
   -- Two scans, each filtering one column, rather than one scan with an OR
@@ -16,11 +16,15 @@ WITH ev AS (
     AND e.event_time >= ? AND e.event_time < ?
     AND e.principal_arn = ?
   UNION ALL
-  -- Sessions whose principal is another ARN (a user's federated sessions).
+  -- Sessions whose principal is another ARN: a user's federated sessions.
+  -- Ingest writes an assumed role's sessions with the role as principal_arn,
+  -- so for a role this branch holds nothing: the guard on the parameter
+  -- lets the planner drop the branch, and its scan, before reading a byte.
   SELECT *
   FROM events e
   WHERE e.day BETWEEN ? AND ?
     AND e.event_time >= ? AND e.event_time < ?
+    AND strpos(?, ':role/') = 0
     AND e.session_issuer_arn = ? AND e.principal_arn <> ?
 )
 SELECT

@@ -35,8 +35,6 @@ per AS (
 SELECT
   n.name AS resource_name,
   x.resource_arn,
-  x.resource_type,
-  x.account,
   regexp_extract(x.principal_arn, '[^/:]+$') AS principal_name,
   x.principal_arn,
   x.principal_kind,

@@ -29,8 +29,6 @@ unused AS (
   SELECT
     n.name AS resource_name,
     p.resource_arn,
-    p.resource_type,
-    p.account,
     regexp_extract(p.principal_arn, '[^/:]+$') AS principal_name,
     p.principal_arn,
     CASE
@@ -40,7 +38,6 @@ unused AS (
       ELSE 'workload'
     END AS principal_class,
     p.granted_by,
-    p.via,
     p.conditions,
     array_join(array_sort(array_agg(p.action)), ', ') AS actions,
     bool_or(p.outside) AS outside

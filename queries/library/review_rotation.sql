@@ -51,7 +51,7 @@ checked AS (
   UNION ALL
   SELECT
     'key' AS resource_type,
-    coalesce(nullif(array_join(k.aliases, ', '), ''), k.key_id) AS resource_name,
+    coalesce(nullif(array_join(k.aliases, ', '), ''), 'key/' || k.key_id) AS resource_name,
     k.arn AS resource_arn,
     k.account,
     k.region,
@@ -74,8 +74,6 @@ SELECT
   c.resource_type,
   c.resource_name,
   c.resource_arn,
-  c.account,
-  c.region,
   coalesce(json_extract_scalar(c.tags, '$.owner'), json_extract_scalar(c.tags, '$.Owner'), '') AS owner,
   c.issue,
   c.rotation_days,

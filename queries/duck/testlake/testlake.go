@@ -75,7 +75,8 @@ const (
 	K2 = "arn:aws:kms:us-east-1:111111111111:key/22222222-2222-2222-2222-222222222222"
 
 	AppRole    = "arn:aws:iam::111111111111:role/app"
-	AppSession = "arn:aws:sts::111111111111:assumed-role/app/i-123"
+	AppSession = "arn:aws:sts::111111111111:assumed-role/app/i-123" // a session of AppRole
+	AliceFed   = "arn:aws:sts::111111111111:federated-user/bob"     // a federated session issued by Alice
 	Alice      = "arn:aws:iam::111111111111:user/alice"
 	Mallory    = "arn:aws:iam::222222222222:user/mallory"
 	ETL        = "arn:aws:iam::111111111111:role/etl"
@@ -110,7 +111,13 @@ func ev(id, at, name, principal string, resources ...string) event.Event {
 	}
 	switch principal {
 	case AppSession:
+		// As ingest writes an assumed role's session: the role is the
+		// principal, the session ARN only the caller.
 		e.IdentityType, e.CallerKind, e.SessionIssuerARN, e.SessionName = "AssumedRole", event.CallerWorkload, AppRole, "i-123"
+		e.PrincipalARN, e.CallerARN = AppRole, AppSession
+	case AliceFed:
+		// A GetFederationToken session: its own principal, issued by Alice.
+		e.IdentityType, e.SessionIssuerARN, e.SessionName, e.CallerARN = "FederatedUser", Alice, "bob", AliceFed
 	case Mallory:
 		e.PrincipalAccount = Other
 	}
@@ -138,6 +145,7 @@ func Scenario() (events []event.Event, dups []event.Event, findings []finding.Fi
 	events = []event.Event{
 		ev("e00", "2026-06-20T10:00:00Z", "CreateSecret", Alice, S2),         // S2 known, never used
 		ev("e00b", "2026-06-21T10:00:00Z", "GetSecretValue", AppSession, S1), // app used S1 before July
+		ev("e00c", "2026-06-22T10:00:00Z", "GetSecretValue", AliceFed, S1),   // Alice's federated session
 		ev("e01", "2026-07-01T09:00:00Z", "GetSecretValue", AppSession, S1),
 		ev("e02", "2026-07-01T09:05:00Z", "GetSecretValue", AppSession, S1),
 		ev("e03", "2026-07-02T03:00:00Z", "GetSecretValue", Alice, S1), // 05:00 in Paris
