@@ -5,7 +5,7 @@
 -- comparisons, which partition projection prunes on, besides picking the
 -- day. A query lists these ? in its @bind like its own:
 --   inv          from:day to:day
---   aliases      from:day to:day   (needs inv)
+--   aliases      from:day to:day from:day to:day   (needs inv)
 --   names        from:day to:day from:day to:day   (needs inv)
 --   perm         from:day to:day   (needs inv)
 --   who          from:day to:day   (needs inv)
@@ -21,14 +21,22 @@ inv AS (
     AND c.status IN ('ok', 'partial')
 ),
 aliases AS (
-  -- Each alias ARN of a key, to count a use naming the alias for the key.
+  -- The other ARNs an event may name a resource by, to count its use for
+  -- the resource: a key's alias ARNs, and a secret's ARN without the six
+  -- characters Secrets Manager appends (a call naming the secret by name
+  -- or partial ARN, as cross-account callers must).
   SELECT
-    k.arn AS key_arn,
+    k.arn,
     'arn:' || split_part(k.arn, ':', 2) || ':kms:' || k.region || ':' || k.account || ':' || a.alias AS alias_arn
   FROM inventory_keys k
   CROSS JOIN UNNEST(k.aliases) AS a (alias)
   WHERE k.day >= ? AND k.day < ?
     AND k.day = (SELECT day FROM inv)
+  UNION ALL
+  SELECT s.arn, regexp_replace(s.arn, '-[A-Za-z0-9]{6}$', '') AS alias_arn
+  FROM inventory_secrets s
+  WHERE s.day >= ? AND s.day < ?
+    AND s.day = (SELECT day FROM inv)
 ),
 names AS (
   -- The name a reader knows a resource by: a secret's, a key's aliases
@@ -56,10 +64,10 @@ who AS (
     AND pr.day = (SELECT day FROM inv)
 ),
 used AS (
-  -- Each resource an event names, aliases folded into their key; a role
+  -- Each resource an event names, by its inventory ARN; a role
   -- session's use is its role's; the action as policies name it.
   SELECT
-    coalesce(al.key_arn, r.arn) AS resource_arn,
+    coalesce(al.arn, r.arn) AS resource_arn,
     coalesce(nullif(ev.session_issuer_arn, ''), ev.principal_arn) AS identity_arn,
     ev.principal_account_id AS identity_account,
     ev.caller_kind,

@@ -8,7 +8,7 @@
 -- @param idle_from timestamp Start of the idle window: a secret not used since then is idle (RFC 3339).
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
--- @bind idle_from:day to:day idle_from to from:day to:day from:day to:day idle_from idle_from
+-- @bind idle_from:day to:day idle_from to from:day to:day from:day to:day from:day to:day from:day to:day idle_from idle_from
 -- Not listed: secrets already scheduled for deletion, and secrets created
 -- after idle_from (too young to have been idle for the whole window). The
 -- lake answers only for the days it holds: see the review's coverage.
@@ -24,27 +24,26 @@ WITH ev AS (
     )
     AND NOT e.failed
 ),
--- @with inv
-used AS (
-  SELECT DISTINCT r.arn
-  FROM ev
-  CROSS JOIN UNNEST(ev.resource_arns) AS r (arn)
+-- @with inv aliases used
+idle AS (
+  SELECT
+    s.name AS secret_name,
+    s.arn AS secret_arn,
+    s.account,
+    s.region,
+    coalesce(json_extract_scalar(s.tags, '$.owner'), json_extract_scalar(s.tags, '$.Owner'), '') AS owner,
+    s.created,
+    s.last_accessed,
+    s.last_changed,
+    CAST(0.40 AS DOUBLE) AS monthly_cost_usd
+  FROM inventory_secrets s
+  WHERE s.day >= ? AND s.day < ?
+    AND s.day = (SELECT day FROM inv)
+    AND NOT s.pending_deletion
+    AND (s.created IS NULL OR s.created < ?)
+    AND (s.last_accessed IS NULL OR s.last_accessed < ?)
+    AND NOT EXISTS (SELECT 1 FROM used u WHERE u.resource_arn = s.arn)
 )
-SELECT
-  s.name AS secret_name,
-  s.arn AS secret_arn,
-  s.account,
-  s.region,
-  coalesce(json_extract_scalar(s.tags, '$.owner'), json_extract_scalar(s.tags, '$.Owner'), '') AS owner,
-  s.created,
-  s.last_accessed,
-  s.last_changed,
-  CAST(0.40 AS DOUBLE) AS monthly_cost_usd
-FROM inventory_secrets s
-WHERE s.day >= ? AND s.day < ?
-  AND s.day = (SELECT day FROM inv)
-  AND NOT s.pending_deletion
-  AND (s.created IS NULL OR s.created < ?)
-  AND (s.last_accessed IS NULL OR s.last_accessed < ?)
-  AND s.arn NOT IN (SELECT arn FROM used)
+SELECT *
+FROM idle
 ORDER BY secret_name, secret_arn

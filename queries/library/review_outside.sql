@@ -6,7 +6,7 @@
 -- @description fix, or confirm the trust. Latest inventory of the period.
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
--- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day
+-- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day
 -- "Outside" is outside the accounts the inventory covers. Use by an
 -- account's root permission is use by any principal of that account; "*"
 -- is never credited with use.

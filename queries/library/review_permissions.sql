@@ -8,7 +8,7 @@
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param self_principals string= keytrail's own roles (ARNs separated by spaces, which IAM names never hold) besides the roles under the path /keytrail/, where the stack puts them.
--- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day self_principals
+-- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day self_principals
 -- The inventory read is the latest day of the period with an inventory
 -- (inventory_coverage); a period without one gives no rows, which the
 -- review reports as "not checked", never as "none".

@@ -6,7 +6,7 @@
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param self_principals string= keytrail's own roles (ARNs separated by spaces, which IAM names never hold) besides the roles under the path /keytrail/, where the stack puts them.
--- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day self_principals
+-- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day self_principals
 -- A row is a principal x resource x grant where the principal made no
 -- successful data call to the resource in the period (its role's sessions
 -- included; for another account's root, any principal of that account). Not listed: keytrail's own roles

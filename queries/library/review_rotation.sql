@@ -8,7 +8,7 @@
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param max_rotation_days integer=90 Longest acceptable time between two rotations of a secret, in days.
--- @bind from:day to:day from to from:day to:day from:day to:day max_rotation_days from:day to:day from:day to:day
+-- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day max_rotation_days from:day to:day from:day to:day
 -- Ages are counted to the inventory's day: what it knows of the last
 -- rotation is as of then.
 -- KMS rotates a key itself once rotation is on, so a key is only checked

@@ -203,10 +203,14 @@ func AliasUse() event.Event {
 // PartnerSession is a role session of the partner account.
 const PartnerSession = "arn:aws:sts::333333333333:assumed-role/reader/batch"
 
+// S1Partial is S1's ARN without the six characters Secrets Manager
+// appends: how a caller of another account names the secret.
+const S1Partial = "arn:aws:secretsmanager:us-east-1:111111111111:secret:db"
+
 // PartnerUse is the partner account reading S1, as its resource policy
-// lets it: use of the account's permission.
+// lets it, by the partial ARN: use of the account's permission on S1.
 func PartnerUse() event.Event {
-	e := ev("e18", "2026-07-06T15:00:00Z", "GetSecretValue", PartnerSession, S1)
+	e := ev("e18", "2026-07-06T15:00:00Z", "GetSecretValue", PartnerSession, S1Partial)
 	e.IdentityType, e.CallerKind, e.PrincipalAccount = "AssumedRole", event.CallerWorkload, Partner
 	e.SessionIssuerARN, e.SessionName, e.SourceIndex = "arn:aws:iam::333333333333:role/reader", "batch", 18
 	return e
