@@ -95,6 +95,11 @@ type Section struct {
 	// GroupBy, if set, names the columns that make a heading: the page
 	// shows one table per value (per secret or key), the CSV every row.
 	GroupBy []string
+	// PageHide names columns the page leaves out so that a wide table
+	// fits a laptop's width: what another column already shows there (the
+	// page shows an ARN with its name first). review.md and the CSV keep
+	// them.
+	PageHide []string
 	queries.Result
 }
 
@@ -127,8 +132,8 @@ type sectionSpec struct {
 	// needInventory (not checked without one), noInventory (shown only
 	// without one: the events' answer when the inventory cannot give the
 	// better one), or neither.
-	needs   int
-	groupBy []string
+	needs             int
+	groupBy, pageHide []string
 	// args adds the section's own parameters.
 	args func(args map[string]string, rep *Report, opt Options)
 	// aboutOf, if set, says what the section shows once it is filled.
@@ -148,9 +153,11 @@ var sections = []sectionSpec{
 	{id: "permissions", query: "review_permissions", title: "Who may and who did, per secret and key", needs: needInventory,
 		about: "Every permission of the inventory (who may, by which policy statement or grant, under which conditions) with its use in the period (who did: last use and calls; empty when unused). " +
 			"principal_class sets apart keytrail's own roles, AWS service principals, account roots and anyone (\"*\"); a use the inventory has no permission for says \"not in inventory\".",
-		groupBy: []string{"resource_name", "resource_type", "account", "owner", "resource_arn"}, args: selfArgs},
+		groupBy:  []string{"resource_name", "resource_type", "account", "owner", "resource_arn"},
+		pageHide: []string{"principal_name", "via", "outside", "public"}, args: selfArgs},
 	{id: "revoke", query: "review_revoke", title: "Granted but unused: revoke", needs: needInventory, args: selfArgs,
-		about: "Permissions whose principal made no successful data call to the resource in the period: remove the principal from the statement or grant named, or record why it is still needed."},
+		pageHide: []string{"principal_name", "principal_class", "outside"},
+		about:    "Permissions whose principal made no successful data call to the resource in the period: remove the principal from the statement or grant named, or record why it is still needed."},
 	{id: "leavers", query: "review_leavers", title: "People with access who made no call: confirm", needs: needInventory,
 		about: "IAM users and IAM Identity Center roles that may use a secret or key and made no call at all in the period: confirm they have not left, or remove their access."},
 	{id: "delete", query: "review_delete", title: "Secrets nobody used: delete", needs: needInventory,
@@ -178,7 +185,7 @@ var sections = []sectionSpec{
 		about: "Denied or broken: probing, or credentials and permissions that should be cleaned up."},
 	{id: "cross_account", query: "cross_account", title: "Principals from other accounts",
 		about: "Calls by principals of another AWS account: confirm each trust is intended."},
-	{id: "changes", query: "destructive_and_policy", title: "Deletions, policy and grant changes",
+	{id: "changes", query: "destructive_and_policy", title: "Deletions, policy and grant changes", pageHide: []string{"principal_name"},
 		about: "Every attempt to delete or disable, change a resource or key policy, or create or retire a grant."},
 	{id: "findings", query: "review_findings", title: "Findings",
 		about: "What the detector raised in the period, most severe first."},
@@ -243,7 +250,7 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 	}
 	have := rep.Inventory.Day != ""
 	for _, s := range sections {
-		sec := Section{ID: s.id, Title: s.title, About: s.about, GroupBy: s.groupBy}
+		sec := Section{ID: s.id, Title: s.title, About: s.about, GroupBy: s.groupBy, PageHide: s.pageHide}
 		switch {
 		case s.needs == noInventory && have:
 			continue

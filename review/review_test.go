@@ -641,6 +641,19 @@ func TestReportWithInventory(t *testing.T) {
 	if want := []string{"alias/app", "alias/old", "api", "db", "legacy"}; !slices.Equal(titles, want) {
 		t.Errorf("resources %v, want %v", titles, want)
 	}
+	// The page leaves out what it shows otherwise (PageHide); the CSV and
+	// review.md keep it.
+	v := newSectionView(rep.Sections[0])
+	for _, g := range v.Groups {
+		for _, c := range g.Cols {
+			if slices.Contains([]string{"principal name", "via", "outside", "public", "resource arn"}, c.Label) {
+				t.Errorf("page table %s shows %s", g.Title, c.Label)
+			}
+		}
+	}
+	if len(v.Groups) != len(titles) || rep.Sections[0].Col("via") < 0 {
+		t.Errorf("page groups %d, section columns %v", len(v.Groups), rep.Sections[0].Columns)
+	}
 	if about := rep.Sections[3].About; rep.Sections[3].ID != "delete" || !strings.Contains(about, "saves $0.80 a month, at $0.40 a secret a month as AWS prices it") {
 		t.Errorf("delete: %q", about)
 	}
