@@ -60,7 +60,7 @@ lint: $(BIN)/staticcheck tools
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	$(BIN)/staticcheck ./...
-	@py=$$(scripts/ensure-sqlglot --print); $$py scripts/sqlcheck.py queries/ddl/*.sql queries/library/*.sql
+	@py=$$(scripts/ensure-sqlglot --print); $$py scripts/sqlcheck.py queries/ddl/*.sql queries/library/*.sql queries/fragments/*.sql review/*.sql
 
 ## demo: the whole pipeline on a generated organization, in ./demo-output
 DEMO_OUT ?= $(CURDIR)/demo-output

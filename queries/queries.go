@@ -24,7 +24,7 @@ import (
 	"sync"
 )
 
-//go:embed ddl/*.sql library/*.sql
+//go:embed ddl/*.sql library/*.sql fragments/*.sql
 var files embed.FS
 
 // Query is one named library query.
@@ -160,6 +160,9 @@ func Files() (map[string]string, error) {
 // day of timestamp p. A line "-- @unique events" (or findings) in the body
 // marks the select after it as the table's rows, each once: Parse wraps it
 // in the one dedup window (see unique.go), and Query.SQL holds the result.
+// A line "-- @list use_events" fills the parentheses it stands in with a
+// named list of values (see lists.go), and "-- @with NAME…" places shared
+// subqueries (see fragments.go).
 // Other comment lines are documentation.
 func Parse(name, text string) (Query, error) {
 	q := Query{Name: name, SQL: text}
@@ -212,8 +215,8 @@ func Parse(name, text string) (Query, error) {
 				}
 				q.Binds = append(q.Binds, b)
 			}
-		case "unique":
-			// Expanded below, with the select it marks.
+		case "unique", "list", "with":
+			// Expanded below, with the select or list it marks.
 		default:
 			return q, fmt.Errorf("unknown header @%s", key)
 		}
@@ -227,7 +230,11 @@ func Parse(name, text string) (Query, error) {
 	if len(q.Params) > 0 && !haveBind {
 		return q, fmt.Errorf("missing @bind")
 	}
-	sql, err := expandUnique(text)
+	sql, err := Expand(text)
+	if err != nil {
+		return q, err
+	}
+	sql, err = expandUnique(sql)
 	if err != nil {
 		return q, err
 	}

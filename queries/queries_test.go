@@ -94,6 +94,9 @@ func TestDDL(t *testing.T) {
 // select, below the window. A query that deduplicates by itself, reads a
 // table outside its @unique select or filters only after the window fails
 // here.
+// inventoryPrune is a read of an inventory table bounded by day.
+var inventoryPrune = regexp.MustCompile(`FROM inventory_[a-z]+ (\w+)\n(?:\s*CROSS JOIN [^\n]*\n)?\s*WHERE (\w+)\.day >= \? AND (\w+)\.day < \?`)
+
 func TestLibraryShape(t *testing.T) {
 	prune := regexp.MustCompile(`WHERE [ef]\.day BETWEEN \? AND \?`)
 	// Its own dedup: a dup_rank, or a window partitioned by day.
@@ -107,6 +110,12 @@ func TestLibraryShape(t *testing.T) {
 		"review_unused":    {"from"},
 		"top_talkers":      {"top"},
 		"off_hours_access": {"tz", "start_hour", "end_hour"},
+		// The inventory day's bounds, and a class or an age: outside
+		// the events' scan.
+		"review_permissions": {"self_principals"},
+		"review_revoke":      {"self_principals"},
+		"review_delete":      {"from"},
+		"review_rotation":    {"max_rotation_days"},
 	}
 	// Filters without a parameter that must reach the scan too.
 	scanFilters := map[string]string{
@@ -182,6 +191,13 @@ func TestLibraryShape(t *testing.T) {
 			if inside[p.Name] == slices.Contains(above[q.Name], p.Name) {
 				t.Errorf("%s: parameter %s bound inside the scan: %v, want %v", q.Name, p.Name, inside[p.Name], !inside[p.Name])
 			}
+		}
+		// Every read of the inventory is bounded to the period's days by
+		// plain comparisons (partition projection prunes on them), besides
+		// picking the latest inventory day of the period.
+		reads := strings.Count(q.SQL, "FROM inventory_")
+		if got := len(inventoryPrune.FindAllString(q.SQL, -1)); got != reads {
+			t.Errorf("%s: %d inventory reads, %d bounded to the period's days", q.Name, reads, got)
 		}
 		if q.Description == "" || strings.Contains(q.SQL, "${") {
 			t.Errorf("%s: no description or a template placeholder", q.Name)

@@ -87,19 +87,15 @@ func expandUnique(sql string) (string, error) {
 	var out strings.Builder
 	rest := sql
 	for {
-		at := directiveAt(rest)
-		if at < 0 {
+		d, found := findDirective(rest, uniqueDirective)
+		if !found {
 			out.WriteString(rest)
 			return out.String(), nil
 		}
-		lineEnd := strings.IndexByte(rest[at:], '\n')
-		if lineEnd < 0 {
+		if d.end == len(rest) {
 			return "", fmt.Errorf("%s: no select after it", uniqueDirective)
 		}
-		lineEnd += at
-		line := rest[at:lineEnd]
-		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-		table := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), uniqueDirective))
+		at, lineEnd, indent, table := d.at, d.end, d.indent, d.arg
 		key, ok := uniqueKeys[table]
 		if !ok {
 			return "", fmt.Errorf("%s %q: unknown table (want %s)", uniqueDirective, table, uniqueTables())
@@ -132,15 +128,29 @@ func expandUnique(sql string) (string, error) {
 // directiveAt returns the offset of the first line of sql that is a
 // @unique directive, or -1. Like the header lines, a directive is a whole
 // line, whatever its indentation.
-func directiveAt(sql string) int {
-	for off := 0; off < len(sql); {
-		line, _, _ := strings.Cut(sql[off:], "\n")
-		if t := strings.TrimSpace(line); t == uniqueDirective || strings.HasPrefix(t, uniqueDirective+" ") {
-			return off
-		}
-		off += len(line) + 1
+func directiveAt(sql string) int { return lineWith(sql, uniqueDirective) }
+
+// directiveLine is a directive's line in a query: its offset, the offset
+// of its end (its newline, or the text's end), its indentation and what
+// follows the directive.
+type directiveLine struct {
+	at, end     int
+	indent, arg string
+}
+
+// findDirective finds the first line of sql that is directive.
+func findDirective(sql, directive string) (directiveLine, bool) {
+	at := lineWith(sql, directive)
+	if at < 0 {
+		return directiveLine{}, false
 	}
-	return -1
+	end := len(sql)
+	if i := strings.IndexByte(sql[at:], '\n'); i >= 0 {
+		end = at + i
+	}
+	line := sql[at:end]
+	return directiveLine{at: at, end: end, indent: line[:len(line)-len(strings.TrimLeft(line, " \t"))],
+		arg: strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), directive))}, true
 }
 
 // enclosingEnd returns the offset of the ) that closes the parenthesis

@@ -6,12 +6,14 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/keytrail/keytrail/internal/visible"
+	"github.com/keytrail/keytrail/queries"
 )
 
 // The HTML page is what an auditor prints and signs, so its layout is part
@@ -70,6 +72,14 @@ type sectionView struct {
 	Cells [][]template.HTML
 	// Long sections start a new page when printed.
 	Long bool
+	// Groups are a grouped section's tables, one per secret or key.
+	Groups []groupView
+}
+
+// groupView is one table of a grouped section (Section.Groups).
+type groupView struct {
+	Title, Detail string
+	sectionView
 }
 
 type colView struct {
@@ -83,6 +93,12 @@ const longSection = 12
 
 func newSectionView(s Section) sectionView {
 	v := sectionView{Section: s, Long: len(s.Rows) >= longSection}
+	if len(s.GroupBy) > 0 {
+		for _, g := range s.Groups() {
+			v.Groups = append(v.Groups, groupView{Title: g.Title, Detail: g.Detail, sectionView: newSectionView(Section{Result: g.Result, PageHide: s.PageHide})})
+		}
+	}
+	s.Result = withoutColumns(s.Result, s.PageHide)
 	kinds := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		kinds[i] = columnKind(c, s.Rows, i)
@@ -100,6 +116,32 @@ func newSectionView(s Section) sectionView {
 		v.Cells = append(v.Cells, cells)
 	}
 	return v
+}
+
+// withoutColumns returns r without the named columns.
+func withoutColumns(r queries.Result, drop []string) queries.Result {
+	if len(drop) == 0 {
+		return r
+	}
+	var keep []int
+	out := queries.Result{BytesScanned: r.BytesScanned}
+	for i, c := range r.Columns {
+		if !slices.Contains(drop, c) {
+			keep = append(keep, i)
+			out.Columns = append(out.Columns, c)
+			if i < len(r.Types) {
+				out.Types = append(out.Types, r.Types[i])
+			}
+		}
+	}
+	for _, row := range r.Rows {
+		cells := make([]string, len(keep))
+		for j, i := range keep {
+			cells[j] = row[i]
+		}
+		out.Rows = append(out.Rows, cells)
+	}
+	return out
 }
 
 var (

@@ -1,6 +1,9 @@
 // Package review produces the quarterly access review: for each secret and
-// key, who used it; what nobody used; who only failed; who came from other
-// accounts; what was deleted or re-permissioned; and the period's findings.
+// key, who may use it and who did (the inventory's permissions joined with
+// the period's events); then what a reviewer acts on: grants to revoke,
+// people who may have left, secrets to delete, access from outside the
+// organization, rotation; and what happened: who only failed, who came
+// from other accounts, what was deleted or re-permissioned, the findings.
 // A reviewer reads it (Markdown or a self-contained HTML page), signs it off,
 // and keeps the CSV files as evidence.
 //
@@ -11,18 +14,23 @@
 // An empty report must never pass for a clean one. Build first asks which
 // days of the period the lake holds events for (Coverage): a period with
 // none is an error (ErrNoData), not a report of "None." everywhere, and a
-// partly covered one says so at the top of every output. The rows ingest
+// partly covered one says so at the top of every output. Likewise a period
+// without an inventory says so at the top, and its sections built on the
+// inventory say "not checked", never "None.". The rows ingest
 // kept apart for an implausible event time (quarantine/) are listed too,
 // read from the lake's objects, since no table holds them; a review that
 // cannot read them says "not checked" rather than "none".
 package review
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keytrail/keytrail/queries"
@@ -84,6 +92,14 @@ type Section struct {
 	// NotChecked, if set, says why the section could not be filled: it is
 	// shown instead of "None." and the section has no CSV.
 	NotChecked string
+	// GroupBy, if set, names the columns that make a heading: the page
+	// shows one table per value (per secret or key), the CSV every row.
+	GroupBy []string
+	// PageHide names columns the page leaves out so that a wide table
+	// fits a laptop's width: what another column already shows there (the
+	// page shows an ARN with its name first). review.md and the CSV keep
+	// them.
+	PageHide []string
 	queries.Result
 }
 
@@ -93,7 +109,9 @@ type Report struct {
 	HistoryFrom time.Time
 	// Coverage is which days of the period the lake holds events for.
 	Coverage Coverage
-	Sections []Section
+	// Inventory is the inventory day the review read, if any.
+	Inventory Inventory
+	Sections  []Section
 	// Weekly is use per week; Top is the busiest principals over all
 	// secrets and keys (for the charts).
 	Weekly []Bar
@@ -106,39 +124,114 @@ type Bar struct {
 	Value int64
 }
 
-var sections = []struct {
+// sectionSpec is one section of the review: the query it shows and what
+// it needs.
+type sectionSpec struct {
 	id, query, title, about string
-	history                 bool
-}{
-	{"access", "review_access", "Who used each secret and key",
-		"Data calls (reading or writing a secret value, cryptographic operations with a key) per principal: confirm each one still needs its access.", false},
-	{"unused", "review_unused", "Secrets and keys nobody used",
-		"Known from earlier activity, but no successful use in the period: candidates for deletion.", true},
-	{"failed_only", "review_failed_only", "Principals whose every call failed",
-		"Denied or broken: probing, or credentials and permissions that should be cleaned up.", false},
-	{"cross_account", "cross_account", "Principals from other accounts",
-		"Calls by principals of another AWS account: confirm each trust is intended.", false},
-	{"changes", "destructive_and_policy", "Deletions, policy and grant changes",
-		"Every attempt to delete or disable, change a resource or key policy, or create or retire a grant.", false},
-	{"findings", "review_findings", "Findings",
-		"What the detector raised in the period, most severe first.", false},
+	// needs is what the section rests on besides the period's events:
+	// needInventory (not checked without one), noInventory (shown only
+	// without one: the events' answer when the inventory cannot give the
+	// better one), or neither.
+	needs             int
+	groupBy, pageHide []string
+	// args adds the section's own parameters.
+	args func(args map[string]string, rep *Report, opt Options)
+	// aboutOf, if set, says what the section shows once it is filled.
+	aboutOf func(s Section, opt Options) string
 }
+
+const (
+	needInventory = 1 + iota
+	noInventory
+)
+
+// The sections, in the order a reviewer works: who may and who did, then
+// the actions (revoke, confirm leavers, delete, fix outside access,
+// rotate), then what happened (failures, other accounts, changes,
+// findings).
+var sections = []sectionSpec{
+	{id: "permissions", query: "review_permissions", title: "Who may and who did, per secret and key", needs: needInventory,
+		about: "Every permission of the inventory (who may, by which policy statement or grant, under which conditions) with its use in the period (who did: last use and calls; empty when unused). " +
+			"principal_class sets apart keytrail's own roles, AWS service principals, account roots and anyone (\"*\"); a use the inventory has no permission for says \"not in inventory\".",
+		groupBy:  []string{"resource_name", "resource_type", "account", "owner", "resource_arn"},
+		pageHide: []string{"principal_name", "via", "outside", "public"}, args: selfArgs},
+	{id: "revoke", query: "review_revoke", title: "Granted but unused: revoke", needs: needInventory, args: selfArgs,
+		pageHide: []string{"principal_name", "principal_class", "outside"},
+		about:    "Permissions whose principal made no successful data call to the resource in the period: remove the principal from the statement or grant named, or record why it is still needed."},
+	{id: "leavers", query: "review_leavers", title: "People with access who made no call: confirm", needs: needInventory,
+		about: "IAM users and IAM Identity Center roles that may use a secret or key and made no call at all in the period: confirm they have not left, or remove their access."},
+	{id: "delete", query: "review_delete", title: "Secrets nobody used: delete", needs: needInventory,
+		args: func(a map[string]string, rep *Report, opt Options) {
+			a["idle_from"] = rep.Period.To.AddDate(0, 0, -opt.idleDays()).Format(time.RFC3339)
+		},
+		aboutOf: deleteAbout},
+	{id: "outside", query: "review_outside", title: "Reachable from outside the organization: fix", needs: needInventory,
+		about: "Permissions of principals outside the accounts the inventory covers, or of anyone (\"*\"), read from the policies as the detector reads them: remove them, or confirm each trust."},
+	{id: "rotation", query: "review_rotation", title: "Rotation off or overdue, keys pending deletion", needs: needInventory,
+		args: func(a map[string]string, _ *Report, opt Options) {
+			a["max_rotation_days"] = strconv.Itoa(opt.maxRotationDays())
+		},
+		aboutOf: func(_ Section, opt Options) string {
+			return fmt.Sprintf("Secrets with rotation off, or not rotated in the %d days before the inventory's day; customer managed symmetric keys without automatic rotation: turn rotation on or rotate. Keys pending deletion: confirm the date, or cancel the deletion.", opt.maxRotationDays())
+		}},
+	{id: "access", query: "review_access", title: "Who used each secret and key", needs: noInventory,
+		about: "Data calls (reading or writing a secret value, cryptographic operations with a key) per principal: confirm each one still needs its access."},
+	{id: "unused", query: "review_unused", title: "Secrets and keys nobody used", needs: noInventory,
+		about: "Known from earlier activity, but no successful use in the period: candidates for deletion.",
+		args: func(a map[string]string, rep *Report, _ Options) {
+			a["history_from"] = rep.HistoryFrom.Format(time.RFC3339)
+		}},
+	{id: "failed_only", query: "review_failed_only", title: "Principals whose every call failed",
+		about: "Denied or broken: probing, or credentials and permissions that should be cleaned up."},
+	{id: "cross_account", query: "cross_account", title: "Principals from other accounts",
+		about: "Calls by principals of another AWS account: confirm each trust is intended."},
+	{id: "changes", query: "destructive_and_policy", title: "Deletions, policy and grant changes", pageHide: []string{"principal_name"},
+		about: "Every attempt to delete or disable, change a resource or key policy, or create or retire a grant."},
+	{id: "findings", query: "review_findings", title: "Findings",
+		about: "What the detector raised in the period, most severe first."},
+}
+
+func selfArgs(a map[string]string, _ *Report, opt Options) {
+	a["self_principals"] = strings.Join(opt.SelfPrincipals, " ")
+}
+
+// SecretMonthlyCost is what AWS charges for a secret a month, in US
+// dollars (Secrets Manager pricing; each replica is billed as a secret).
+const SecretMonthlyCost = 0.40
 
 // Options tune a review.
 type Options struct {
-	// HistoryFrom is how far back "known" secrets and keys are looked up;
-	// zero means one year before the period.
+	// HistoryFrom is how far back "known" secrets and keys are looked up
+	// when there is no inventory; zero means one year before the period.
 	HistoryFrom time.Time
 	// Top is how many principals the chart shows; zero means 10.
 	Top int
 	// Lake is where the quarantined rows are read from; nil leaves that
 	// section marked not checked.
 	Lake Objects
+	// MaxRotationDays is the longest acceptable time between two
+	// rotations of a secret; zero means 90.
+	MaxRotationDays int
+	// IdleDays is how long a secret must go unused, up to the period's
+	// end, to be listed for deletion; zero means 90.
+	IdleDays int
+	// SelfPrincipals are keytrail's own roles (exact ARNs) besides those
+	// under the path /keytrail/.
+	SelfPrincipals []string
 }
+
+func (o Options) idleDays() int        { return cmp.Or(o.IdleDays, 90) }
+func (o Options) maxRotationDays() int { return cmp.Or(o.MaxRotationDays, 90) }
+
+// noInventoryReason is what a section built on the inventory says without one.
+const noInventoryReason = "no inventory in the period (run keytrail inventory, or deploy the inventory function)"
 
 // Build runs the review's queries for period p. It returns an error
 // wrapping ErrNoData, and runs nothing else, when the lake holds no events
-// for any day of the period.
+// for any day of the period. A period with events and no inventory gives a
+// report that says so at the top, whose sections built on the inventory
+// are not checked, and which shows the events' answers (who used each
+// secret and key, what nobody used) instead.
 func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error) {
 	rep := &Report{Period: p, HistoryFrom: opt.HistoryFrom}
 	if rep.HistoryFrom.IsZero() {
@@ -152,16 +245,38 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 		return nil, fmt.Errorf("%s: %w (%s)", p.Label, ErrNoData, cov)
 	}
 	rep.Coverage = cov
+	if rep.Inventory, err = InventoryOf(ctx, r, p); err != nil {
+		return nil, fmt.Errorf("review: %w", err)
+	}
+	have := rep.Inventory.Day != ""
 	for _, s := range sections {
-		args := p.args()
-		if s.history {
-			args["history_from"] = rep.HistoryFrom.Format(time.RFC3339)
+		sec := Section{ID: s.id, Title: s.title, About: s.about, GroupBy: s.groupBy, PageHide: s.pageHide}
+		switch {
+		case s.needs == noInventory && have:
+			continue
+		case s.needs == needInventory && !have:
+			sec.NotChecked = noInventoryReason
+		default:
+			args := p.args()
+			if s.args != nil {
+				s.args(args, rep, opt)
+			}
+			if sec.Result, err = run(ctx, r, s.query, args); err != nil {
+				return nil, err
+			}
 		}
-		res, err := run(ctx, r, s.query, args)
-		if err != nil {
-			return nil, err
+		if s.aboutOf != nil {
+			sec.About = s.aboutOf(sec, opt)
 		}
-		rep.Sections = append(rep.Sections, Section{ID: s.id, Title: s.title, About: s.about, Result: res})
+		rep.Sections = append(rep.Sections, sec)
+	}
+	// The chart's busiest principals: from the access section where the
+	// report shows it, else from its query.
+	var access queries.Result
+	if i := slices.IndexFunc(rep.Sections, func(s Section) bool { return s.ID == "access" }); i >= 0 {
+		access = rep.Sections[i].Result
+	} else if access, err = run(ctx, r, "review_access", p.args()); err != nil {
+		return nil, err
 	}
 	weekly, err := run(ctx, r, "review_weekly", p.args())
 	if err != nil {
@@ -172,13 +287,35 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 	if err != nil {
 		return nil, err
 	}
-	rep.Sections = append(rep.Sections, q)
+	rep.Sections = append(rep.Sections, q, rep.Inventory.section())
 	top := opt.Top
 	if top <= 0 {
 		top = 10
 	}
-	rep.Top = topPrincipals(rep.Sections[0].Result, top)
+	rep.Top = topPrincipals(access, top)
 	return rep, nil
+}
+
+// deleteAbout says what deleting the listed secrets saves, as AWS prices a
+// secret.
+func deleteAbout(s Section, opt Options) string {
+	idle := opt.idleDays()
+	about := fmt.Sprintf("Secrets with no use in the lake and none recorded by Secrets Manager in the %d days before the period's end (not those scheduled for deletion, nor younger ones): delete them, after checking with their owner.", idle)
+	if s.NotChecked != "" {
+		return about
+	}
+	n := len(s.Rows)
+	return about + fmt.Sprintf(" Deleting the %d saves $%.2f a month, at $%.2f a secret a month as AWS prices it (replicas are billed as secrets too).", n, float64(n)*SecretMonthlyCost, SecretMonthlyCost)
+}
+
+// section is the inventory's coverage rows as evidence.
+func (inv Inventory) section() Section {
+	s := Section{ID: "coverage", Title: "Inventory coverage",
+		About: "The accounts, regions and tables the inventory read on the day the review reads, and what it could not read: the sections above cover only these.", Result: inv.Rows}
+	if inv.Day == "" {
+		s.NotChecked = noInventoryReason
+	}
+	return s
 }
 
 func run(ctx context.Context, r Runner, name string, args map[string]string) (queries.Result, error) {

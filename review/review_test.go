@@ -59,12 +59,17 @@ func (c *countingRunner) Run(ctx context.Context, q queries.Query, args map[stri
 	return c.Runner.Run(ctx, q, args)
 }
 
-// scenarioLake returns the scenario's lake folder, its runner and its
-// objects.
+// scenarioLake returns the scenario's lake folder (with the inventory),
+// its runner and its objects.
 func scenarioLake(t *testing.T) (string, *duck.DB, *lake.Dir) {
 	t.Helper()
+	return lakeOf(t, testlake.InventorySource)
+}
+
+func lakeOf(t *testing.T, src testlake.Source) (string, *duck.DB, *lake.Dir) {
+	t.Helper()
 	dir := t.TempDir()
-	if err := testlake.ScenarioSource(dir); err != nil {
+	if err := src(dir); err != nil {
 		t.Fatal(err)
 	}
 	db, err := duck.Open(context.Background(), dir)
@@ -79,23 +84,49 @@ func scenarioLake(t *testing.T) (string, *duck.DB, *lake.Dir) {
 	return dir, db, objs
 }
 
+// buildQ3 reviews 2026-Q3 of the scenario's lake without its inventory:
+// the events' answers alone.
 func buildQ3(t *testing.T) *Report {
 	t.Helper()
+	_, db, objs := lakeOf(t, testlake.ScenarioSource)
+	rep, ran := build(t, db, "2026-Q3", Options{Top: 3, Lake: objs})
+	// The coverages, the six sections' queries and the weekly chart's.
+	want := []string{"review_coverage", "review_inventory", "review_access", "review_unused", "review_failed_only",
+		"cross_account", "destructive_and_policy", "review_findings", "review_weekly"}
+	if !slices.Equal(ran, want) {
+		t.Errorf("ran %v, want %v", ran, want)
+	}
+	return rep
+}
+
+// buildQ3Inventory reviews 2026-Q3 of the scenario's lake with its
+// inventory.
+func buildQ3Inventory(t *testing.T, opt Options) *Report {
+	t.Helper()
 	_, db, objs := scenarioLake(t)
-	p, err := Quarter("2026-Q3")
+	opt.Lake = objs
+	rep, ran := build(t, db, "2026-Q3", opt)
+	want := []string{"review_coverage", "review_inventory", "review_permissions", "review_revoke", "review_leavers",
+		"review_delete", "review_outside", "review_rotation", "review_failed_only", "cross_account",
+		"destructive_and_policy", "review_findings", "review_access", "review_weekly"}
+	if !slices.Equal(ran, want) {
+		t.Errorf("ran %v, want %v", ran, want)
+	}
+	return rep
+}
+
+func build(t *testing.T, db Runner, quarter string, opt Options) (*Report, []string) {
+	t.Helper()
+	p, err := Quarter(quarter)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &countingRunner{Runner: db}
-	rep, err := Build(context.Background(), r, p, Options{Top: 3, Lake: objs})
+	rep, err := Build(context.Background(), r, p, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The coverage, the six sections' queries and the weekly chart's.
-	if len(r.ran) != 8 || r.ran[0] != "review_coverage" {
-		t.Errorf("ran %v", r.ran)
-	}
-	return rep
+	return rep, r.ran
 }
 
 func section(t *testing.T, rep *Report, id string, cols ...string) []string {
@@ -182,28 +213,83 @@ func TestReportQ3(t *testing.T) {
 	}
 }
 
+// The evidence files and their columns are a contract (README, "Quarterly
+// access review"): a query that renames or drops a column fails here.
+var csvContract = map[string][]string{
+	"permissions.csv": {"resource_name", "resource_arn", "resource_type", "account", "owner", "principal_name", "principal_arn",
+		"principal_class", "action", "granted_by", "via", "conditions", "outside", "public", "last_used", "calls"},
+	"revoke.csv": {"resource_name", "resource_arn", "principal_name", "principal_arn", "principal_class", "granted_by",
+		"conditions", "actions", "outside"},
+	"leavers.csv": {"principal_name", "principal_arn", "principal_type", "principal_account", "resources", "resource_arns",
+		"created", "iam_last_used"},
+	"delete.csv": {"secret_name", "secret_arn", "account", "region", "owner", "created", "last_accessed", "last_changed",
+		"monthly_cost_usd"},
+	"outside.csv": {"resource_name", "resource_arn", "principal_name", "principal_arn",
+		"principal_kind", "public", "actions", "granted_by", "conditions", "last_used", "calls"},
+	"rotation.csv": {"resource_type", "resource_name", "resource_arn", "owner", "issue", "rotation_days",
+		"last_rotated", "days_since_rotation", "deletion_date", "last_used", "calls"},
+	"failed_only.csv": {"principal_name", "principal_arn", "principal_account_id", "calls", "resources", "error_codes", "first_call", "last_call"},
+	"cross_account.csv": {"principal_account_id", "principal_name", "principal_arn", "resource_account_id", "resource_arn", "calls", "failures",
+		"first_call", "last_call", "event_names"},
+	"changes.csv": {"event_time", "category", "event_name", "resource_arn", "principal_name", "principal_arn", "session_name", "failed",
+		"error_code", "source_ip", "user_agent", "event_id"},
+	"findings.csv":   {"id", "kind", "severity", "principal", "resource", "first_event", "last_event", "events", "title", "shadow"},
+	"quarantine.csv": {"delivered", "event_time", "event_name", "principal_arn", "resource_arn", "event_id", "source_object", "source_index"},
+	"coverage.csv":   {"day", "account", "region", "table_name", "status", "error", "row_count"},
+}
+
+// readCSV reads a CSV file of dir.
+func readCSV(t *testing.T, dir, name string) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return recs
+}
+
 func TestWriteOutputs(t *testing.T) {
-	rep := buildQ3(t)
+	rep := buildQ3Inventory(t, Options{Top: 3})
 	dir := t.TempDir()
 	names, err := Write(dir, rep)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"review.md", "review.html", "review_access.csv", "review_unused.csv", "review_failed_only.csv",
-		"review_cross_account.csv", "review_changes.csv", "review_findings.csv", "review_quarantine.csv"}
+	want := []string{"review.md", "review.html", "permissions.csv", "revoke.csv", "leavers.csv", "delete.csv", "outside.csv",
+		"rotation.csv", "failed_only.csv", "cross_account.csv", "changes.csv", "findings.csv", "quarantine.csv", "coverage.csv"}
 	if !slices.Equal(names, want) {
 		t.Errorf("files %v, want %v", names, want)
 	}
-
-	// CSV: header plus one record per row, values intact.
-	f, err := os.Open(filepath.Join(dir, "review_access.csv"))
-	if err != nil {
-		t.Fatal(err)
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".csv") {
+			continue
+		}
+		recs := readCSV(t, dir, n)
+		if len(recs) == 0 || !slices.Equal(recs[0], csvContract[n]) {
+			t.Errorf("%s header %q, want %q", n, recs[0], csvContract[n])
+		}
 	}
-	recs, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil || len(recs) != 10 || recs[0][0] != "resource_arn" || !slices.ContainsFunc(recs, func(r []string) bool { return slices.Contains(r, testlake.Hostile) }) {
-		t.Errorf("review_access.csv: %d records, %v", len(recs), err)
+
+	// CSV: header plus one record per row, values intact; unused grants
+	// have an empty last_used.
+	recs := readCSV(t, dir, "permissions.csv")
+	perm := rep.Sections[0]
+	lu, pa := perm.Col("last_used"), perm.Col("principal_arn")
+	var used, unused int
+	for _, r := range recs[1:] {
+		if r[lu] == "" {
+			unused++
+		} else {
+			used++
+		}
+	}
+	if len(recs) != len(perm.Rows)+1 || used == 0 || unused == 0 || !slices.ContainsFunc(recs, func(r []string) bool { return r[pa] == testlake.Hostile }) {
+		t.Errorf("permissions.csv: %d records (%d used, %d unused), want %d with both and the hostile principal", len(recs), used, unused, len(perm.Rows)+1)
 	}
 
 	html, err := os.ReadFile(filepath.Join(dir, "review.html"))
@@ -216,29 +302,57 @@ func TestWriteOutputs(t *testing.T) {
 			t.Errorf("review.html contains %q", bad)
 		}
 	}
-	for _, good := range []string{"<svg", "x&#39; OR &#39;1&#39;=&#39;1", "2026-Q3", "Secrets and keys nobody used"} {
+	for _, good := range []string{"<svg", "x&#39; OR &#39;1&#39;=&#39;1", "2026-Q3", "Granted but unused: revoke",
+		"Inventory: inventory of 2026-07-07: 1 account 111111111111, 1 region us-east-1.", "<h3>alias/app</h3>"} {
 		if !strings.Contains(h, good) {
 			t.Errorf("review.html lacks %q", good)
 		}
 	}
-	// Golden Markdown: the shape a reviewer signs.
-	md, err := os.ReadFile(filepath.Join(dir, "review.md"))
+	checkGolden(t, filepath.Join(dir, "review.md"), "testdata/review_q3.md.golden")
+
+	// Without an inventory: said at the top, its sections not checked and
+	// without a CSV, the events' answers instead.
+	dir = t.TempDir()
+	names, err = Write(dir, buildQ3(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/review_q3.md.golden"
+	want = []string{"review.md", "review.html", "access.csv", "unused.csv", "failed_only.csv", "cross_account.csv",
+		"changes.csv", "findings.csv", "quarantine.csv"}
+	if !slices.Equal(names, want) {
+		t.Errorf("files without inventory %v, want %v", names, want)
+	}
+	html, err = os.ReadFile(filepath.Join(dir, "review.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, good := range []string{"<strong>No inventory in the period: who may use each secret and key was not checked", "Not checked:</strong> no inventory in the period"} {
+		if !strings.Contains(string(html), good) {
+			t.Errorf("review.html without inventory lacks %q", good)
+		}
+	}
+	checkGolden(t, filepath.Join(dir, "review.md"), "testdata/review_q3_no_inventory.md.golden")
+}
+
+// checkGolden compares file with golden (go test -update rewrites it).
+func checkGolden(t *testing.T, file, golden string) {
+	t.Helper()
+	md, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if *update {
 		os.MkdirAll("testdata", 0o755)
 		if err := os.WriteFile(golden, md, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want2, err := os.ReadFile(golden)
+	want, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(md) != string(want2) {
-		t.Errorf("review.md differs from %s (go test -update to accept):\n%s", golden, md)
+	if string(md) != string(want) {
+		t.Errorf("%s differs from %s (go test -update to accept):\n%s", file, golden, md)
 	}
 }
 
@@ -502,6 +616,68 @@ func TestHiddenRunesVisible(t *testing.T) {
 			if n := strings.Count(text, c.spelled); n == 0 || name == "review.html" && n < 3 {
 				t.Errorf("%s shows %q %d times spelled out as %q", name, c.in, n, c.spelled)
 			}
+		}
+	}
+}
+
+// The review with the inventory: what it read, per resource, and the
+// options that tune its sections.
+func TestReportWithInventory(t *testing.T) {
+	rep := buildQ3Inventory(t, Options{})
+	inv := rep.Inventory
+	if inv.Day != testlake.InventoryDay || !slices.Equal(inv.Accounts, []string{testlake.Home}) ||
+		!slices.Equal(inv.Regions, []string{"us-east-1"}) || len(inv.NotRead) != 0 {
+		t.Errorf("inventory = %+v", inv)
+	}
+	// One table per secret or key, named by its name (a key by its
+	// alias), its alias never a key of its own.
+	var titles []string
+	for _, g := range rep.Sections[0].Groups() {
+		titles = append(titles, g.Title)
+		if slices.Contains(g.Columns, "resource_arn") || g.Col("principal_arn") < 0 {
+			t.Errorf("group %s columns %v", g.Title, g.Columns)
+		}
+	}
+	if want := []string{"alias/app", "alias/old", "api", "db", "legacy"}; !slices.Equal(titles, want) {
+		t.Errorf("resources %v, want %v", titles, want)
+	}
+	// The page leaves out what it shows otherwise (PageHide); the CSV and
+	// review.md keep it.
+	v := newSectionView(rep.Sections[0])
+	for _, g := range v.Groups {
+		for _, c := range g.Cols {
+			if slices.Contains([]string{"principal name", "via", "outside", "public", "resource arn"}, c.Label) {
+				t.Errorf("page table %s shows %s", g.Title, c.Label)
+			}
+		}
+	}
+	if len(v.Groups) != len(titles) || rep.Sections[0].Col("via") < 0 {
+		t.Errorf("page groups %d, section columns %v", len(v.Groups), rep.Sections[0].Columns)
+	}
+	if about := rep.Sections[3].About; rep.Sections[3].ID != "delete" || !strings.Contains(about, "saves $0.80 a month, at $0.40 a secret a month as AWS prices it") {
+		t.Errorf("delete: %q", about)
+	}
+	if got := section(t, rep, "delete", "secret_name"); !slices.Equal(got, []string{"api", "legacy"}) {
+		t.Errorf("delete = %v", got)
+	}
+
+	// A year of idleness: legacy was accessed in February, api is too
+	// young. Rotation every 200 days: legacy (178 days) is not overdue.
+	// The app role named as keytrail's own: apart, and never to revoke.
+	rep = buildQ3Inventory(t, Options{IdleDays: 365, MaxRotationDays: 200, SelfPrincipals: []string{testlake.AppRole}})
+	if got := section(t, rep, "delete", "secret_name"); len(got) != 0 {
+		t.Errorf("delete over a year = %v", got)
+	}
+	if got := section(t, rep, "rotation", "resource_name", "issue"); !slices.Equal(got, []string{
+		"alias/reports|key rotation off", "alias/old|pending deletion", "api|rotation off"}) {
+		t.Errorf("rotation at 200 days = %v", got)
+	}
+	if got := section(t, rep, "revoke", "principal_name"); slices.Contains(got, "app") || len(got) != 4 {
+		t.Errorf("revoke with app as keytrail's = %v", got)
+	}
+	for _, c := range section(t, rep, "permissions", "principal_arn", "principal_class") {
+		if arn, class, _ := strings.Cut(c, "|"); (arn == testlake.AppRole) != (class == "keytrail") && arn != testlake.Ingest {
+			t.Errorf("permissions: %s", c)
 		}
 	}
 }

@@ -155,9 +155,9 @@ func TestReviewHostileText(t *testing.T) {
 			}
 		}
 	}
-	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "review_changes.csv")))).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "changes.csv")))).ReadAll()
 	if err != nil || len(recs) != 2 {
-		t.Fatalf("review_changes.csv: %v, %v", recs, err)
+		t.Fatalf("changes.csv: %v, %v", recs, err)
 	}
 	for col, want := range map[string]string{
 		"user_agent":    `'=cmd|' /C calc'!A0\u001b[2J\u0007\u0000\r`,
@@ -166,7 +166,7 @@ func TestReviewHostileText(t *testing.T) {
 	} {
 		i := slices.Index(recs[0], col)
 		if i < 0 || recs[1][i] != want {
-			t.Errorf("review_changes.csv %s = %q, want %q", col, recs[1][min(max(i, 0), len(recs[1])-1)], want)
+			t.Errorf("changes.csv %s = %q, want %q", col, recs[1][min(max(i, 0), len(recs[1])-1)], want)
 		}
 	}
 }
@@ -217,13 +217,13 @@ func TestReviewQuarantine(t *testing.T) {
 	if strings.Contains(sec, "past.json.gz") || strings.Contains(sec, "None.") {
 		t.Errorf("quarantine section lists a row delivered outside the period, or says none:\n%s", sec)
 	}
-	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "review_quarantine.csv")))).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "quarantine.csv")))).ReadAll()
 	if err != nil || len(recs) != 2 {
-		t.Fatalf("review_quarantine.csv: %q, %v", recs, err)
+		t.Fatalf("quarantine.csv: %q, %v", recs, err)
 	}
 	// Quarantined rows are no use: the access section is unchanged.
-	if !strings.Contains(readFile(t, filepath.Join(out, "review_access.csv")), testlake.Mallory) {
-		t.Error("review_access.csv lost mallory")
+	if !strings.Contains(readFile(t, filepath.Join(out, "access.csv")), testlake.Mallory) {
+		t.Error("access.csv lost mallory")
 	}
 }
 
@@ -262,8 +262,57 @@ func TestReviewQuarantineFromS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := rep.Sections[len(rep.Sections)-1]
-	if q.ID != "quarantine" || len(q.Rows) != 1 || q.Rows[0][q.Col("source_object")] != far.SourceObject {
+	i := slices.IndexFunc(rep.Sections, func(s review.Section) bool { return s.ID == "quarantine" })
+	if i < 0 {
+		t.Fatal("no quarantine section")
+	}
+	q := rep.Sections[i]
+	if len(q.Rows) != 1 || q.Rows[0][q.Col("source_object")] != far.SourceObject {
 		t.Fatalf("quarantine section %+v", q)
+	}
+}
+
+// TestReviewInventory: with the lake's inventory the review writes the
+// evidence files of who may and who did; the flags tune the idle and
+// rotation windows, and the config's self_principals are keytrail's own.
+func TestReviewInventory(t *testing.T) {
+	lakeDir := filepath.Join(t.TempDir(), "lake")
+	if err := testlake.InventorySource(lakeDir); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(conf, []byte("self_principals: [\""+testlake.AppRole+"\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "q3")
+	env, _, stderr := testEnv()
+	if code := run(context.Background(), env, []string{"review", "--quarter", "2026-Q3", "--lake", lakeDir, "--out", out, "--config", conf,
+		"--idle-days", "365", "--max-rotation-days", "200"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "inventory of "+testlake.InventoryDay) {
+		t.Errorf("stderr does not name the inventory day: %s", stderr)
+	}
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "permissions.csv")))).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("permissions.csv: %v, %v", recs, err)
+	}
+	arn, class := slices.Index(recs[0], "principal_arn"), slices.Index(recs[0], "principal_class")
+	for _, r := range recs[1:] {
+		if r[arn] == testlake.AppRole && r[class] != "keytrail" {
+			t.Errorf("app, named in self_principals, is %s", r[class])
+		}
+	}
+	// A year idle: nothing to delete (legacy was accessed in February).
+	// 200 days: legacy's rotation (178 days old) is not overdue.
+	if recs := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, "delete.csv"))), "\n"); len(recs) != 1 {
+		t.Errorf("delete.csv with --idle-days 365: %q", recs)
+	}
+	if rot := readFile(t, filepath.Join(out, "rotation.csv")); strings.Contains(rot, "legacy") || !strings.Contains(rot, "alias/old") {
+		t.Errorf("rotation.csv with --max-rotation-days 200:\n%s", rot)
+	}
+	env, _, stderr = testEnv()
+	if code := run(context.Background(), env, []string{"review", "--quarter", "2026-Q3", "--lake", lakeDir, "--out", t.TempDir(), "--idle-days", "0"}); code == 0 {
+		t.Errorf("--idle-days 0 accepted: %s", stderr)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
+	"github.com/keytrail/keytrail/inventory"
 	"github.com/keytrail/keytrail/queries"
 	"github.com/parquet-go/parquet-go"
 )
@@ -54,11 +55,15 @@ var compat = []string{
 // DB is a DuckDB database with the lake's tables as views.
 type DB struct {
 	db *sql.DB
+	// views are the lake's tables Open defined.
+	views map[string]bool
 }
 
 // Open opens an in-memory DuckDB over the lake in the folder dir, with the
-// views events, findings, events_unique and findings_unique. A lake with no
-// files yet gives empty tables, not an error.
+// views events, findings, events_unique and findings_unique, and the
+// inventory's tables as inventory_<name> (inventory.Tables). A lake with no
+// files yet gives empty tables, not an error: a review asks whether the
+// inventory holds a day before it trusts an empty answer.
 func Open(ctx context.Context, dir string) (*DB, error) {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -82,18 +87,26 @@ func (d *DB) setup(ctx context.Context, dir string) error {
 	// the machine's for TIMESTAMPTZ arithmetic.
 	stmts := []string{`SET TimeZone = 'UTC'`}
 	stmts = append(stmts, compat...)
-	ev, err := tableSQL(dir, "events", event.Schema, []string{"event_time"})
-	if err != nil {
-		return err
+	type lakeTable struct {
+		name, prefix string
+		schema       *parquet.Schema
 	}
-	fi, err := tableSQL(dir, "findings", parquet.SchemaOf(finding.Finding{}), []string{"start", "end"})
-	if err != nil {
-		return err
+	tables := []lakeTable{
+		{"events", "events/", event.Schema},
+		{"findings", "findings/", parquet.SchemaOf(finding.Finding{})},
 	}
-	stmts = append(stmts,
-		`CREATE VIEW events AS `+ev,
-		`CREATE VIEW findings AS `+fi,
-	)
+	for _, t := range inventory.Tables {
+		tables = append(tables, lakeTable{"inventory_" + t.Name, t.Prefix, t.Schema})
+	}
+	d.views = map[string]bool{}
+	for _, t := range tables {
+		sel, err := tableSQL(dir, t.prefix, t.schema)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, `CREATE VIEW `+ident(t.name)+` AS `+sel)
+		d.views[t.name] = true
+	}
 	for _, name := range []string{"ddl/events_unique.sql", "ddl/findings_unique.sql"} {
 		s, err := ddl(name)
 		if err != nil {
@@ -124,19 +137,19 @@ func ddl(name string) (string, error) {
 }
 
 // tableSQL returns the SELECT behind a lake table's view: the Parquet files
-// under dir/table/day=*/, read by column name (older files may lack newer
+// under dir/prefix/day=*/, read by column name (older files may lack newer
 // columns), with day as text like Athena's partition column and timestamps
 // as naive UTC like Athena's timestamp type. With no files it returns an
 // empty relation with the same columns.
-func tableSQL(dir, table string, schema *parquet.Schema, timeCols []string) (string, error) {
+func tableSQL(dir, prefix string, schema *parquet.Schema) (string, error) {
 	cols, err := queries.Columns(schema)
 	if err != nil {
 		return "", err
 	}
-	glob := filepath.Join(dir, table, "day=*", "*.parquet")
+	glob := filepath.Join(dir, filepath.FromSlash(prefix), "day=*", "*.parquet")
 	matches, err := filepath.Glob(glob)
 	if err != nil {
-		return "", fmt.Errorf("list %s: %w", table, err)
+		return "", fmt.Errorf("list %s: %w", prefix, err)
 	}
 	if _, err := os.Stat(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("lake %s: %w", dir, err)
@@ -150,8 +163,10 @@ func tableSQL(dir, table string, schema *parquet.Schema, timeCols []string) (str
 		return "SELECT " + strings.Join(sel, ", ") + " WHERE false", nil
 	}
 	var repl []string
-	for _, c := range timeCols {
-		repl = append(repl, fmt.Sprintf("CAST(%s AS TIMESTAMP) AS %s", ident(c), ident(c)))
+	for _, c := range cols {
+		if c.Type == "timestamp" {
+			repl = append(repl, fmt.Sprintf("CAST(%s AS TIMESTAMP) AS %s", ident(c.Name), ident(c.Name)))
+		}
 	}
 	return fmt.Sprintf(`SELECT * REPLACE (%s) FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {'day': VARCHAR})`,
 		strings.Join(repl, ", "), stringLit(glob)), nil
@@ -236,10 +251,13 @@ func (d *DB) query(ctx context.Context, query string, args ...any) (queries.Resu
 }
 
 // AddLakeTable defines the view name over the Parquet files under
-// dir/prefix in day=*/ partitions, as Open does for events and findings,
-// when there are any (the inventory's tables, for ad-hoc SQL). It reports
-// whether it did.
+// dir/prefix in day=*/ partitions, as Open does for its tables, when there
+// are any. It reports whether the view is there: a table Open defined
+// (the inventory's) is left as Open typed it.
 func (d *DB) AddLakeTable(ctx context.Context, name, dir, prefix string) (bool, error) {
+	if d.views[name] {
+		return true, nil
+	}
 	glob := filepath.Join(dir, filepath.FromSlash(prefix), "day=*", "*.parquet")
 	matches, err := filepath.Glob(glob)
 	if err != nil || len(matches) == 0 {

@@ -146,26 +146,30 @@ func TestLibrary(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("%s %v:\n got %q\nwant %q", tt.query, tt.args, got, tt.want)
 			}
-
-			// The SQL a human sees, literals filled in, gives the same
-			// answer as the bound query.
-			sql, err := q.Render(tt.args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rendered, err := db.Exec(context.Background(), sql)
-			if err != nil {
-				t.Fatalf("rendered SQL: %v\n%s", err, sql)
-			}
-			if fmt.Sprint(rendered.Rows) != fmt.Sprint(res.Rows) {
-				t.Errorf("rendered SQL gives %v, bound query %v", rendered.Rows, res.Rows)
-			}
+			checkRendered(t, db, q, tt.args, res)
 		})
 	}
 	for _, q := range queries.All() {
 		if !covered[q.Name] && !strings.HasPrefix(q.Name, "review_") {
 			t.Errorf("library query %s has no test case", q.Name)
 		}
+	}
+}
+
+// checkRendered checks that the SQL a human sees, literals filled in,
+// gives the same answer as the bound query.
+func checkRendered(t *testing.T, db *DB, q queries.Query, args map[string]string, res queries.Result) {
+	t.Helper()
+	sql, err := q.Render(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := db.Exec(context.Background(), sql)
+	if err != nil {
+		t.Fatalf("rendered SQL: %v\n%s", err, sql)
+	}
+	if fmt.Sprint(rendered.Rows) != fmt.Sprint(res.Rows) {
+		t.Errorf("rendered SQL gives %v, bound query %v", rendered.Rows, res.Rows)
 	}
 }
 

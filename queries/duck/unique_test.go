@@ -30,7 +30,8 @@ func copies() map[string][]event.Event {
 	return files
 }
 
-// copiesSource writes copies() and the findings twice (a retried run).
+// copiesSource writes copies(), the findings twice (a retried run) and the
+// inventory (which has no copies: a day's objects replace a rerun's).
 func copiesSource(dir string) error {
 	for name, rows := range copies() {
 		if err := testlake.WriteEvents(dir, name, rows); err != nil {
@@ -41,12 +42,15 @@ func copiesSource(dir string) error {
 	if err := testlake.WriteFindings(dir, "run1", fs); err != nil {
 		return err
 	}
-	return testlake.WriteFindings(dir, "run2", fs)
+	if err := testlake.WriteFindings(dir, "run2", fs); err != nil {
+		return err
+	}
+	return testlake.WriteInventory(dir)
 }
 
 // onceSource writes what copiesSource means: each event once, as the copy
 // deduplication keeps (the first by source object and index, computed here
-// in Go), and each finding once.
+// in Go), each finding once, and the inventory.
 func onceSource(dir string) error {
 	first := map[event.Key]event.Event{}
 	for _, rows := range copies() {
@@ -65,7 +69,10 @@ func onceSource(dir string) error {
 		return err
 	}
 	_, _, fs := testlake.Scenario()
-	return testlake.WriteFindings(dir, "run1", fs)
+	if err := testlake.WriteFindings(dir, "run1", fs); err != nil {
+		return err
+	}
+	return testlake.WriteInventory(dir)
 }
 
 // argSets returns the arguments to try q with: every combination of the
@@ -79,6 +86,7 @@ func argSets(q queries.Query) []map[string]string {
 		"top":           {"2"},
 		"baseline_from": {"2026-06-01T00:00:00Z"},
 		"history_from":  {"2026-06-01T00:00:00Z"},
+		"idle_from":     {"2026-04-09T00:00:00Z"},
 	}
 	sets := []map[string]string{week()}
 	for _, p := range q.Params {
@@ -111,9 +119,13 @@ func dedupFirst(t *testing.T, q queries.Query) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql, ok := all["library/"+q.Name+".sql"]
+	raw, ok := all["library/"+q.Name+".sql"]
 	if !ok {
 		t.Fatalf("no library file for %s", q.Name)
+	}
+	sql, err := queries.Expand(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
 	reads := strings.Count(sql, "FROM events e\n") + strings.Count(sql, "FROM findings f\n")
 	for _, table := range []string{"events e", "findings f"} {

@@ -16,6 +16,7 @@ WITH ev AS (
 )
 SELECT
   principal_account_id,
+  coalesce(nullif(max(principal_name), ''), regexp_extract(principal_arn, '[^/:]+$')) AS principal_name,
   principal_arn,
   resource_account_id,
   resource_arn,

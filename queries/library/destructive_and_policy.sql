@@ -24,7 +24,10 @@ SELECT
     WHEN event_name IN ('PutResourcePolicy', 'DeleteResourcePolicy', 'PutKeyPolicy', 'DisableKeyRotation', 'UpdateAlias') THEN 'policy'
     ELSE 'destructive'
   END AS category,
-  event_name, resource_arn, principal_arn, session_name, failed, error_code,
+  event_name,
+  resource_arn,
+  coalesce(nullif(principal_name, ''), regexp_extract(principal_arn, '[^/:]+$')) AS principal_name, principal_arn,
+  session_name, failed, error_code,
   source_ip, user_agent, event_id
 FROM ev
 ORDER BY event_time, event_id

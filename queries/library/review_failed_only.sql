@@ -13,6 +13,7 @@ WITH ev AS (
     AND e.event_time >= ? AND e.event_time < ?
 )
 SELECT
+  coalesce(nullif(max(principal_name), ''), regexp_extract(principal_arn, '[^/:]+$')) AS principal_name,
   principal_arn,
   principal_account_id,
   count(*) AS calls,

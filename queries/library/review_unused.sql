@@ -7,8 +7,8 @@
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind history_from:day to:day history_from to from from
 -- "Use" means a data call: reading or writing a secret value, or a
--- cryptographic operation with a key. Describe, List and management calls
--- are not use.
+-- cryptographic operation with a key (the list use_events, queries.UseEvents).
+-- Describe, List and management calls are not use.
 WITH ev AS (
   -- @unique events
   SELECT *
@@ -29,10 +29,8 @@ per AS (
     SELECT
       ev.*,
       ev.event_name IN (
-        'GetSecretValue', 'BatchGetSecretValue', 'PutSecretValue',
-    'Decrypt', 'Encrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext',
-    'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
-    'Sign', 'Verify', 'GenerateMac', 'VerifyMac', 'DeriveSharedSecret'
+        -- @list use_events
+        'GetSecretValue'
       ) AS is_use
     FROM ev
   ) u

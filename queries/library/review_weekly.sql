@@ -5,8 +5,8 @@
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @bind from:day to:day from to
 -- "Use" means a data call: reading or writing a secret value, or a
--- cryptographic operation with a key. Describe, List and management calls
--- are not use.
+-- cryptographic operation with a key (the list use_events, queries.UseEvents).
+-- Describe, List and management calls are not use.
 WITH ev AS (
   -- @unique events
   SELECT *
@@ -14,10 +14,8 @@ WITH ev AS (
   WHERE e.day BETWEEN ? AND ?
     AND e.event_time >= ? AND e.event_time < ?
     AND e.event_name IN (
-      'GetSecretValue', 'BatchGetSecretValue', 'PutSecretValue',
-      'Decrypt', 'Encrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext',
-      'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
-      'Sign', 'Verify', 'GenerateMac', 'VerifyMac', 'DeriveSharedSecret'
+      -- @list use_events
+      'GetSecretValue'
     )
 )
 SELECT

@@ -132,7 +132,7 @@ func (inv investigation) args(q queries.Query, principal string, from, to time.T
 			a[p.Name] = inv.resource
 		case "key":
 			a[p.Name] = inv.key
-		case "from", "baseline_from", "history_from":
+		case "from", "baseline_from", "history_from", "idle_from":
 			a[p.Name] = from.Format(time.RFC3339)
 		case "to":
 			a[p.Name] = to.Format(time.RFC3339)
