@@ -2,15 +2,7 @@ package main
 
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -18,48 +10,37 @@ import (
 	"github.com/keytrail/keytrail/internal/doctor"
 )
 
-const doctorLong = `Checks a keytrail deployment from the outside, one line per check with a
-fix for each failure: AWS credentials first; a trail delivers to the bucket,
-is logging, logs read and write management events and does not exclude KMS;
-new log files reach the queue; the lake received events today or yesterday
-and its schema version; the dead-letter queues are empty; the functions had
-no errors in 24 hours; the Slack secret is not the placeholder (its value is
-never printed); Athena can read the events table and the views exist. With --stack, the rest comes from the stack's outputs; flags
-given as well override them. The exit status is 1 when a check fails.`
-
 func newDoctorCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{Use: "doctor --stack NAME | --lake s3://bucket/prefix --trail-bucket BUCKET [flags]", Args: args(cobra.NoArgs),
-		Short: "check a deployment: trail settings, notifications, recent data, Athena", Long: doctorLong}
+		Short: "check a deployment: trail settings, notifications, recent data, Athena", Long: help("doctor")}
 	fs := cmd.Flags()
 	stack := fs.String("stack", "", "CloudFormation `stack` made from infra/template.yaml")
-	lakeURI := fs.String("lake", "", "the lake, `s3://bucket/prefix`")
-	trailBucket := fs.String("trail-bucket", "", "the trail's `bucket`")
-	trailPrefix := fs.String("trail-prefix", "", "the trail's key `prefix` up to AWSLogs/ (default AWSLogs/)")
-	source := fs.String("notification", "", "how log files reach the queue: S3ToSQS, SNS or EventBridge")
-	queue := fs.String("queue-arn", "", "the ingest queue's `ARN` (S3ToSQS)")
-	topic := fs.String("topic-arn", "", "the notification topic's `ARN` (SNS)")
-	workgroup := fs.String("workgroup", "", "Athena `workgroup` (empty skips the Athena check)")
-	database := fs.String("database", "keytrail", "Glue `database`")
+	fs.String("lake", "", "the lake, `s3://bucket/prefix`")
+	fs.String("trail-bucket", "", "the trail's `bucket`")
+	fs.String("trail-prefix", "", "the trail's key `prefix` up to AWSLogs/ (default AWSLogs/)")
+	fs.String("notification", "", "how log files reach the queue: S3ToSQS, SNS or EventBridge")
+	fs.String("queue-arn", "", "the ingest queue's `ARN` (S3ToSQS)")
+	fs.String("topic-arn", "", "the notification topic's `ARN` (SNS)")
+	fs.String("workgroup", "", "Athena `workgroup` (empty skips the Athena check)")
+	fs.String("database", "keytrail", "Glue `database`")
 	fs.String("region", "", "AWS `region` (default: $KEYTRAIL_REGION, the config's, or the SDK's)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, env := cmd.Context(), a.env
-		if *stack == "" && (*lakeURI == "" || *trailBucket == "") {
+		if *stack == "" && (!fs.Changed("lake") || !fs.Changed("trail-bucket")) {
 			return usagef("give --stack, or --lake and --trail-bucket")
 		}
-		var lakeBucket, lakePrefix string
-		if *lakeURI != "" {
-			var err error
-			if lakeBucket, lakePrefix, err = doctor.SplitS3(*lakeURI); err != nil {
-				return usagef("--lake: %v", err)
-			}
+		// The flags given, which override the stack's outputs; checked
+		// before any AWS call.
+		given := map[string]string{}
+		fs.Visit(func(f *pflag.Flag) { given[f.Name] = f.Value.String() })
+		if err := (&doctor.Deployment{}).Override(given); err != nil {
+			return usage(err)
 		}
 		cfg, getenv, err := a.awsConfig(cmd)
 		if err != nil {
 			return err
 		}
-		ath, s3c, sm := athena.NewFromConfig(cfg), s3.NewFromConfig(cfg, awsconf.S3Options(getenv)), secretsmanager.NewFromConfig(cfg)
-		d := &doctor.Doctor{Identity: sts.NewFromConfig(cfg), Queues: sqs.NewFromConfig(cfg), Secrets: sm, Tables: glue.NewFromConfig(cfg),
-			Metrics: cloudwatch.NewFromConfig(cfg), Get: s3c, Notifications: s3c, Objects: s3c, StartQuery: ath, GetQuery: ath}
+		d := doctor.New(cfg, awsconf.S3Options(getenv))
 		if r := d.Credentials(ctx); !r.OK { // before any other call, whose error would be the SDK's
 			doctor.Print(env.stdout, []doctor.Result{r})
 			return exitCode(1)
@@ -70,38 +51,12 @@ func newDoctorCmd(a *app) *cobra.Command {
 				return err
 			}
 		}
-		set := map[string]bool{}
-		fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
-		if *lakeURI != "" {
-			dep.LakeBucket, dep.LakePrefix = lakeBucket, lakePrefix
-		}
-		// Flags given override the stack's outputs.
-		for name, o := range map[string]struct{ dst, flag *string }{
-			"trail-bucket": {&dep.TrailBucket, trailBucket}, "trail-prefix": {&dep.TrailPrefix, trailPrefix},
-			"notification": {&dep.NotificationSource, source}, "queue-arn": {&dep.QueueARN, queue},
-			"topic-arn": {&dep.TopicARN, topic}, "workgroup": {&dep.Workgroup, workgroup},
-		} {
-			if set[name] {
-				*o.dst = *o.flag
-			}
-		}
-		if set["database"] || dep.Database == "" {
-			dep.Database = *database
-		}
-		if dep.TrailPrefix == "" {
-			dep.TrailPrefix = "AWSLogs/"
-		}
-		ct := cloudtrail.NewFromConfig(cfg)
-		d.Trails, d.Status, d.Selectors = ct, ct, ct
+		dep.Override(given)
 		results, err := d.Run(ctx, dep)
-		failed := doctor.Print(env.stdout, results)
-		if err != nil {
-			return err
-		}
-		if failed > 0 {
+		if failed := doctor.Print(env.stdout, results); err == nil && failed > 0 {
 			return exitCode(1)
 		}
-		return nil
+		return err
 	}
 	return cmd
 }
@@ -114,15 +69,7 @@ func (a *app) awsConfig(cmd *cobra.Command) (aws.Config, func(string) string, er
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
-	getenv := a.env.getenv
-	if region != "" {
-		getenv = func(k string) string {
-			if k == "AWS_REGION" {
-				return region
-			}
-			return a.env.getenv(k)
-		}
-	}
+	getenv := awsconf.WithRegion(a.env.getenv, region)
 	cfg, err := awsconf.Load(cmd.Context(), getenv)
 	return cfg, getenv, err
 }
