@@ -90,3 +90,20 @@ func (a *Alerter) Connect(cred Credential, mode, apiURL string, hc *http.Client)
 	}
 	return nil
 }
+
+// EnvCredential is the credential a local run takes from its environment:
+// KEYTRAIL_SLACK_WEBHOOK_URL (webhook mode), else SLACK_BOT_TOKEN, which
+// needs the channel to post to (bot-token mode). The Lambda reads its
+// credential from Secrets Manager instead.
+func EnvCredential(getenv func(string) string, channel string) (cred Credential, mode string, err error) {
+	cred = Credential{WebhookURL: getenv("KEYTRAIL_SLACK_WEBHOOK_URL"), Token: getenv("SLACK_BOT_TOKEN")}
+	switch {
+	case cred.WebhookURL != "":
+		return cred, ModeWebhook, nil
+	case cred.Token == "":
+		return cred, "", errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)")
+	case channel == "":
+		return cred, "", errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)")
+	}
+	return cred, ModeToken, nil
+}

@@ -79,3 +79,29 @@ func TestConnect(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvCredential(t *testing.T) {
+	for _, tt := range []struct {
+		name, webhook, token, channel string
+		mode, err                     string
+	}{
+		{"webhook wins", "https://hooks.slack.com/x", "xoxb-1", "", alert.ModeWebhook, ""},
+		{"token with a channel", "", "xoxb-1", "C1", alert.ModeToken, ""},
+		{"token without a channel", "", "xoxb-1", "", "", "needs --channel"},
+		{"nothing", "", "", "C1", "", "no Slack credential"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"KEYTRAIL_SLACK_WEBHOOK_URL": tt.webhook, "SLACK_BOT_TOKEN": tt.token}
+			cred, mode, err := alert.EnvCredential(func(k string) string { return env[k] }, tt.channel)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || mode != tt.mode || cred.WebhookURL != tt.webhook || cred.Token != tt.token {
+				t.Errorf("got %+v %q %v", cred, mode, err)
+			}
+		})
+	}
+}
