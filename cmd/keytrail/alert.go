@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,10 +49,7 @@ func newAlertCmd(a *app) *cobra.Command {
 		if *minSev != "" && finding.SeverityRank(*minSev) == 0 {
 			return usagef("--min-severity %q: want low, medium, high or critical", *minSev)
 		}
-		region := v["region"]
-		if region == "" {
-			region = env.getenv("AWS_REGION")
-		}
+		region := cmp.Or(v["region"], env.getenv("AWS_REGION"))
 		conf, err := a.settings()
 		if err != nil {
 			return err
@@ -88,17 +86,11 @@ func newAlertCmd(a *app) *cobra.Command {
 		if store == nil {
 			return errors.New("posting needs --lake DIR to keep delivery state (or use --dry-run)")
 		}
-		cred, mode := alert.Credential{WebhookURL: env.getenv("KEYTRAIL_SLACK_WEBHOOK_URL"), Token: env.getenv("SLACK_BOT_TOKEN")}, alert.ModeToken
-		switch {
-		case cred.WebhookURL != "":
-			mode = alert.ModeWebhook
-		case cred.Token == "":
-			return errors.New("no Slack credential: set KEYTRAIL_SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN with --channel (or use --dry-run)")
-		case *channel == "":
-			return errors.New("SLACK_BOT_TOKEN needs --channel (a channel ID)")
-		default:
-			al.Channel = *channel
+		cred, mode, err := alert.EnvCredential(env.getenv, *channel)
+		if err != nil {
+			return err
 		}
+		al.Channel = *channel
 		if err := al.Connect(cred, mode, env.getenv("SLACK_API_URL"), nil); err != nil {
 			return err
 		}

@@ -7,12 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keytrail/keytrail/queries/duck/testlake"
 )
 
 // Issue 18's CLI criteria, in-process: --version, completion, help on
 // stdout, suggestions, KEYTRAIL_LAKE, typed JSON, missing lakes, sql.
 func TestCLI(t *testing.T) {
 	lakeDir := scenarioLake(t)
+	invLake := scenarioLake(t)
+	if err := testlake.WriteInventory(invLake); err != nil {
+		t.Fatal(err)
+	}
 	missing := filepath.Join(t.TempDir(), "no-lake")
 	badConf := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(badConf, []byte("rules:\n  nope: {}\n"), 0o644)
@@ -44,6 +50,7 @@ func TestCLI(t *testing.T) {
 				}
 			}},
 		{"missing lake from the environment", append([]string{"query", "top_talkers"}, week...), map[string]string{"KEYTRAIL_LAKE": missing}, 1, nil, []string{"does not exist"}, true, nil},
+		{"ingest bad --since", []string{"ingest", "--lake", t.TempDir(), "--since", "2026/06/01", "s3://trail/AWSLogs/"}, nil, 2, nil, []string{`--since "2026/06/01": want YYYY-MM-DD`}, true, nil},
 		{"detect missing lake", []string{"detect", "--lake", missing}, nil, 1, nil, []string{"does not exist"}, true, nil},
 		{"compact missing lake", []string{"compact", "--lake", missing}, nil, 1, nil, []string{"does not exist"}, true, nil},
 		{"sql missing lake", []string{"sql", "--lake", missing, "SELECT 1"}, nil, 1, nil, []string{"does not exist"}, true, nil},
@@ -52,6 +59,10 @@ func TestCLI(t *testing.T) {
 			[]string{`"n":`, `"r":true`, `"t":"2026-07-08T`}, nil, false, nil},
 		{"sql tables", []string{"sql", "--lake", lakeDir, "-o", "csv", "SELECT (SELECT count(*) FROM findings) + (SELECT count(*) FROM findings_unique) AS f"}, nil, 0,
 			[]string{"\"f\"\n\"7\"\n"}, nil, false, nil},
+		{"sql inventory tables", []string{"sql", "--lake", invLake, "-o", "csv", "SELECT count(*) > 0 AS granted FROM inventory_permissions"}, nil, 0,
+			[]string{"\"granted\"\n\"true\"\n"}, nil, false, nil},
+		{"sql inventory tables, none taken", []string{"sql", "--lake", lakeDir, "-o", "csv", "SELECT count(*) AS n FROM inventory_permissions"}, nil, 0,
+			[]string{"\"n\"\n\"0\"\n"}, nil, false, nil},
 		{"deprecated --format", append([]string{"query", "top_talkers", "--lake", lakeDir, "--format", "csv"}, week...), nil, 0,
 			[]string{`"principal_arn"`}, []string{"--format is deprecated; use --output"}, false, nil},
 		{"bad --output", []string{"query", "top_talkers", "-o", "yaml"}, nil, 2, nil, []string{`--output "yaml": want table, json, csv`}, true, nil},

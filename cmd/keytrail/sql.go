@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/output"
-	"github.com/keytrail/keytrail/inventory"
 	queryengine "github.com/keytrail/keytrail/queries/engine"
 )
 
@@ -53,16 +52,12 @@ func newSQLCmd(a *app) *cobra.Command {
 			return err
 		}
 		defer done()
-		var tables []queryengine.Table
-		if !eng.athena {
+		if !eng.athena { // DuckDB: a lake folder that holds events (and has the inventory's views)
 			if _, _, err := a.readLake(ctx, cmd, ""); err != nil {
 				return err
 			}
-			for _, t := range inventory.Tables {
-				tables = append(tables, queryengine.Table{Name: "inventory_" + t.Name, Prefix: t.Prefix})
-			}
 		}
-		res, err := queryengine.Exec(ctx, r, eng.lake, text, tables...)
+		res, err := queryengine.Exec(ctx, r, eng.lake, text)
 		if err != nil {
 			return err
 		}
