@@ -38,6 +38,17 @@ type Coverage struct {
 	Days     []string  // days of the period with events (YYYY-MM-DD), in order
 }
 
+// Covered is CoverageOf for a reader that must not answer from nothing:
+// an error wrapping ErrNoData (with the coverage) when no day of [from, to)
+// holds events, since an empty answer would read as "nobody did anything".
+func Covered(ctx context.Context, r Runner, from, to time.Time) (Coverage, error) {
+	c, err := CoverageOf(ctx, r, from, to)
+	if err == nil && len(c.Days) == 0 {
+		err = fmt.Errorf("%w (%s)", ErrNoData, c)
+	}
+	return c, err
+}
+
 // CoverageOf asks r which days of [from, to) hold events. On DuckDB it
 // reads the local lake; on Athena it reads the day partitions of the
 // period that exist in S3 (and only the day and event_time columns).

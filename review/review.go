@@ -25,6 +25,7 @@ package review
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -59,6 +60,18 @@ func Quarter(s string) (Period, error) {
 	q, _ := strconv.Atoi(m[2])
 	from := time.Date(y, time.Month(3*(q-1)+1), 1, 0, 0, 0, 0, time.UTC)
 	return Period{From: from, To: from.AddDate(0, 3, 0), Label: s}, nil
+}
+
+// PeriodOf is the period a reviewer names: a quarter ("2026-Q3"), or the
+// days from..to, both inclusive; exactly one of the two forms.
+func PeriodOf(quarter, from, to string) (Period, error) {
+	switch {
+	case quarter != "" && from == "" && to == "":
+		return Quarter(quarter)
+	case quarter == "" && from != "" && to != "":
+		return Range(from, to)
+	}
+	return Period{}, errors.New("give either --quarter, or --from and --to")
 }
 
 // Range returns the days from..to, both inclusive (YYYY-MM-DD).
@@ -237,12 +250,9 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 	if rep.HistoryFrom.IsZero() {
 		rep.HistoryFrom = p.From.AddDate(-1, 0, 0)
 	}
-	cov, err := CoverageOf(ctx, r, p.From, p.To)
+	cov, err := Covered(ctx, r, p.From, p.To)
 	if err != nil {
-		return nil, fmt.Errorf("review: %w", err)
-	}
-	if len(cov.Days) == 0 {
-		return nil, fmt.Errorf("%s: %w (%s)", p.Label, ErrNoData, cov)
+		return nil, fmt.Errorf("review %s: %w", p.Label, err)
 	}
 	rep.Coverage = cov
 	if rep.Inventory, err = InventoryOf(ctx, r, p); err != nil {

@@ -46,6 +46,20 @@ func TestPeriods(t *testing.T) {
 	if _, err := Range("2026-07-08", "2026-07-01"); err == nil {
 		t.Error("backwards range accepted")
 	}
+	for _, tc := range []struct {
+		quarter, from, to, want string // want: the label, or "" for an error
+	}{
+		{"2026-Q3", "", "", "2026-Q3"},
+		{"", "2026-07-01", "2026-07-07", "2026-07-01 to 2026-07-07"},
+		{"2026-Q3", "2026-07-01", "", ""},
+		{"", "2026-07-01", "", ""},
+		{"", "", "", ""},
+	} {
+		p, err := PeriodOf(tc.quarter, tc.from, tc.to)
+		if got := p.Label; (err == nil) != (tc.want != "") || got != tc.want {
+			t.Errorf("PeriodOf(%q, %q, %q) = %q, %v", tc.quarter, tc.from, tc.to, got, err)
+		}
+	}
 }
 
 // countingRunner records which queries a review runs.

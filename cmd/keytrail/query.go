@@ -125,16 +125,10 @@ func newQueryCmd(a *app) *cobra.Command {
 		}
 		defer done()
 		if from, to, ok := q.Window(params); ok {
-			// An empty answer from a window the lake holds nothing for would
-			// read as "nobody did anything": say what the answer rests on,
-			// and refuse when it rests on nothing.
-			cov, err := review.CoverageOf(ctx, r, from, to)
+			// Say what the answer rests on, and refuse when it rests on nothing.
+			cov, err := review.Covered(ctx, r, from, to)
 			if err != nil {
-				return err
-			}
-			if len(cov.Days) == 0 {
-				return fmt.Errorf("no events in the lake from %s to %s (%s): an empty answer would mean nothing; check --lake and ingestion",
-					params["from"], params["to"], cov)
+				return fmt.Errorf("from %s to %s: %w: an empty answer would mean nothing; check --lake and ingestion", params["from"], params["to"], err)
 			}
 			fmt.Fprintf(env.stderr, "coverage: %s\n", cov)
 		}

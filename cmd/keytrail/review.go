@@ -32,16 +32,7 @@ func newReviewCmd(a *app) *cobra.Command {
 	eng := addEngine(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, env := cmd.Context(), a.env
-		var p review.Period
-		var err error
-		switch {
-		case *quarter != "" && *from == "" && *to == "":
-			p, err = review.Quarter(*quarter)
-		case *quarter == "" && *from != "" && *to != "":
-			p, err = review.Range(*from, *to)
-		default:
-			err = errors.New("give either --quarter, or --from and --to")
-		}
+		p, err := review.PeriodOf(*quarter, *from, *to)
 		if err != nil {
 			return usage(err)
 		}
