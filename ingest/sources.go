@@ -9,6 +9,26 @@ import (
 	"github.com/keytrail/keytrail/internal/lake"
 )
 
+// DateRange reads a backfill's first and last CloudTrail date folders,
+// since and until (YYYY-MM-DD; "" leaves that end unbounded, the zero time).
+func DateRange(since, until string) (first, last time.Time, err error) {
+	for _, d := range []struct {
+		name, v string
+		t       *time.Time
+	}{{"--since", since, &first}, {"--until", until, &last}} {
+		if d.v == "" {
+			continue
+		}
+		if *d.t, err = time.Parse(time.DateOnly, d.v); err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("%s %q: want YYYY-MM-DD", d.name, d.v)
+		}
+	}
+	if !first.IsZero() && !last.IsZero() && last.Before(first) {
+		return time.Time{}, time.Time{}, fmt.Errorf("--until %s is before --since %s", until, since)
+	}
+	return first, last, nil
+}
+
 // Sources are the sources the CLI names: files and folders (reporting to
 // ignored the files a folder passes over), and s3://bucket/prefix
 // backfills through client, limited to CloudTrail's date folders from

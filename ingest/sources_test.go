@@ -104,3 +104,28 @@ func TestBackfill(t *testing.T) {
 		}
 	}
 }
+
+func TestDateRange(t *testing.T) {
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	for _, tt := range []struct {
+		since, until string
+		first, last  time.Time
+		err          string
+	}{
+		{"", "", time.Time{}, time.Time{}, ""},
+		{"2026-06-01", "", day("2026-06-01"), time.Time{}, ""},
+		{"", "2026-06-30", time.Time{}, day("2026-06-30"), ""},
+		{"2026-06-01", "2026-06-01", day("2026-06-01"), day("2026-06-01"), ""},
+		{"2026/06/01", "", time.Time{}, time.Time{}, `--since "2026/06/01": want YYYY-MM-DD`},
+		{"", "June", time.Time{}, time.Time{}, `--until "June": want YYYY-MM-DD`},
+		{"2026-06-30", "2026-06-01", time.Time{}, time.Time{}, "--until 2026-06-01 is before --since 2026-06-30"},
+	} {
+		first, last, err := DateRange(tt.since, tt.until)
+		if got := fmt.Sprint(err); (tt.err == "") != (err == nil) || (err != nil && got != tt.err) {
+			t.Errorf("DateRange(%q, %q) error %v, want %q", tt.since, tt.until, err, tt.err)
+		}
+		if !first.Equal(tt.first) || !last.Equal(tt.last) {
+			t.Errorf("DateRange(%q, %q) = %v, %v", tt.since, tt.until, first, last)
+		}
+	}
+}

@@ -41,18 +41,9 @@ func newIngestCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		var sinceT, untilT time.Time
-		for _, d := range []struct {
-			flag string
-			v    string
-			t    *time.Time
-		}{{"--since", *since, &sinceT}, {"--until", *until, &untilT}} {
-			if d.v == "" {
-				continue
-			}
-			if *d.t, err = time.Parse(time.DateOnly, d.v); err != nil {
-				return usagef("%s %q: want YYYY-MM-DD", d.flag, d.v)
-			}
+		sinceT, untilT, err := ingest.DateRange(*since, *until)
+		if err != nil {
+			return usage(err)
 		}
 		if *cpuProfile != "" {
 			stop, err := bench.StartCPUProfile(*cpuProfile)
