@@ -61,7 +61,7 @@ func (rep *Report) HTML(w io.Writer) error {
 		Signoff string
 	}{rep, views, []chart{
 		newChart("Data calls per week", "Week starting (Monday)", "Data calls", rep.Weekly),
-		newChart("Busiest principals", "Principal", "Data calls, all secrets and keys", rep.Top),
+		newChart("Busiest people and workloads (AWS services and keytrail's own roles left out)", "Principal", "Data calls, all secrets and keys", rep.Top),
 	}, partialAdvice, signoffAbout})
 }
 

@@ -302,7 +302,7 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 	if top <= 0 {
 		top = 10
 	}
-	rep.Top = topPrincipals(access, top)
+	rep.Top = topPrincipals(access, top, opt.SelfPrincipals)
 	return rep, nil
 }
 
@@ -353,10 +353,17 @@ func bars(r queries.Result, label, value string) []Bar {
 	return out
 }
 
-// topPrincipals sums calls per principal over every resource.
-func topPrincipals(access queries.Result, n int) []Bar {
+// topPrincipals sums calls per principal over every resource, for the
+// people and workloads a reviewer reviews: AWS services (a principal that
+// is no ARN, such as cloudtrail.amazonaws.com) and keytrail's own roles
+// (under /keytrail/, or among self) are left out, as review_permissions
+// sets them apart.
+func topPrincipals(access queries.Result, n int, self []string) []Bar {
 	sum := map[string]int64{}
 	for _, b := range bars(access, "principal_arn", "calls") {
+		if !strings.HasPrefix(b.Label, "arn:") || strings.Contains(b.Label, ":role/keytrail/") || slices.Contains(self, b.Label) {
+			continue
+		}
 		sum[b.Label] += b.Value
 	}
 	var out []Bar

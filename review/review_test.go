@@ -695,3 +695,22 @@ func TestReportWithInventory(t *testing.T) {
 		}
 	}
 }
+
+// The chart of busiest principals is of people and workloads: AWS services
+// and keytrail's own roles are left out, as the permissions section sets
+// them apart.
+func TestTopPrincipalsLeavesOutServicesAndKeytrail(t *testing.T) {
+	const app, ingestRole, self = "arn:aws:iam::1:role/app", "arn:aws:iam::1:role/keytrail/ingest", "arn:aws:iam::1:role/kt-detect"
+	access := queries.Result{Columns: []string{"principal_arn", "calls"}, Rows: [][]string{
+		{app, "5"}, {"cloudtrail.amazonaws.com", "50"}, {ingestRole, "40"}, {self, "30"},
+		{"arn:aws:iam::1:user/alice", "2"}, {app, "1"},
+	}}
+	got := topPrincipals(access, 10, []string{self})
+	want := []Bar{{app, 6}, {"arn:aws:iam::1:user/alice", 2}}
+	if !slices.Equal(got, want) {
+		t.Errorf("top = %v, want %v", got, want)
+	}
+	if got := topPrincipals(access, 1, nil); len(got) != 1 || got[0].Label != self {
+		t.Errorf("top 1 without self = %v", got)
+	}
+}
