@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +86,39 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "review", "review.html")); err != nil {
 		t.Error(err)
+	}
+	// Issue 17's bar: the demo leaves an inventory, the review's first
+	// screen states coverage and the inventory read, and permissions.csv
+	// holds used and unused grants.
+	if days, err := filepath.Glob(filepath.Join(out, "lake", "inventory", "permissions", "day=*")); err != nil || len(days) == 0 {
+		t.Errorf("no inventory in the demo lake (%v)", err)
+	}
+	first, _, _ := strings.Cut(string(md), "\n## ")
+	for _, want := range []string{"Coverage: all 16 days have events", "Inventory: inventory of "} {
+		if !strings.Contains(first, want) {
+			t.Errorf("review.md's first screen lacks %q:\n%s", want, first)
+		}
+	}
+	f, err := os.Open(filepath.Join(out, "review", "permissions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("permissions.csv: %d rows, %v", len(rows), err)
+	}
+	lastUsed := slices.Index(rows[0], "last_used")
+	var used, unused int
+	for _, r := range rows[1:] {
+		if r[lastUsed] == "" {
+			unused++
+		} else {
+			used++
+		}
+	}
+	if lastUsed < 0 || used == 0 || unused == 0 {
+		t.Errorf("permissions.csv: %d used and %d unused grants (header %q), want both", used, unused, rows[0])
 	}
 }
 
