@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/lambdaenv"
 	"github.com/keytrail/keytrail/internal/memlimit"
 )
@@ -45,7 +46,7 @@ func main() {
 	})
 }
 
-func newHandler(_ context.Context, e *lambdaenv.Env) (*handler, error) {
+func newHandler(ctx context.Context, e *lambdaenv.Env) (*handler, error) {
 	days := 3
 	if v := e.Getenv("KEYTRAIL_COMPACT_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -53,6 +54,10 @@ func newHandler(_ context.Context, e *lambdaenv.Env) (*handler, error) {
 			return nil, fmt.Errorf("KEYTRAIL_COMPACT_DAYS must be a whole number of days from 1 to 60, got %q", v)
 		}
 		days = n
+	}
+	// Compaction rewrites the lake's parts: never those of a newer schema.
+	if err := lake.EnsureSchema(ctx, e.Lake); err != nil {
+		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
 	}
 	return &handler{c: &ingest.Compactor{Store: e.Lake, Logger: e.Logger}, lookback: time.Duration(days) * 24 * time.Hour}, nil
 }

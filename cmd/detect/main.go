@@ -114,6 +114,10 @@ type summary struct {
 
 // newHandler validates the configuration and builds the handler over store.
 func newHandler(ctx context.Context, getenv func(string) string, store detect.Store, logger *slog.Logger) (*handler, error) {
+	// A lake newer than this code would be misread: stop at cold start.
+	if err := lake.CheckSchema(ctx, store); err != nil {
+		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
+	}
 	var data []byte
 	if c := getenv("KEYTRAIL_CONFIG"); c != "" {
 		if key, ok := strings.CutPrefix(c, "lake:"); ok {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -45,6 +46,27 @@ func TestNewHandlerValidates(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("env %v: error %v, want %q", tc.env, err, tc.want)
 		}
+	}
+}
+
+// A lake of a newer schema stops detection at cold start; one of this
+// version (or without the marker, version 1) does not.
+func TestNewHandlerChecksSchema(t *testing.T) {
+	ctx := context.Background()
+	st, err := lake.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	none := func(string) string { return "" }
+	if _, err := newHandler(ctx, none, st, logger); err != nil {
+		t.Fatalf("lake without a marker: %v", err)
+	}
+	if err := st.Put(ctx, lake.SchemaKey, strings.NewReader(`{"version":99}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newHandler(ctx, none, st, logger); !errors.Is(err, lake.ErrSchemaNewer) {
+		t.Fatalf("version-99 lake: %v", err)
 	}
 }
 

@@ -2,7 +2,8 @@
 // CloudTrail objects (S3 notifications, directly or through SNS or
 // EventBridge) in, Secrets Manager and KMS events written to the lake.
 //
-// Configuration, validated at cold start:
+// Configuration, validated at cold start (with the lake's schema marker,
+// written when absent; a newer lake stops the function):
 //
 //	KEYTRAIL_LAKE              s3://bucket/prefix of the lake (required)
 //	KEYTRAIL_LAKE_KMS_KEY_ARN  the lake's customer-managed key (required)
@@ -14,10 +15,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 
 	"github.com/keytrail/keytrail/ingest"
+	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/lambdaenv"
 	"github.com/keytrail/keytrail/internal/memlimit"
 )
@@ -32,7 +35,12 @@ func main() {
 	})
 }
 
-func newHandler(_ context.Context, e *lambdaenv.Env) (*ingest.Handler, error) {
+func newHandler(ctx context.Context, e *lambdaenv.Env) (*ingest.Handler, error) {
+	// The lake's schema marker, written when absent: a lake newer than
+	// this code is refused before anything is written into it.
+	if err := lake.EnsureSchema(ctx, e.Lake); err != nil {
+		return nil, fmt.Errorf("KEYTRAIL_LAKE: %w", err)
+	}
 	return &ingest.Handler{
 		Ingester: ingest.New(e.Lake, ingest.Config{Sources: sources(e.Getenv("KEYTRAIL_SOURCES")), Logger: e.Logger}),
 		S3:       e.S3,

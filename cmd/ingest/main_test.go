@@ -2,23 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/keytrail/keytrail/internal/lake"
 	"github.com/keytrail/keytrail/internal/lambdaenv"
+	"github.com/keytrail/keytrail/internal/s3test"
 )
 
 // The lake's variables are lambdaenv's (TestLoad); these are the
 // function's own.
 func TestNewHandler(t *testing.T) {
-	base := map[string]string{
-		"KEYTRAIL_LAKE":             "s3://lake-bucket/keytrail",
-		"KEYTRAIL_LAKE_KMS_KEY_ARN": "arn:aws:kms:eu-central-1:111122223333:key/k",
-		"AWS_REGION":                "eu-central-1",
-		"AWS_ACCESS_KEY_ID":         "test",
-		"AWS_SECRET_ACCESS_KEY":     "test",
-		"AWS_ENDPOINT_URL_S3":       "http://127.0.0.1:1",
-	}
+	srv := s3test.Start(t)
+	srv.Bucket(t, "lake-bucket")
+	base := srv.Env()
+	base["KEYTRAIL_LAKE"] = "s3://lake-bucket/keytrail"
+	base["KEYTRAIL_LAKE_KMS_KEY_ARN"] = "arn:aws:kms:eu-central-1:111122223333:key/k"
 	tests := []struct {
 		name    string
 		sources string
@@ -46,4 +47,38 @@ func TestNewHandler(t *testing.T) {
 			}
 		})
 	}
+	// The cold start wrote the lake's schema marker.
+	if v, found, err := lake.ReadSchema(context.Background(), lakeAt(t, srv)); err != nil || !found || v != lake.SchemaVersion {
+		t.Errorf("schema marker: version %d, found %v, %v", v, found, err)
+	}
+}
+
+// A lake of a newer schema stops the function at cold start, before it
+// writes anything.
+func TestNewHandlerRefusesNewerLake(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Bucket(t, "lake-bucket")
+	st := lakeAt(t, srv)
+	if err := st.Put(context.Background(), lake.SchemaKey, strings.NewReader(`{"version":99}`)); err != nil {
+		t.Fatal(err)
+	}
+	env := srv.Env()
+	env["KEYTRAIL_LAKE"] = "s3://lake-bucket/keytrail"
+	env["KEYTRAIL_LAKE_KMS_KEY_ARN"] = "arn:aws:kms:eu-central-1:111122223333:key/k"
+	e, err := lambdaenv.Load(context.Background(), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newHandler(context.Background(), e); !errors.Is(err, lake.ErrSchemaNewer) {
+		t.Fatalf("newHandler on a version-99 lake: %v", err)
+	}
+}
+
+func lakeAt(t *testing.T, srv *s3test.Server) *lake.S3 {
+	t.Helper()
+	st, err := lake.NewS3(srv.Client(t), "lake-bucket", "keytrail", lake.S3Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
