@@ -185,10 +185,24 @@ func cell(kind, v string) template.HTML {
 	if kind != "" {
 		return template.HTML(template.HTMLEscapeString(visible.String(v)))
 	}
-	if name, ok := arnName(v); ok {
+	if name, ok := arnNames(v); ok {
 		return template.HTML(`<span class="name">` + breakable(name) + `</span><span class="arn">` + breakable(v) + `</span>`)
 	}
 	return template.HTML(breakable(v))
+}
+
+// arnNames is arnName of an ARN, or of each of a list of ARNs joined by
+// ", " (a row's resources), the names joined the same way.
+func arnNames(v string) (string, bool) {
+	var names []string
+	for _, a := range strings.Split(v, ", ") {
+		name, ok := arnName(a)
+		if !ok {
+			return "", false
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", "), true
 }
 
 const (

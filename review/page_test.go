@@ -50,7 +50,7 @@ func TestCellIsEscaped(t *testing.T) {
 				t.Errorf("cell(%q, %q) = %q: markup beyond the page's own", kind, v, got)
 			}
 			want := visible.String(v)
-			if name, ok := arnName(v); ok && kind == "" {
+			if name, ok := arnNames(v); ok && kind == "" {
 				want = visible.String(name) + want
 			}
 			if html.UnescapeString(text) != want {
@@ -79,6 +79,26 @@ func TestArnName(t *testing.T) {
 	for _, notARN := range []string{"", "arn:aws:iam::1", "arn:aws:iam::1:", "s3.amazonaws.com", "urn:a:b:c:d:e"} {
 		if got, ok := arnName(notARN); ok {
 			t.Errorf("arnName(%q) = %q, want not an ARN", notARN, got)
+		}
+	}
+}
+
+// A row's list of resources is named resource by resource, not read as
+// one ARN whose name runs on into the next.
+func TestArnNames(t *testing.T) {
+	const k = "arn:aws:kms:eu-central-1:1:key/0fc7"
+	const sec = "arn:aws:secretsmanager:eu-central-1:1:secret:prod/db-wgcDFT"
+	for _, tt := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{sec, "prod/db", true},
+		{k + ", " + sec, "key/0fc7, prod/db", true},
+		{k + ", s3.amazonaws.com", "", false},
+		{"a, b", "", false},
+	} {
+		if got, ok := arnNames(tt.in); ok != tt.ok || got != tt.want {
+			t.Errorf("arnNames(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
 }
