@@ -95,10 +95,11 @@ func newSectionView(s Section) sectionView {
 	v := sectionView{Section: s, Long: len(s.Rows) >= longSection}
 	if len(s.GroupBy) > 0 {
 		for _, g := range s.Groups() {
-			v.Groups = append(v.Groups, groupView{Title: g.Title, Detail: g.Detail, sectionView: newSectionView(Section{Result: g.Result, PageHide: s.PageHide})})
+			v.Groups = append(v.Groups, groupView{Title: g.Title, Detail: g.Detail,
+				sectionView: newSectionView(Section{Result: g.Result, PageHide: s.PageHide, PageMerge: s.PageMerge})})
 		}
 	}
-	s.Result = withoutColumns(s.Result, s.PageHide)
+	s.Result = mergeRows(withoutColumns(s.Result, s.PageHide), s.PageMerge)
 	kinds := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
 		kinds[i] = columnKind(c, s.Rows, i)
@@ -116,6 +117,31 @@ func newSectionView(s Section) sectionView {
 		v.Cells = append(v.Cells, cells)
 	}
 	return v
+}
+
+// mergeRows joins column col's values (", ", each once) over the rows of
+// r that agree in every other column, in the order the rows come; r as it
+// is when it has no such column.
+func mergeRows(r queries.Result, col string) queries.Result {
+	ci := slices.Index(r.Columns, col)
+	if col == "" || ci < 0 {
+		return r
+	}
+	out := queries.Result{Columns: r.Columns, Types: r.Types, BytesScanned: r.BytesScanned}
+	at := map[string]int{}
+	for _, row := range r.Rows {
+		key := strings.Join(slices.Delete(slices.Clone(row), ci, ci+1), "\x00")
+		i, ok := at[key]
+		if !ok {
+			at[key] = len(out.Rows)
+			out.Rows = append(out.Rows, slices.Clone(row))
+			continue
+		}
+		if vals := strings.Split(out.Rows[i][ci], ", "); !slices.Contains(vals, row[ci]) {
+			out.Rows[i][ci] += ", " + row[ci]
+		}
+	}
+	return out
 }
 
 // withoutColumns returns r without the named columns.

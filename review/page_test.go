@@ -2,10 +2,12 @@ package review
 
 import (
 	"html"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/keytrail/keytrail/internal/visible"
+	"github.com/keytrail/keytrail/queries"
 )
 
 func TestBreakable(t *testing.T) {
@@ -187,5 +189,32 @@ func TestPeriodText(t *testing.T) {
 		if got := periodText(p); got != want {
 			t.Errorf("periodText(%s) = %q, want %q", p.Label, got, want)
 		}
+	}
+}
+
+// The page lists a principal's actions under one grant in one row; rows
+// that differ in anything else stay apart.
+func TestMergeRows(t *testing.T) {
+	r := queries.Result{Columns: []string{"principal_arn", "action", "granted_by"}, Rows: [][]string{
+		{"p1", "kms:Decrypt", "key policy #0"},
+		{"p2", "kms:Decrypt", "key policy #0"},
+		{"p1", "kms:Encrypt", "key policy #0"},
+		{"p1", "kms:Decrypt", "grant g1"},
+		{"p1", "kms:Decrypt", "key policy #0"}, // a repeat adds nothing
+	}}
+	got := mergeRows(r, "action").Rows
+	want := [][]string{
+		{"p1", "kms:Decrypt, kms:Encrypt", "key policy #0"},
+		{"p2", "kms:Decrypt", "key policy #0"},
+		{"p1", "kms:Decrypt", "grant g1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("merged:\n got %q\nwant %q", got, want)
+	}
+	if !reflect.DeepEqual(r.Rows[0], []string{"p1", "kms:Decrypt", "key policy #0"}) {
+		t.Errorf("the section's own rows changed: %q", r.Rows[0])
+	}
+	if got := mergeRows(r, "none"); !reflect.DeepEqual(got.Rows, r.Rows) {
+		t.Errorf("no such column: %q", got.Rows)
 	}
 }

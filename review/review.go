@@ -113,6 +113,11 @@ type Section struct {
 	// page shows an ARN with its name first). review.md and the CSV keep
 	// them.
 	PageHide []string
+	// PageMerge, if set, names a column the page joins (", ") over rows
+	// that agree in every other column it shows: a principal's actions
+	// under one grant make one row there, one row each in review.md and
+	// the CSV.
+	PageMerge string
 	queries.Result
 }
 
@@ -147,6 +152,7 @@ type sectionSpec struct {
 	// better one), or neither.
 	needs             int
 	groupBy, pageHide []string
+	pageMerge         string
 	// args adds the section's own parameters.
 	args func(args map[string]string, rep *Report, opt Options)
 	// aboutOf, if set, says what the section shows once it is filled.
@@ -167,7 +173,7 @@ var sections = []sectionSpec{
 		about: "Every permission of the inventory (who may, by which policy statement or grant, under which conditions) with its use in the period (who did: last use and calls; empty when unused). " +
 			"principal_class sets apart keytrail's own roles, AWS service principals, account roots and anyone (\"*\"); a use the inventory has no permission for says \"not in inventory\".",
 		groupBy:  []string{"resource_name", "resource_type", "account", "owner", "resource_arn"},
-		pageHide: []string{"principal_name", "via", "outside", "public"}, args: selfArgs},
+		pageHide: []string{"principal_name", "via", "outside", "public"}, pageMerge: "action", args: selfArgs},
 	{id: "revoke", query: "review_revoke", title: "Granted but unused: revoke", needs: needInventory, args: selfArgs,
 		pageHide: []string{"principal_name", "principal_class", "outside"},
 		about:    "Permissions whose principal made no successful data call to the resource in the period: remove the principal from the statement or grant named, or record why it is still needed."},
@@ -260,7 +266,7 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 	}
 	have := rep.Inventory.Day != ""
 	for _, s := range sections {
-		sec := Section{ID: s.id, Title: s.title, About: s.about, GroupBy: s.groupBy, PageHide: s.pageHide}
+		sec := Section{ID: s.id, Title: s.title, About: s.about, GroupBy: s.groupBy, PageHide: s.pageHide, PageMerge: s.pageMerge}
 		switch {
 		case s.needs == noInventory && have:
 			continue
