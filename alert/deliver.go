@@ -164,19 +164,29 @@ func (a *Alerter) calls(ctx context.Context, f finding.Finding) []event.Event {
 }
 
 // Filter returns the findings to deliver: no shadow findings, none below
-// the severity floor, one per id, most severe first, then oldest.
+// the severity floor, one per id (the copy that says the most), most
+// severe first, then oldest.
 func Filter(fs []finding.Finding, minSeverity string) []finding.Finding {
 	floor := finding.SeverityRank(minSeverity)
-	seen := map[string]bool{}
+	seen := map[string]int{} // id → index in out
 	var out []finding.Finding
 	for _, f := range fs {
-		if f.Shadow || f.ID == "" || seen[f.ID] {
+		if f.Shadow || f.ID == "" {
 			continue
 		}
 		if r := finding.SeverityRank(f.Severity); r != 0 && r < floor {
 			continue
 		}
-		seen[f.ID] = true
+		// Copies of an id (the fast path's, the schedule's): the one that
+		// says the most, the most severe, then the one with more calls.
+		if i, ok := seen[f.ID]; ok {
+			if c := cmp.Or(cmp.Compare(finding.SeverityRank(f.Severity), finding.SeverityRank(out[i].Severity)),
+				cmp.Compare(len(f.EventNames), len(out[i].EventNames))); c > 0 {
+				out[i] = f
+			}
+			continue
+		}
+		seen[f.ID] = len(out)
 		out = append(out, f)
 	}
 	slices.SortStableFunc(out, func(x, y finding.Finding) int {
@@ -368,6 +378,7 @@ func (a *Alerter) markPosted(ctx context.Context, j *job, ch, ts, threadTS strin
 	j.rec.PostedAt = a.now().UTC()
 	j.rec.LeaseUntil = time.Time{}
 	j.rec.LastError = ""
+	j.rec.Severity, j.rec.EventNames, j.rec.Resources = j.f.Severity, j.f.EventNames, resourcesOf(j.f)
 	etag, err := writeJSON(ctx, a.Store, RecordKey(j.f.ID), j.rec, j.etag)
 	if err != nil {
 		return err
@@ -386,8 +397,16 @@ const (
 	outcomeSuppressed
 )
 
-// claim takes the finding for this run, or says why not.
+// claim takes the finding for this run, or says why not. A finding posted
+// already is done, unless this copy grew (see grown).
 func (a *Alerter) claim(ctx context.Context, f finding.Finding) (*job, outcome, error) {
+	return a.claimCopy(ctx, f, true)
+}
+
+// claimCopy is claim; grow says whether a grown copy of a posted finding
+// is claimed as its update (false for the update itself, whose id already
+// says what it adds).
+func (a *Alerter) claimCopy(ctx context.Context, f finding.Finding, grow bool) (*job, outcome, error) {
 	now := a.now().UTC()
 	lease := cmp.Or(a.Lease, DefaultLease)
 	key := RecordKey(f.ID)
@@ -399,7 +418,12 @@ func (a *Alerter) claim(ctx context.Context, f finding.Finding) (*job, outcome, 
 		rec = Record{FindingID: f.ID, ClaimedAt: now, Group: groupOf(f)}
 	case err != nil:
 		return nil, 0, err
-	case rec.State == StatePosted || rec.State == StateSuppressed:
+	case rec.State == StatePosted:
+		if g, ok := grown(f, rec); ok && grow {
+			return a.claimCopy(ctx, g, false)
+		}
+		return nil, outcomeDone, nil
+	case rec.State == StateSuppressed:
 		return nil, outcomeDone, nil
 	case rec.State == StateClaimed && rec.LeaseUntil.After(now):
 		return nil, outcomeHeld, nil
@@ -454,6 +478,59 @@ func (a *Alerter) claim(ctx context.Context, f finding.Finding) (*job, outcome, 
 		return j, outcomeClaimed, nil
 	}
 	return a.reserve(ctx, j, now)
+}
+
+// Grown findings
+//
+// A finding keeps its id while it grows: the detector names a principal's
+// destructive calls of an hour by the principal and the hour, and the fast
+// path's copy of one part, the next part's and the schedule's copy of the
+// whole hour share it. Once posted, an id is done; so what a later copy
+// adds (a higher severity, another call, another resource) would never
+// reach the channel, and an attacker's second, worse call in the hour
+// would hide behind the first. grown turns such a copy into a finding of
+// its own, posted once, as news against the first post (in its thread):
+// its id is the finding's with a digest of the first post merged with
+// what the copy says, so every copy that adds the same to the first post
+// is the same update, and one that adds more is another.
+func grown(f finding.Finding, rec Record) (finding.Finding, bool) {
+	if rec.Severity == "" { // a record from before posts were kept
+		return f, false
+	}
+	res := resourcesOf(f)
+	adds := finding.SeverityRank(f.Severity) > finding.SeverityRank(rec.Severity) ||
+		slices.ContainsFunc(f.EventNames, func(n string) bool { return !slices.Contains(rec.EventNames, n) }) ||
+		slices.ContainsFunc(res, func(r string) bool { return !slices.Contains(rec.Resources, r) })
+	if !adds {
+		return f, false
+	}
+	sev := rec.Severity
+	if finding.SeverityRank(f.Severity) > finding.SeverityRank(sev) {
+		sev = f.Severity
+	}
+	union := func(a, b []string) []string {
+		u := slices.Concat(a, b)
+		slices.Sort(u)
+		return slices.Compact(u)
+	}
+	h := sha256.New()
+	for _, s := range slices.Concat([]string{sev}, union(rec.EventNames, f.EventNames), []string{""}, union(rec.Resources, res)) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	f.ID += "~" + hex.EncodeToString(h.Sum(nil)[:4])
+	return f, true
+}
+
+// resourcesOf is every resource a finding names.
+func resourcesOf(f finding.Finding) []string {
+	if len(f.Resources) > 0 {
+		return f.Resources
+	}
+	if f.Resource != "" {
+		return []string{f.Resource}
+	}
+	return nil
 }
 
 func groupOf(f finding.Finding) string {

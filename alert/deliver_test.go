@@ -43,6 +43,20 @@ func TestFilter(t *testing.T) {
 			}
 		})
 	}
+	// Copies of one id (the fast path's and the schedule's): the one that
+	// says the most is delivered, whatever the order.
+	part, hour := mkFinding(7, "high"), mkFinding(7, "critical")
+	part.EventNames, hour.EventNames = []string{"DisableKey"}, []string{"DisableKey", "ScheduleKeyDeletion"}
+	more := mkFinding(7, "high")
+	more.EventNames = []string{"DisableKey", "DeleteAlias"}
+	for _, in := range [][]finding.Finding{{part, hour}, {hour, part}, {part, more, hour}} {
+		if got := alert.Filter(in, ""); len(got) != 1 || got[0].Severity != "critical" || len(got[0].EventNames) != 2 {
+			t.Errorf("copies %v: delivered %+v", in, got)
+		}
+	}
+	if got := alert.Filter([]finding.Finding{part, more}, ""); len(got) != 1 || len(got[0].EventNames) != 2 {
+		t.Errorf("same severity: delivered %+v, want the copy with more calls", got)
+	}
 }
 
 func findings(n int) []finding.Finding {
@@ -595,6 +609,66 @@ func TestEscalation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGrownFinding: the detector gives a finding the same id while it
+// grows within its hour (a principal's destructive calls, the fast path's
+// copy and then the schedule's). What the grown finding adds is posted,
+// once, in the thread of the first message; a copy that adds nothing to
+// what was posted is not.
+func TestGrownFinding(t *testing.T) {
+	const key = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	const key2 = "arn:aws:kms:eu-central-1:111122223333:key/5678abcd-12ab-34cd-56ef-1234567890ab"
+	mk := func(sev string, events []string, resources ...string) finding.Finding {
+		f := mkFinding(1, sev)
+		f.ID, f.Kind, f.Resource, f.Resources, f.EventNames = "x", finding.KindDestructive, key, resources, events
+		f.Title = strings.Join(events, ", ") + " by app-1"
+		return f
+	}
+	c := newClock(t0)
+	s := startSlack(t, c)
+	st := stores(t)["dir"](t)
+	run := func(fs ...finding.Finding) alert.Report {
+		t.Helper()
+		c.Advance(5 * time.Minute)
+		rep, err := newAlerter(s, st, c).Run(context.Background(), fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	if rep := run(mk("high", []string{"DisableKey"}, key)); strings.Join(rep.Posted, ",") != "x" {
+		t.Fatalf("first post: %v", rep.Posted)
+	}
+	first := s.Posts()[len(s.Posts())-1]
+	// The fast path's copy of the next part: only the new call, critical.
+	rep := run(mk("critical", []string{"ScheduleKeyDeletion"}, key2))
+	if len(rep.Posted) != 1 || !strings.HasPrefix(rep.Posted[0], "x~") {
+		t.Fatalf("the grown finding was not posted: posted %v, already posted %d", rep.Posted, rep.AlreadyPosted)
+	}
+	upd := s.Posts()[len(s.Posts())-1]
+	if upd.ThreadTS != first.TS {
+		t.Errorf("update in thread %q, want the first message's %q", upd.ThreadTS, first.TS)
+	}
+	for _, n := range []string{"Escalates finding `x`", "HIGH → CRITICAL", "new calls `ScheduleKeyDeletion`"} {
+		if !strings.Contains(string(upd.Blocks), n) {
+			t.Errorf("update lacks %q: %s", n, upd.Blocks)
+		}
+	}
+	// The schedule's copy (both calls, both keys) and the fast copy again
+	// add nothing to what was posted; so does the first version.
+	n := len(s.Posts())
+	rep = run(mk("critical", []string{"DisableKey", "ScheduleKeyDeletion"}, key, key2), mk("critical", []string{"ScheduleKeyDeletion"}, key2))
+	if len(rep.Posted) != 0 || len(s.Posts()) != n {
+		t.Errorf("a copy that adds nothing was posted: %v", rep.Posted)
+	}
+	if rep := run(mk("high", []string{"DisableKey"}, key)); len(rep.Posted) != 0 {
+		t.Errorf("the first version was posted again: %v", rep.Posted)
+	}
+	// Another call later in the hour is news again.
+	if rep := run(mk("critical", []string{"DisableKey", "ScheduleKeyDeletion", "DeleteAlias"}, key, key2)); len(rep.Posted) != 1 {
+		t.Errorf("a third call was not posted: %v", rep.Posted)
 	}
 }
 

@@ -56,6 +56,12 @@ type Record struct {
 	TS       string    `json:"ts,omitempty"`
 	ThreadTS string    `json:"thread_ts,omitempty"`
 	PostedAt time.Time `json:"posted_at,omitzero"`
+	// What the post said (see grown): its severity, calls and resources.
+	// Records written before these were kept have none, and are never
+	// taken for a smaller version of their finding.
+	Severity   string   `json:"severity,omitempty"`
+	EventNames []string `json:"event_names,omitempty"`
+	Resources  []string `json:"resources,omitempty"`
 
 	// Group is the finding's subject (kind, principal, resource); Reserved
 	// says this finding holds its slot in the subject's record (see
