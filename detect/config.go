@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/source"
 	"go.yaml.in/yaml/v3"
@@ -325,7 +326,7 @@ func (c *Config) Validate() error {
 		c.holidays[h] = true
 	}
 	for _, a := range c.KnownAccounts {
-		if !isAccountID(a) {
+		if !arn.IsAccountID(a) {
 			return fmt.Errorf("config: known_accounts: %q is not a 12-digit account id", a)
 		}
 	}
@@ -584,23 +585,11 @@ func checkSelfPrincipal(g string) error {
 		return fmt.Errorf("%q is not a principal ARN (arn:aws:iam::111122223333:role/keytrail/NAME)", g)
 	}
 	prefix := strings.Join(parts[:5], ":")
-	if strings.ContainsAny(prefix, "*?") || !isAccountID(parts[4]) {
+	if strings.ContainsAny(prefix, "*?") || !arn.IsAccountID(parts[4]) {
 		return fmt.Errorf("%q can match principals of any account: name keytrail's roles with their account "+
 			"(arn:aws:iam::111122223333:role/keytrail/NAME; the stack passes the exact ARNs to the detect function)", g)
 	}
 	return nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Location is the configured time zone (after Validate).

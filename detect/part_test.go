@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 	"github.com/keytrail/keytrail/internal/lake"
@@ -30,15 +31,15 @@ func fastCalls(day time.Time) []fastCall {
 		n++
 		e := event.Event{
 			EventID: fmt.Sprintf("fast-%03d", n), EventTime: day.Add(at), EventSource: sourceSM, EventName: name,
-			PrincipalARN: principal, CallerKind: kind, PrincipalAccount: arnAccount(principal), ResourceARN: res,
+			PrincipalARN: principal, CallerKind: kind, PrincipalAccount: arn.Account(principal), ResourceARN: res,
 			ResourceAccount: acct, RecipientAcct: acct, RequestParameters: params, ErrorCode: errCode, Failed: errCode != "",
 			AWSRegion: "ap-northeast-1", SessionName: "s",
 		}
 		if res != "" {
 			e.ResourceARNs = []string{res}
-			e.ResourceAccount = arnAccount(res)
+			e.ResourceAccount = arn.Account(res)
 		}
-		if arnAccount(res) == "" {
+		if arn.Account(res) == "" {
 			e.ResourceAccount = ""
 		}
 		if len(res) > 8 && res[:8] == "arn:aws:" && bytes.Contains([]byte(res), []byte(":kms:")) {

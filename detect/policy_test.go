@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/internal/policy"
 )
 
@@ -112,7 +113,7 @@ func TestPolicyReadingMatchesInventory(t *testing.T) {
 			accts, anyone := c.reach[a].reachAccounts()
 			detPublic = detPublic || anyone
 			for _, acct := range accts {
-				detOutside = detOutside || (isAccountID(acct) && acct != resAcct)
+				detOutside = detOutside || (arn.IsAccountID(acct) && acct != resAcct)
 			}
 		}
 		doc, err := policy.Parse(text)

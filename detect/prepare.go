@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/source"
 )
@@ -275,26 +276,5 @@ func resourceAccount(e *event.Event) string {
 	if e.ResourceAccount != "" {
 		return e.ResourceAccount
 	}
-	return arnAccount(e.ResourceARN)
-}
-
-// arnAccount returns the account field of an ARN, or "".
-func arnAccount(arn string) string {
-	rest, ok := strings.CutPrefix(arn, "arn:")
-	if !ok {
-		return ""
-	}
-	// partition:service:region:account:resource
-	for range 3 {
-		i := strings.IndexByte(rest, ':')
-		if i < 0 {
-			return ""
-		}
-		rest = rest[i+1:]
-	}
-	i := strings.IndexByte(rest, ':')
-	if i < 0 {
-		return ""
-	}
-	return rest[:i]
+	return arn.Account(e.ResourceARN)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/internal/finding"
 )
 
@@ -222,7 +223,7 @@ func (pr *principalRun) failed(person bool) {
 func (r *run) outsider(a *access) bool {
 	e := r.p.ev(a.ev)
 	acct := r.names.str(e.prinAcct)
-	ra := arnAccount(r.names.str(a.r))
+	ra := arn.Account(r.names.str(a.r))
 	if ra == "" {
 		ra = r.names.str(e.resAcct)
 	}
@@ -587,7 +588,7 @@ func (pr *principalRun) crossAccount() {
 			continue
 		}
 		e := r.p.ev(a.ev)
-		ra := arnAccount(r.names.str(a.r))
+		ra := arn.Account(r.names.str(a.r))
 		if ra == "" {
 			ra = r.names.str(e.resAcct)
 		}
@@ -713,7 +714,7 @@ func (r *run) policyFinding(a *access, e *row, prev []string) {
 	if c.quiet {
 		return
 	}
-	resAcct := arnAccount(r.names.str(a.r))
+	resAcct := arn.Account(r.names.str(a.r))
 	if resAcct == "" {
 		resAcct = r.names.str(e.resAcct)
 	}
@@ -733,7 +734,7 @@ func (r *run) policyFinding(a *access, e *row, prev []string) {
 			continue
 		}
 		for _, acct := range accts {
-			if isAccountID(acct) && acct != resAcct && !r.known[acct] && !slices.Contains(open, "account "+acct) {
+			if arn.IsAccountID(acct) && acct != resAcct && !r.known[acct] && !slices.Contains(open, "account "+acct) {
 				open = append(open, "account "+acct)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/finding"
 	"go.yaml.in/yaml/v3"
@@ -129,9 +130,9 @@ func (te tevent) event(id string, t time.Time, res string) event.Event {
 	if len(e.ResourceARNs) == 0 && e.ResourceARN != "" {
 		e.ResourceARNs = []string{e.ResourceARN}
 	}
-	e.ResourceAccount = arnAccount(e.ResourceARN)
+	e.ResourceAccount = arn.Account(e.ResourceARN)
 	if e.PrincipalAccount == "" {
-		e.PrincipalAccount = arnAccount(e.PrincipalARN)
+		e.PrincipalAccount = arn.Account(e.PrincipalARN)
 	}
 	if e.RecipientAcct == "" {
 		e.RecipientAcct = e.ResourceAccount

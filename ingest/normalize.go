@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/internal/cloudtrail"
 	"github.com/keytrail/keytrail/internal/event"
 	"github.com/keytrail/keytrail/internal/source"
@@ -80,12 +81,12 @@ func normalize(rec *cloudtrail.Record, raw []byte) (_ event.Event, capped bool, 
 // record's account, from an ARN it carries or else from its region.
 func partitionOf(rec *cloudtrail.Record) string {
 	if ui := rec.UserIdentity; ui != nil {
-		if p := arnPartition(ui.ARN); p != "" {
+		if p := arn.Partition(ui.ARN); p != "" {
 			return p
 		}
 	}
 	for _, r := range rec.Resources {
-		if p := arnPartition(r.Arn()); p != "" {
+		if p := arn.Partition(r.Arn()); p != "" {
 			return p
 		}
 	}
@@ -122,13 +123,6 @@ func ParseARN(s string) (ARN, bool) {
 
 func (a ARN) String() string {
 	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":" + a.Resource
-}
-
-func arnPartition(s string) string {
-	if a, ok := ParseARN(s); ok {
-		return a.Partition
-	}
-	return ""
 }
 
 // setPrincipal fills the principal columns. See the README's schema section

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keytrail/keytrail/internal/arn"
 )
 
 // fixture reads testdata/NAME.json: {"source": the AWS documentation page
@@ -42,8 +44,8 @@ func TestDocumentationExamples(t *testing.T) {
 		secret = "arn:aws:secretsmanager:us-west-2:111122223333:secret:SecretName-AbCdEf"
 	)
 	docOrg := Org{Accounts: []string{"111122223333"}}
-	role := func(arn string, policies ...Named) Principal {
-		return Principal{ARN: arn, Account: arnAccount(arn), Kind: "role", Policies: policies}
+	role := func(a string, policies ...Named) Principal {
+		return Principal{ARN: a, Account: arn.Account(a), Kind: "role", Policies: policies}
 	}
 	named := func(name, file string) Named { return Named{Name: name, Document: fixture(t, file)} }
 

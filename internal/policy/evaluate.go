@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/keytrail/keytrail/internal/arn"
 )
 
 // Principal is a caller in the inventory snapshot, or one that Evaluate
@@ -227,7 +229,7 @@ func (e evaluation) account() string {
 	if e.res.Account != "" {
 		return e.res.Account
 	}
-	return arnAccount(e.res.ARN)
+	return arn.Account(e.res.ARN)
 }
 
 func (e evaluation) policyName() string {
@@ -258,7 +260,7 @@ func (e evaluation) partition() string {
 // normalize spells a policy principal as the ARN AWS stores: an account id
 // becomes its root ARN.
 func (e evaluation) normalize(v string) string {
-	if isAccountID(v) {
+	if arn.IsAccountID(v) {
 		return "arn:" + e.partition() + ":iam::" + v + ":root"
 	}
 	return v
@@ -268,7 +270,7 @@ func kindOf(v string) string {
 	switch {
 	case v == "*":
 		return "public"
-	case strings.HasPrefix(v, "arn:") && strings.HasSuffix(v, ":root") && isAccountID(arnAccount(v)):
+	case strings.HasPrefix(v, "arn:") && strings.HasSuffix(v, ":root") && arn.IsAccountID(arn.Account(v)):
 		return "root"
 	case !strings.HasPrefix(v, "arn:") && strings.Contains(v, "."):
 		return "service"
@@ -460,7 +462,7 @@ func (e evaluation) names(st Statement, c caller, pAcct string) (direct, account
 			direct = direct || star
 		case n == c.ARN, c.Kind == "service" && strings.EqualFold(v, c.ARN):
 			direct = true
-		case pAcct != "" && kindOf(n) == "root" && arnAccount(n) == pAcct:
+		case pAcct != "" && kindOf(n) == "root" && arn.Account(n) == pAcct:
 			account = true
 		}
 	}
@@ -480,7 +482,7 @@ func (e evaluation) excluded(list []string, c caller, pAcct string) bool {
 	}
 	for _, v := range list {
 		n := e.normalize(v)
-		if n == c.ARN || (pAcct != "" && kindOf(n) == "root" && arnAccount(n) == pAcct) {
+		if n == c.ARN || (pAcct != "" && kindOf(n) == "root" && arn.Account(n) == pAcct) {
 			return true
 		}
 	}
@@ -501,7 +503,7 @@ func (e evaluation) outside(c caller, pAcct string, st *Statement) (outside, pub
 		return true, true
 	}
 	for _, a := range accts {
-		if isAccountID(a) && a != e.account() && !slices.Contains(e.org.Accounts, a) {
+		if arn.IsAccountID(a) && a != e.account() && !slices.Contains(e.org.Accounts, a) {
 			return true, false
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keytrail/keytrail/internal/arn"
 )
 
 const (
@@ -28,15 +30,15 @@ func mustParse(t *testing.T, text string) *Document {
 }
 
 // identity returns a snapshot principal whose one identity policy is text.
-func identity(t *testing.T, arn, text string) Principal {
+func identity(t *testing.T, a, text string) Principal {
 	t.Helper()
 	kind := "role"
-	if strings.Contains(arn, ":group/") {
+	if strings.Contains(a, ":group/") {
 		kind = "group"
 	}
-	p := Principal{ARN: arn, Account: arnAccount(arn), Kind: kind}
+	p := Principal{ARN: a, Account: arn.Account(a), Kind: kind}
 	if text != "" {
-		p.Policies = []Named{{Name: "inline " + arn[strings.LastIndex(arn, ":")+1:], Document: *mustParse(t, text)}}
+		p.Policies = []Named{{Name: "inline " + a[strings.LastIndex(a, ":")+1:], Document: *mustParse(t, text)}}
 	}
 	return p
 }

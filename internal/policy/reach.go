@@ -3,6 +3,8 @@ package policy
 import (
 	"slices"
 	"strings"
+
+	"github.com/keytrail/keytrail/internal/arn"
 )
 
 // Reach is who one Allow statement lets call, read as AWS evaluates it: the
@@ -148,8 +150,8 @@ func (r *Reach) limit(c Condition, viaDeny bool) {
 		// outsider can create.
 		var accts []string
 		for _, v := range vals {
-			a := arnAccount(v)
-			if !isAccountID(a) {
+			a := arn.Account(v)
+			if !arn.IsAccountID(a) {
 				return
 			}
 			accts = append(accts, a)
@@ -157,7 +159,7 @@ func (r *Reach) limit(c Condition, viaDeny bool) {
 		r.Accounts = mergeAccounts(r.Accounts, accts)
 	case "aws:PrincipalAccount", "aws:SourceAccount", "kms:CallerAccount":
 		for _, v := range vals {
-			if !isAccountID(v) {
+			if !arn.IsAccountID(v) {
 				return
 			}
 		}
@@ -195,41 +197,8 @@ func mergeAccounts(have, add []string) []string {
 // principalAccount returns the account a policy principal belongs to: the
 // account of an ARN, a bare 12-digit id, or "" for services and "*".
 func principalAccount(p string) string {
-	if isAccountID(p) {
+	if arn.IsAccountID(p) {
 		return p
 	}
-	return arnAccount(p)
-}
-
-// arnAccount returns the account field of an ARN, or "".
-func arnAccount(arn string) string {
-	rest, ok := strings.CutPrefix(arn, "arn:")
-	if !ok {
-		return ""
-	}
-	// partition:service:region:account:resource
-	for range 3 {
-		i := strings.IndexByte(rest, ':')
-		if i < 0 {
-			return ""
-		}
-		rest = rest[i+1:]
-	}
-	i := strings.IndexByte(rest, ':')
-	if i < 0 {
-		return ""
-	}
-	return rest[:i]
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return arn.Account(p)
 }

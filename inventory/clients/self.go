@@ -3,11 +3,11 @@ package clients
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/inventory"
 )
 
@@ -19,14 +19,7 @@ func Whoami(ctx context.Context, cfg aws.Config, o Options) (account, partition 
 	if err != nil {
 		return "", "", fmt.Errorf("who am I (sts GetCallerIdentity): %w", err)
 	}
-	return aws.ToString(id.Account), arnPartition(aws.ToString(id.Arn)), nil
-}
-
-func arnPartition(arn string) string {
-	if parts := strings.Split(arn, ":"); len(parts) > 2 && parts[0] == "arn" {
-		return parts[1]
-	}
-	return ""
+	return aws.ToString(id.Account), arn.Partition(aws.ToString(id.Arn)), nil
 }
 
 // Collector is an inventory of account self (in partition) over cfg: its

@@ -12,19 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
-func TestArnPartition(t *testing.T) {
-	for in, want := range map[string]string{
-		"arn:aws:iam::111122223333:user/a":       "aws",
-		"arn:aws-cn:sts::111122223333:assumed/x": "aws-cn",
-		"arn:aws-us-gov:iam::111122223333:root":  "aws-us-gov",
-		"not an arn":                             "",
-	} {
-		if got := arnPartition(in); got != want {
-			t.Errorf("arnPartition(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // Whoami asks STS through the real client, here a loopback server
 // speaking STS's query protocol.
 func TestWhoami(t *testing.T) {
