@@ -2,7 +2,6 @@ package infra
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -20,49 +19,11 @@ func TestInventoryGlueTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prop := regexp.MustCompile(`'([a-z.]+)' = '([^']*)'`)
 	for _, tb := range inventory.Tables {
 		t.Run(tb.Name, func(t *testing.T) {
 			name := "inventory_" + tb.Name
-			r := mapOf(res["Inventory"+strings.ToUpper(tb.Name[:1])+tb.Name[1:]+"Table"])
-			in := mapOf(mapOf(r["Properties"])["TableInput"])
-			if r["Type"] != "AWS::Glue::Table" || in["Name"] != name || in["TableType"] != "EXTERNAL_TABLE" {
-				t.Fatalf("table %v %v %v", r["Type"], in["Name"], in["TableType"])
-			}
-			want, err := queries.Columns(tb.Schema)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sd := mapOf(in["StorageDescriptor"])
-			var got []queries.Column
-			for _, c := range listOf(sd["Columns"]) {
-				got = append(got, queries.Column{Name: fmt.Sprint(mapOf(c)["Name"]), Type: fmt.Sprint(mapOf(c)["Type"])})
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("columns:\n got %v\nwant %v", got, want)
-			}
-			pk := listOf(in["PartitionKeys"])
-			if len(pk) != 1 || mapOf(pk[0])["Name"] != "day" || mapOf(pk[0])["Type"] != "string" {
-				t.Errorf("partition keys %v", pk)
-			}
-			if loc := sd["Location"]; loc != "s3://lake-bucket/keytrail/"+tb.Prefix {
-				t.Errorf("location %v", loc)
-			}
-			if !strings.Contains(fmt.Sprint(mapOf(sd["SerdeInfo"])["SerializationLibrary"]), "ParquetHiveSerDe") {
-				t.Errorf("serde %v", sd["SerdeInfo"])
-			}
 			ddl := strings.ReplaceAll(files["ddl/"+name+".sql"], "${lake}", "s3://lake-bucket/keytrail")
-			params := mapOf(in["Parameters"])
-			n := 0
-			for _, m := range prop.FindAllStringSubmatch(ddl, -1) {
-				n++
-				if got := fmt.Sprint(params[m[1]]); got != m[2] {
-					t.Errorf("table property %s = %q, DDL has %q", m[1], got, m[2])
-				}
-			}
-			if n < 8 {
-				t.Errorf("found only %d properties in ddl/%s.sql", n, name)
-			}
+			checkGlueTable(t, mapOf(res["Inventory"+strings.ToUpper(tb.Name[:1])+tb.Name[1:]+"Table"]), name, tb.Prefix, tb.Schema, ddl)
 		})
 	}
 }

@@ -445,7 +445,6 @@ func TestGlueTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prop := regexp.MustCompile(`'([a-z.]+)' = '([^']*)'`)
 	for i, tc := range []struct {
 		resource, name string
 		schema         *parquet.Schema
@@ -454,46 +453,58 @@ func TestGlueTables(t *testing.T) {
 		{"FindingsTable", "findings", parquet.SchemaOf(finding.Finding{})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := mapOf(mapOf(mapOf(res[tc.resource])["Properties"])["TableInput"])
-			if in["Name"] != tc.name || in["TableType"] != "EXTERNAL_TABLE" {
-				t.Errorf("table %v %v", in["Name"], in["TableType"])
-			}
-			want, err := queries.Columns(tc.schema)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sd := mapOf(in["StorageDescriptor"])
-			var got []queries.Column
-			for _, c := range listOf(sd["Columns"]) {
-				got = append(got, queries.Column{Name: fmt.Sprint(mapOf(c)["Name"]), Type: fmt.Sprint(mapOf(c)["Type"])})
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("columns:\n got %v\nwant %v", got, want)
-			}
-			pk := listOf(in["PartitionKeys"])
-			if len(pk) != 1 || mapOf(pk[0])["Name"] != "day" || mapOf(pk[0])["Type"] != "string" {
-				t.Errorf("partition keys %v, want day string", pk)
-			}
-			if loc := sd["Location"]; loc != "s3://lake-bucket/keytrail/"+tc.name+"/" {
-				t.Errorf("location %v", loc)
-			}
-			if !strings.Contains(fmt.Sprint(mapOf(sd["SerdeInfo"])["SerializationLibrary"]), "ParquetHiveSerDe") {
-				t.Errorf("serde %v", sd["SerdeInfo"])
-			}
-			params := mapOf(in["Parameters"])
-			n := 0
-			for _, m := range prop.FindAllStringSubmatch(ddl[i], -1) {
-				n++
-				if got := fmt.Sprint(params[m[1]]); got != m[2] {
-					t.Errorf("table property %s = %q, DDL has %q", m[1], got, m[2])
-				}
-			}
-			if n < 8 {
-				t.Errorf("found only %d properties in the DDL", n)
-			}
+			checkGlueTable(t, mapOf(res[tc.resource]), tc.name, tc.name+"/", tc.schema, ddl[i])
 		})
 	}
 }
+
+// checkGlueTable checks a Glue table resource against what keytrail
+// writes: the Parquet schema's columns in order, the day partition, the
+// location under the lake, Parquet's SerDe and the properties of its DDL
+// (partition projection, classification), which must name at least 8.
+func checkGlueTable(t *testing.T, r map[string]any, name, prefix string, schema *parquet.Schema, ddl string) {
+	t.Helper()
+	in := mapOf(mapOf(r["Properties"])["TableInput"])
+	if r["Type"] != "AWS::Glue::Table" || in["Name"] != name || in["TableType"] != "EXTERNAL_TABLE" {
+		t.Fatalf("table %v %v %v", r["Type"], in["Name"], in["TableType"])
+	}
+	want, err := queries.Columns(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := mapOf(in["StorageDescriptor"])
+	var got []queries.Column
+	for _, c := range listOf(sd["Columns"]) {
+		got = append(got, queries.Column{Name: fmt.Sprint(mapOf(c)["Name"]), Type: fmt.Sprint(mapOf(c)["Type"])})
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("columns:\n got %v\nwant %v", got, want)
+	}
+	pk := listOf(in["PartitionKeys"])
+	if len(pk) != 1 || mapOf(pk[0])["Name"] != "day" || mapOf(pk[0])["Type"] != "string" {
+		t.Errorf("partition keys %v, want day string", pk)
+	}
+	if loc := sd["Location"]; loc != "s3://lake-bucket/keytrail/"+prefix {
+		t.Errorf("location %v, want the lake's %s", loc, prefix)
+	}
+	if !strings.Contains(fmt.Sprint(mapOf(sd["SerdeInfo"])["SerializationLibrary"]), "ParquetHiveSerDe") {
+		t.Errorf("serde %v", sd["SerdeInfo"])
+	}
+	params := mapOf(in["Parameters"])
+	n := 0
+	for _, m := range tableProperty.FindAllStringSubmatch(ddl, -1) {
+		n++
+		if got := fmt.Sprint(params[m[1]]); got != m[2] {
+			t.Errorf("table property %s = %q, DDL has %q", m[1], got, m[2])
+		}
+	}
+	if n < 8 {
+		t.Errorf("found only %d properties in %s's DDL", n, name)
+	}
+}
+
+// tableProperty is one 'key' = 'value' of a DDL's TBLPROPERTIES.
+var tableProperty = regexp.MustCompile(`'([a-z.]+)' = '([^']*)'`)
 
 func TestWorkgroup(t *testing.T) {
 	res := mapOf(render(t, loadTemplate(t), map[string]any{"CloudTrailBucket": "trail-bucket", "KeyAdminArns": splitList(deployer), "AthenaBytesScannedCutoff": 123456789})["Resources"])
