@@ -9,8 +9,8 @@ import (
 	"strings"
 )
 
-// CheckDir checks that dir is an existing lake folder whose schema this
-// code reads (CheckSchema), for a command that reads one. DuckDB takes a folder that does not exist, or an s3://
+// CheckDir checks that dir is an existing lake folder, for a command that
+// reads one. DuckDB takes a folder that does not exist, or an s3://
 // location, for a lake with no files, and every query would answer
 // "nothing" as if nothing happened.
 func CheckDir(dir string) error {
@@ -26,13 +26,6 @@ func CheckDir(dir string) error {
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("lake %s is not a folder", dir)
-	}
-	d, err := NewDir(dir)
-	if err != nil {
-		return err
-	}
-	if err := CheckSchema(context.Background(), d); err != nil {
-		return fmt.Errorf("lake %s: %w", dir, err)
 	}
 	return nil
 }
@@ -52,10 +45,18 @@ func EventDays(ctx context.Context, store Lister, uri string) ([]string, error) 
 }
 
 // OpenDir opens the existing lake folder dir (see CheckDir) for a command
-// that reads it: nothing is created.
+// that reads it, after checking that this code reads its schema
+// (CheckSchema): nothing is created.
 func OpenDir(dir string) (*Dir, error) {
 	if err := CheckDir(dir); err != nil {
 		return nil, err
 	}
-	return NewDir(dir)
+	d, err := NewDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckSchema(context.Background(), d); err != nil {
+		return nil, fmt.Errorf("lake %s: %w", dir, err)
+	}
+	return d, nil
 }

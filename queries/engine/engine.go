@@ -41,7 +41,7 @@ type Config struct {
 // Open returns the runner and a function that releases it.
 func Open(ctx context.Context, c Config) (Runner, func(), error) {
 	if !c.Athena {
-		if err := lake.CheckDir(c.Lake); err != nil {
+		if _, err := lake.OpenDir(c.Lake); err != nil { // an existing lake this code reads
 			return nil, nil, err
 		}
 		db, err := duck.Open(ctx, c.Lake)
