@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/arn"
 	"github.com/keytrail/keytrail/queries"
 )
 
@@ -308,7 +309,7 @@ func Build(ctx context.Context, r Runner, p Period, opt Options) (*Report, error
 	if top <= 0 {
 		top = 10
 	}
-	rep.Top = topPrincipals(access, top, opt.SelfPrincipals)
+	rep.Top = topPrincipals(access, top, opt.SelfPrincipals, rep.Inventory.Accounts)
 	return rep, nil
 }
 
@@ -362,12 +363,14 @@ func bars(r queries.Result, label, value string) []Bar {
 // topPrincipals sums calls per principal over every resource, for the
 // people and workloads a reviewer reviews: AWS services (a principal that
 // is no ARN, such as cloudtrail.amazonaws.com) and keytrail's own roles
-// (under /keytrail/, or among self) are left out, as review_permissions
-// sets them apart.
-func topPrincipals(access queries.Result, n int, self []string) []Bar {
+// (among self, or under /keytrail/ in an account of inside, those the
+// inventory covers) are left out, as review_permissions sets them apart.
+func topPrincipals(access queries.Result, n int, self, inside []string) []Bar {
 	sum := map[string]int64{}
 	for _, b := range bars(access, "principal_arn", "calls") {
-		if !strings.HasPrefix(b.Label, "arn:") || strings.Contains(b.Label, ":role/keytrail/") || slices.Contains(self, b.Label) {
+		ours := slices.Contains(self, b.Label) ||
+			(strings.Contains(b.Label, ":role/keytrail/") && slices.Contains(inside, arn.Account(b.Label)))
+		if !strings.HasPrefix(b.Label, "arn:") || ours {
 			continue
 		}
 		sum[b.Label] += b.Value

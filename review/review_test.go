@@ -686,7 +686,8 @@ func TestReportWithInventory(t *testing.T) {
 		"alias/reports|key rotation off", "alias/old|pending deletion", "api|rotation off"}) {
 		t.Errorf("rotation at 200 days = %v", got)
 	}
-	if got := section(t, rep, "revoke", "principal_name"); slices.Contains(got, "app") || len(got) != 4 {
+	// The outside role on keytrail's path (testlake.Lookalike) stays listed.
+	if got := section(t, rep, "revoke", "principal_name"); slices.Contains(got, "app") || !slices.Contains(got, "keytrail-ingest") || len(got) != 5 {
 		t.Errorf("revoke with app as keytrail's = %v", got)
 	}
 	for _, c := range section(t, rep, "permissions", "principal_arn", "principal_class") {
@@ -700,17 +701,24 @@ func TestReportWithInventory(t *testing.T) {
 // and keytrail's own roles are left out, as the permissions section sets
 // them apart.
 func TestTopPrincipalsLeavesOutServicesAndKeytrail(t *testing.T) {
-	const app, ingestRole, self = "arn:aws:iam::1:role/app", "arn:aws:iam::1:role/keytrail/ingest", "arn:aws:iam::1:role/kt-detect"
+	const (
+		app        = "arn:aws:iam::111111111111:role/app"
+		ingestRole = "arn:aws:iam::111111111111:role/keytrail/ingest"
+		self       = "arn:aws:iam::111111111111:role/kt-detect"
+		// keytrail's path in an account outside: anyone can make one.
+		lookalike = "arn:aws:iam::999999999999:role/keytrail/ingest"
+	)
+	inside := []string{"111111111111"}
 	access := queries.Result{Columns: []string{"principal_arn", "calls"}, Rows: [][]string{
 		{app, "5"}, {"cloudtrail.amazonaws.com", "50"}, {ingestRole, "40"}, {self, "30"},
-		{"arn:aws:iam::1:user/alice", "2"}, {app, "1"},
+		{"arn:aws:iam::111111111111:user/alice", "2"}, {app, "1"}, {lookalike, "3"},
 	}}
-	got := topPrincipals(access, 10, []string{self})
-	want := []Bar{{app, 6}, {"arn:aws:iam::1:user/alice", 2}}
+	got := topPrincipals(access, 10, []string{self}, inside)
+	want := []Bar{{app, 6}, {lookalike, 3}, {"arn:aws:iam::111111111111:user/alice", 2}}
 	if !slices.Equal(got, want) {
 		t.Errorf("top = %v, want %v", got, want)
 	}
-	if got := topPrincipals(access, 1, nil); len(got) != 1 || got[0].Label != self {
+	if got := topPrincipals(access, 1, nil, inside); len(got) != 1 || got[0].Label != self {
 		t.Errorf("top 1 without self = %v", got)
 	}
 }

@@ -19,7 +19,7 @@ func newReviewCmd(a *app) *cobra.Command {
 		Long: "Writes the quarterly access review of secrets and keys: review.md, review.html and one CSV per section\n" +
 			"(permissions.csv, revoke.csv, leavers.csv, delete.csv, outside.csv, rotation.csv, …), from the period's\n" +
 			"events and its latest inventory (keytrail inventory). keytrail's own roles are the config's self_principals\n" +
-			"and the roles under the path /keytrail/."}
+			"and the roles under the path /keytrail/ in the accounts the inventory covers."}
 	f := cmd.Flags()
 	quarter := f.String("quarter", "", "calendar `quarter` to review, such as 2026-Q3")
 	from := f.String("from", "", "first `day` of the period (YYYY-MM-DD), instead of --quarter")

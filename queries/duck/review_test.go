@@ -12,8 +12,8 @@ import (
 
 // The inventory's names, unqualified.
 const (
-	S3, K3, K5, Bob, SSOAdmin = testlake.S3, testlake.K3, testlake.K5, testlake.Bob, testlake.SSOAdmin
-	Ingest, PartnerRoot       = testlake.Ingest, testlake.PartnerRoot
+	S3, K3, K5, Bob, SSOAdmin      = testlake.S3, testlake.K3, testlake.K5, testlake.Bob, testlake.SSOAdmin
+	Ingest, PartnerRoot, Lookalike = testlake.Ingest, testlake.PartnerRoot, testlake.Lookalike
 )
 
 // reviewArgs is the scenario's week with the parameters q declares that a
@@ -56,6 +56,8 @@ func TestReviewQueries(t *testing.T) {
 			"alias/app|app|workload|kms:Encrypt|key-policy||0",
 			"alias/app|app|workload|kms:ReEncryptFrom|key-policy|2026-07-05 20:00:00.000|1",
 			"alias/app|etl|workload|kms:Decrypt|grant|2026-07-07 02:00:00.000|1",
+			// keytrail's path in an account outside the organization: not ours.
+			"alias/app|keytrail-ingest|workload|kms:Decrypt|key-policy||0",
 			"alias/app|cloudtrail.amazonaws.com|service|kms:GenerateDataKey|key-policy||0",
 			"alias/app|keytrail-ingest|keytrail|kms:Decrypt|key-policy||0",
 			"alias/old|app|workload|kms:ReEncryptTo|key-policy|2026-07-05 20:00:00.000|1",
@@ -72,14 +74,16 @@ func TestReviewQueries(t *testing.T) {
 		// keytrail's own roles may also be named exactly; they come last
 		// in each resource's rows.
 		{"review_permissions", []string{"self_principals", AppRole + " " + Ingest}, []string{"principal_name", "principal_class"}, []string{
-			"alice|person", "etl|workload", "cloudtrail.amazonaws.com|service", "app|keytrail", "app|keytrail", "app|keytrail", "keytrail-ingest|keytrail",
+			"alice|person", "etl|workload", "keytrail-ingest|workload", "cloudtrail.amazonaws.com|service", "app|keytrail", "app|keytrail", "app|keytrail", "keytrail-ingest|keytrail",
 			"app|keytrail", "AWSReservedSSO_Admin_0123456789abcdef|person", "app|keytrail", "alice|person", "bob|person",
 			"root|account", "x' OR '1'='1|person", "app|keytrail", "*|public", "etl|workload",
 		}},
 		{"review_permissions", nil, []string{"principal_arn", "granted_by", "owner", "conditions", "outside", "public"}, nil}, // checked below
 		// Granted, unused: not keytrail's role, not CloudTrail, not app on
-		// K1 (it used Decrypt, though never Encrypt).
+		// K1 (it used Decrypt, though never Encrypt); a role on keytrail's
+		// path in an outside account is listed.
 		{"review_revoke", nil, []string{"resource_name", "principal_name", "principal_class", "granted_by", "actions", "outside"}, []string{
+			"alias/app|keytrail-ingest|workload|key policy: statement Vendor (#4)|kms:Decrypt|true",
 			"api|AWSReservedSSO_Admin_0123456789abcdef|person|identity policy arn:aws:iam::aws:policy/SecretsManagerReadWrite: statement #0|secretsmanager:GetSecretValue|false",
 			"api|app|workload|identity policy inline role/app/secrets: statement #0|secretsmanager:GetSecretValue|false",
 			"db|bob|person|identity policy arn:aws:iam::111111111111:policy/readers: statement #0|secretsmanager:GetSecretValue|false",
@@ -96,6 +100,7 @@ func TestReviewQueries(t *testing.T) {
 		}},
 		{"review_outside", nil, []string{"resource_name", "principal_arn", "public", "actions", "last_used", "calls"}, []string{
 			"legacy|*|true|secretsmanager:GetSecretValue||0",
+			"alias/app|" + Lookalike + "|false|kms:Decrypt||0",
 			"db|" + PartnerRoot + "|false|secretsmanager:GetSecretValue|2026-07-06 15:00:00.000|1",
 		}},
 		// 178 days from S3's last rotation to the inventory's day; K4 (AWS managed) and K5

@@ -7,7 +7,7 @@
 -- @description inventory has no permission for.
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
--- @param self_principals string= keytrail's own roles (ARNs separated by spaces, which IAM names never hold) besides the roles under the path /keytrail/, where the stack puts them.
+-- @param self_principals string= keytrail's own roles (ARNs separated by spaces, which IAM names never hold) besides the roles under the path /keytrail/ of the accounts the inventory covers, where the stack puts them.
 -- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day self_principals
 -- The inventory read is the latest day of the period with an inventory
 -- (inventory_coverage); a period without one gives no rows, which the
@@ -89,7 +89,9 @@ SELECT
   regexp_extract(x.principal_arn, '[^/:]+$') AS principal_name,
   x.principal_arn,
   CASE
-    WHEN x.principal_arn LIKE 'arn:%:iam::%:role/keytrail/%'
+    -- The stack's path counts inside the organization only: anyone may
+    -- name a role keytrail/... in an account of their own.
+    WHEN (x.principal_arn LIKE 'arn:%:iam::%:role/keytrail/%' AND NOT x.outside)
       OR (x.principal_arn <> '' AND strpos(' ' || ? || ' ', ' ' || x.principal_arn || ' ') > 0) THEN 'keytrail'
     WHEN x.principal_kind = 'service' OR x.caller_kind = 'service' THEN 'service'
     WHEN x.principal_kind = 'public' THEN 'public'

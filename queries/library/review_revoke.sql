@@ -5,7 +5,7 @@
 -- @description revoke. Latest inventory of the period.
 -- @param from timestamp Period start, inclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
 -- @param to timestamp Period end, exclusive (RFC 3339, or YYYY-MM-DD for midnight UTC).
--- @param self_principals string= keytrail's own roles (ARNs separated by spaces, which IAM names never hold) besides the roles under the path /keytrail/, where the stack puts them.
+-- @param self_principals string= keytrail's own roles (ARNs separated by spaces, which IAM names never hold) besides the roles under the path /keytrail/ of the accounts the inventory covers, where the stack puts them.
 -- @bind from:day to:day from to from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day from:day to:day self_principals
 -- A row is a principal x resource x grant where the principal made no
 -- successful data call to the resource in the period (its role's sessions
@@ -46,7 +46,7 @@ unused AS (
   WHERE p.principal_kind <> 'service'
     AND p.via <> 'root'
     AND NOT (p.principal_kind = 'root' AND split_part(p.principal_arn, ':', 5) = p.account)
-    AND NOT (p.principal_arn LIKE 'arn:%:iam::%:role/keytrail/%'
+    AND NOT ((p.principal_arn LIKE 'arn:%:iam::%:role/keytrail/%' AND NOT p.outside)
       OR (p.principal_arn <> '' AND strpos(' ' || ? || ' ', ' ' || p.principal_arn || ' ') > 0))
     AND NOT EXISTS (
       SELECT 1

@@ -34,7 +34,10 @@ const (
 	// SSOAdmin is an IAM Identity Center permission set's role: people.
 	SSOAdmin = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
 	// Ingest is keytrail's own role (path /keytrail/).
-	Ingest      = "arn:aws:iam::111111111111:role/keytrail/keytrail-ingest"
+	Ingest = "arn:aws:iam::111111111111:role/keytrail/keytrail-ingest"
+	// Lookalike is a role on keytrail's path in an account outside the
+	// organization, which K1's key policy lets decrypt: not keytrail's.
+	Lookalike   = "arn:aws:iam::333333333333:role/keytrail/keytrail-ingest"
 	PartnerRoot = "arn:aws:iam::333333333333:root"
 	CloudTrail  = "cloudtrail.amazonaws.com"
 
@@ -121,6 +124,8 @@ func Inventory() ([]inventory.Secret, []inventory.Key, []inventory.Principal, []
 	partner.Outside = true
 	public := perm(S3, "secret", "*", "public", get, "resource policy: statement #0", "resource-policy")
 	public.Outside, public.Public = true, true
+	lookalike := perm(K1, "key", Lookalike, "role", "kms:Decrypt", "key policy: statement Vendor (#4)", "key-policy")
+	lookalike.Outside = true
 	etlS3 := perm(S3, "secret", ETL, "role", get, "identity policy inline role/etl/legacy: statement #0", "identity-policy")
 	etlS3.Conditions = "aws:SourceVpc StringEquals vpc-1"
 	keyPolicy := func(sid string, n int) string { return fmt.Sprintf("key policy: statement %s (#%d)", sid, n) }
@@ -139,6 +144,7 @@ func Inventory() ([]inventory.Secret, []inventory.Key, []inventory.Principal, []
 		perm(K1, "key", ETL, "role", "kms:Decrypt", "grant g-etl", "grant"),
 		perm(K1, "key", Ingest, "role", "kms:Decrypt", keyPolicy("Keytrail", 2), "key-policy"),
 		perm(K1, "key", CloudTrail, "service", "kms:GenerateDataKey", keyPolicy("CloudTrail", 3), "key-policy"),
+		lookalike,
 		perm(K2, "key", AppRole, "role", "kms:ReEncryptTo", keyPolicy("App", 0), "key-policy"),
 	}
 	cov := func(region, table string, rows int) inventory.Coverage {
